@@ -1,0 +1,84 @@
+/** Credentials: GitHub OIDC first, a client secret when given, else the standard chain. */
+import * as core from '@actions/core';
+import {
+  ClientAssertionCredential,
+  ClientSecretCredential,
+  DefaultAzureCredential,
+  type TokenCredential
+} from '@azure/identity';
+import type { Settings } from './inputs.js';
+
+export type GetIdToken = (audience: string) => Promise<string>;
+
+export class OidcError extends Error {}
+
+export function createCredential(
+  settings: Settings,
+  getIdToken: GetIdToken = core.getIDToken
+): TokenCredential {
+  const options = {
+    authorityHost: settings.cloud.authorityHost,
+    // Instance discovery asks the public cloud about the authority: wrong for Azure Stack and for a local one.
+    disableInstanceDiscovery: settings.customAuthority
+  };
+  if (settings.clientId && settings.clientSecret) {
+    core.info(`Authenticating as application ${settings.clientId} with a client secret.`);
+    return new ClientSecretCredential(settings.tenantId!, settings.clientId, settings.clientSecret, options);
+  }
+  if (settings.clientId) {
+    core.info(
+      `Authenticating as application ${settings.clientId} with GitHub OIDC (audience ${settings.audience}).`
+    );
+    // A fresh ID token for every exchange: GitHub's tokens live minutes, a run may last longer.
+    return new ClientAssertionCredential(
+      settings.tenantId!,
+      settings.clientId,
+      () => oidcToken(settings.audience, getIdToken),
+      options
+    );
+  }
+  core.info(
+    'No client-id given: using the default credential chain (azure/login, environment, managed identity).'
+  );
+  return new DefaultAzureCredential({ ...options, tenantId: settings.tenantId });
+}
+
+async function oidcToken(audience: string, getIdToken: GetIdToken): Promise<string> {
+  if (!process.env.ACTIONS_ID_TOKEN_REQUEST_URL) {
+    throw new OidcError(
+      'GitHub did not provide an OIDC token: add `permissions: id-token: write` to the workflow or job ' +
+        '(or give client-secret). Without it the runner has no ACTIONS_ID_TOKEN_REQUEST_URL.'
+    );
+  }
+  let token: string;
+  try {
+    token = await getIdToken(audience);
+  } catch (error) {
+    throw new OidcError(
+      `Could not get a GitHub OIDC token for audience ${audience}: ${String((error as Error)?.message ?? error)}`
+    );
+  }
+  core.setSecret(token);
+  const claims = tokenClaims(token);
+  if (claims) core.debug(`OIDC token: iss=${claims.iss} sub=${claims.sub} aud=${claims.aud}`);
+  lastClaims = claims;
+  return token;
+}
+
+let lastClaims: { iss?: string; sub?: string; aud?: string } | undefined;
+
+/** The claims a federated credential must match, for an error message that shows why it did not. */
+export function presentedClaims(): string | undefined {
+  return lastClaims
+    ? `issuer '${lastClaims.iss}', subject '${lastClaims.sub}', audience '${lastClaims.aud}'`
+    : undefined;
+}
+
+function tokenClaims(token: string): { iss?: string; sub?: string; aud?: string } | undefined {
+  try {
+    const body = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8'));
+    return { iss: body.iss, sub: body.sub, aud: Array.isArray(body.aud) ? body.aud.join(',') : body.aud };
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,333 @@
+/**
+ * The action's phases: inputs → plan → discover → restart → report. The only place that fails
+ * the step.
+ */
+import { readFileSync } from 'node:fs';
+import * as core from '@actions/core';
+import { ComputeManagementClient } from '@azure/arm-compute';
+import { ResourceGraphClient } from '@azure/arm-resourcegraph';
+import type { TokenCredential } from '@azure/identity';
+import pLimit from 'p-limit';
+import { createCredential, OidcError, presentedClaims, type GetIdToken } from './auth.js';
+import { armScope } from './clouds.js';
+import { buildVmQuery, queryVms, type DiscoveryStats, type VmRecord } from './discovery.js';
+import { judge, type Verdict } from './eligibility.js';
+import { InputError, readSettings, type GetInput, type Settings, type VmTarget } from './inputs.js';
+import type { VmResult } from './outcomes.js';
+import { parseVmResourceId, vmKey, vmResourceId } from './resource-id.js';
+import { annotate, shouldFail, writeOutputs, writeSummary, type RunReport } from './report.js';
+import { restartVm, type RestartDeps } from './restart.js';
+import { realClock, type Clock } from './retry.js';
+import { planRun, type Plan } from './trigger.js';
+import type { DispatchPayload } from './payload.js';
+
+export interface RunDeps {
+  getInput: GetInput;
+  clock: Clock;
+  getIdToken?: GetIdToken;
+  /** Tests may hand in a credential; normally it comes from the inputs. */
+  credential?: TokenCredential;
+}
+
+/** Retries inside the SDK pipeline (429 with Retry-After, 5xx, resets) before ours take over. */
+const PIPELINE_RETRY = { maxRetries: 4, retryDelayInMs: 500, maxRetryDelayInMs: 20_000 };
+
+export async function run(deps: Partial<RunDeps> = {}): Promise<RunReport | undefined> {
+  const clock = deps.clock ?? realClock;
+  const began = clock.now();
+  try {
+    const settings = group('Inputs', () => readSettings(deps.getInput));
+    const plan = planRun(process.env.GITHUB_EVENT_NAME ?? 'workflow_dispatch', readEvent(), settings);
+    logPlan(plan, settings);
+
+    const credential = deps.credential ?? createCredential(settings, deps.getIdToken);
+    const clientOptions = {
+      endpoint: settings.cloud.resourceManager,
+      credentials: { scopes: [armScope(settings.cloud.resourceManager)] },
+      retryOptions: PIPELINE_RETRY
+    };
+    const graph = new ResourceGraphClient(credential, clientOptions);
+    const computeClients = new Map<string, ComputeManagementClient>();
+    const compute = (subscriptionId: string) => {
+      let client = computeClients.get(subscriptionId);
+      if (!client)
+        computeClients.set(
+          subscriptionId,
+          (client = new ComputeManagementClient(credential, subscriptionId, clientOptions))
+        );
+      return client;
+    };
+    const restartDeps: RestartDeps = {
+      clock,
+      compute,
+      limit: pLimit(settings.maxConcurrency),
+      dryRun: settings.dryRun,
+      retryForMs: plan.retryForMs,
+      retryIntervalMs: settings.retryIntervalMs,
+      pollIntervalMs: settings.pollIntervalMs,
+      waitForDeallocationMs: settings.waitForDeallocationMs
+    };
+    const stats: DiscoveryStats = { requests: 0, pages: 0, quotaWaits: 0 };
+    const lookup = (filter: Parameters<typeof buildVmQuery>[0]) =>
+      queryVms(graph, buildVmQuery(filter), settings.subscriptions, clock, stats);
+
+    core.startGroup('Discover and restart');
+    const handled = new Set<string>();
+    const results: VmResult[] = [];
+    let candidates = 0;
+    const record = (r: VmResult) => {
+      results.push(r);
+      core.info(`${r.name} (${r.resourceGroup}): ${r.outcome} — ${r.detail}`);
+    };
+
+    // The dispatched VM and the named ones are claimed first, so the sweep does not start them twice.
+    const tasks: Promise<void>[] = [];
+    if (plan.dispatch) {
+      handled.add(vmKey(plan.dispatch.vmResourceId));
+      tasks.push(handleDispatch(plan.dispatch, settings, lookup, restartDeps).then(record));
+    }
+    const targets = plan.targets.filter(t => t.kind === 'name' || !handled.has(vmKey(t.ref)));
+    if (targets.length) {
+      const found = await resolveTargets(targets, settings, lookup);
+      candidates += found.length;
+      for (const item of found) {
+        if ('outcome' in item) {
+          record(item);
+          continue;
+        }
+        if (handled.has(vmKey(item.id))) continue;
+        handled.add(vmKey(item.id));
+        tasks.push(restartIfEligible(item, 'vms', judge(item, settings), restartDeps).then(record));
+      }
+    }
+    if (plan.sweep) {
+      const swept = await lookup({
+        candidatesOnly: true,
+        resourceGroups: settings.resourceGroups,
+        withAnnotations: settings.skipUserStopped
+      });
+      candidates += swept.length;
+      let notOptedIn = 0;
+      for (const vm of swept) {
+        if (handled.has(vmKey(vm.id))) continue;
+        handled.add(vmKey(vm.id));
+        const verdict = judge(vm, settings);
+        // A deallocated Spot VM that never opted in is none of our business: count it, do not list it.
+        if (!verdict.eligible && verdict.outcome === 'skipped') {
+          notOptedIn++;
+          continue;
+        }
+        tasks.push(restartIfEligible(vm, 'sweep', verdict, restartDeps).then(record));
+      }
+      core.info(
+        `Sweep: ${swept.length} deallocated Spot VM(s) found, ${notOptedIn} not in scope or not opted in.`
+      );
+    }
+    await Promise.all(tasks);
+    core.endGroup();
+
+    const report: RunReport = {
+      event: plan.event,
+      dryRun: settings.dryRun,
+      results: results.sort((a, b) => a.id.localeCompare(b.id)),
+      payloadErrors: plan.payloadErrors ?? [],
+      discovery: { ...stats, candidates },
+      durationMs: clock.now() - began
+    };
+    core.startGroup('Report');
+    writeOutputs(report);
+    annotate(report);
+    await writeSummary(report);
+    core.endGroup();
+    const failure = shouldFail(report, settings.failOn);
+    if (failure) core.setFailed(failure);
+    return report;
+  } catch (error) {
+    core.setFailed(explain(error));
+    return undefined;
+  }
+}
+
+function group<T>(name: string, fn: () => T): T {
+  core.startGroup(name);
+  try {
+    return fn();
+  } finally {
+    core.endGroup();
+  }
+}
+
+function readEvent(): Record<string, unknown> {
+  const path = process.env.GITHUB_EVENT_PATH;
+  if (!path) return {};
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+  } catch (error) {
+    core.warning(`Could not read the event payload at GITHUB_EVENT_PATH: ${errorMessage(error)}`);
+    return {};
+  }
+}
+
+function logPlan(plan: Plan, settings: Settings): void {
+  core.info(
+    `Event ${plan.event}: ${
+      [
+        plan.dispatch ? `dispatched VM ${plan.dispatch.vmResourceId}` : '',
+        plan.targets.length ? `${plan.targets.length} named VM(s)` : '',
+        plan.sweep ? 'sweep' : ''
+      ]
+        .filter(Boolean)
+        .join(' + ') || 'nothing to do'
+    }; scope: ${settings.subscriptions.length ? settings.subscriptions.join(', ') : 'every readable subscription'}; tag ${settings.tag.name}=${settings.tag.value}${settings.dryRun ? '; dry run' : ''}.`
+  );
+  for (const error of plan.payloadErrors ?? []) core.error(`Dispatch payload refused: ${error}`);
+}
+
+type Lookup = (filter: Parameters<typeof buildVmQuery>[0]) => Promise<VmRecord[]>;
+
+/** The payload is a hint: the VM is re-read from Azure and judged like any other before it is touched. */
+async function handleDispatch(
+  payload: DispatchPayload,
+  settings: Settings,
+  lookup: Lookup,
+  deps: RestartDeps
+): Promise<VmResult> {
+  const ref = parseVmResourceId(payload.vmResourceId)!;
+  const id = vmResourceId(ref);
+  const placeholder = {
+    id,
+    name: ref.name,
+    resourceGroup: ref.resourceGroup,
+    subscriptionId: ref.subscriptionId
+  };
+  const skipped = (outcome: VmResult['outcome'], detail: string): VmResult => ({
+    ...placeholder,
+    outcome,
+    detail,
+    source: 'dispatch',
+    attempts: 0,
+    durationMs: 0
+  });
+  // Out-of-scope VMs are refused before Azure is asked anything about them.
+  const scopeVerdict = judge(
+    {
+      ...placeholder,
+      priority: 'Spot',
+      evictionPolicy: 'Deallocate',
+      tags: { [settings.tag.name]: settings.tag.value },
+      location: '',
+      vmSize: '',
+      powerState: '',
+      maxPrice: null,
+      annotationName: '',
+      annotationAt: ''
+    },
+    settings
+  );
+  if (!scopeVerdict.eligible) return skipped(scopeVerdict.outcome, scopeVerdict.detail);
+  const read = async () =>
+    (await lookup({ candidatesOnly: false, ids: [id], withAnnotations: settings.skipUserStopped }))[0];
+  const vm = await read();
+  if (!vm)
+    return skipped('deleted', 'not found in Resource Graph (deleted, or not readable by this identity)');
+  const verdict = judge(vm, { ...settings, skipUserStopped: false });
+  if (!verdict.eligible) return { ...skipped(verdict.outcome, verdict.detail), vmSize: vm.vmSize };
+  const recheck = settings.skipUserStopped
+    ? async (): Promise<Verdict> => {
+        const fresh = await read();
+        if (!fresh) return { eligible: false, outcome: 'deleted', detail: 'no longer in Resource Graph' };
+        // An old "deallocated by a user" annotation that predates this eviction says nothing about it.
+        const stale = fresh.annotationAt && Date.parse(fresh.annotationAt) < Date.parse(payload.detectedAt);
+        return judge(stale ? { ...fresh, annotationName: '' } : fresh, settings);
+      }
+    : undefined;
+  return restartVm(vm, 'dispatch', 'eviction', deps, recheck);
+}
+
+async function restartIfEligible(
+  vm: VmRecord,
+  source: VmResult['source'],
+  verdict: Verdict,
+  deps: RestartDeps
+): Promise<VmResult> {
+  if (!verdict.eligible) {
+    return {
+      id: vm.id,
+      name: vm.name,
+      resourceGroup: vm.resourceGroup,
+      subscriptionId: vm.subscriptionId,
+      vmSize: vm.vmSize || undefined,
+      outcome: verdict.outcome,
+      detail: verdict.detail,
+      source,
+      attempts: 0,
+      durationMs: 0
+    };
+  }
+  return restartVm(vm, source, 'sweep', deps);
+}
+
+/** Looks the `vms` entries up in Resource Graph; an entry that finds nothing becomes a `skipped` result. */
+async function resolveTargets(
+  targets: VmTarget[],
+  settings: Settings,
+  lookup: Lookup
+): Promise<(VmRecord | VmResult)[]> {
+  const ids = targets.flatMap(t => (t.kind === 'id' ? [vmResourceId(t.ref)] : []));
+  const names = targets.flatMap(t =>
+    t.kind === 'name' ? [{ resourceGroup: t.resourceGroup, name: t.name }] : []
+  );
+  const found: VmRecord[] = [];
+  if (ids.length)
+    found.push(...(await lookup({ candidatesOnly: false, ids, withAnnotations: settings.skipUserStopped })));
+  if (names.length)
+    found.push(
+      ...(await lookup({ candidatesOnly: false, names, withAnnotations: settings.skipUserStopped }))
+    );
+  const missing: VmResult[] = targets
+    .filter(t =>
+      t.kind === 'id'
+        ? !found.some(v => vmKey(v.id) === vmKey(t.ref))
+        : !found.some(
+            v =>
+              v.resourceGroup.toLowerCase() === t.resourceGroup.toLowerCase() &&
+              v.name.toLowerCase() === t.name.toLowerCase()
+          )
+    )
+    .map(t => {
+      const ref =
+        t.kind === 'id' ? t.ref : { subscriptionId: '', resourceGroup: t.resourceGroup, name: t.name };
+      return {
+        id: t.kind === 'id' ? vmResourceId(t.ref) : `${t.resourceGroup}/${t.name}`,
+        name: ref.name,
+        resourceGroup: ref.resourceGroup,
+        subscriptionId: ref.subscriptionId,
+        outcome: 'skipped' as const,
+        detail: 'not found in the subscriptions in scope',
+        source: 'vms' as const,
+        attempts: 0,
+        durationMs: 0
+      };
+    });
+  return [...found, ...missing];
+}
+
+export function errorMessage(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return typeof error === 'string' ? error : JSON.stringify(error);
+}
+
+/** Turns the errors a run can die of into advice. */
+function explain(error: unknown): string {
+  if (error instanceof InputError || error instanceof OidcError) return error.message;
+  const message = errorMessage(error);
+  if (/AADSTS70021|AADSTS700213|No matching federated identity/i.test(message)) {
+    const claims = presentedClaims();
+    return `Azure refused the GitHub OIDC token: no federated credential of the app matches it${claims ? ` (${claims})` : ''}. Add a federated credential with exactly that subject. ${message}`;
+  }
+  if (/AADSTS7000215|invalid client secret/i.test(message))
+    return `Azure refused the client secret (wrong or expired). ${message}`;
+  if (/AuthorizationFailed/.test(message))
+    return `Resource Graph or Compute refused the identity: ${message}`;
+  return message;
+}

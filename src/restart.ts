@@ -1,0 +1,186 @@
+/**
+ * One VM from "found" to an outcome: read its power state (ARG can lag), wait for deallocation
+ * when a dispatch announced an eviction, start it, and keep trying while capacity or price is the
+ * obstacle and retry-for allows.
+ */
+import * as core from '@actions/core';
+import type { ComputeManagementClient } from '@azure/arm-compute';
+import type { LimitFunction } from 'p-limit';
+import type { VmRecord } from './discovery.js';
+import type { Verdict } from './eligibility.js';
+import { classifyStartFailure, describeAzureError, isTransient } from './errors.js';
+import type { VmResult } from './outcomes.js';
+import { backoff, withTransientRetry, type Clock } from './retry.js';
+import { formatDuration } from './duration.js';
+
+export type ComputeFor = (subscriptionId: string) => ComputeManagementClient;
+
+export interface RestartDeps {
+  clock: Clock;
+  compute: ComputeFor;
+  /** Bounds how many start calls are in flight; polling the started ones is not bounded by it. */
+  limit: LimitFunction;
+  dryRun: boolean;
+  retryForMs: number;
+  retryIntervalMs: number;
+  pollIntervalMs: number;
+  waitForDeallocationMs: number;
+}
+
+/** `sweep`: the VM should already be deallocated. `eviction`: a dispatch said it is about to be. */
+export type Mode = 'sweep' | 'eviction';
+
+const RUNNING_STATES = ['PowerState/running', 'PowerState/starting'];
+const ON_THE_WAY_DOWN = ['PowerState/deallocating', 'PowerState/stopping'];
+
+export async function restartVm(
+  vm: VmRecord,
+  source: VmResult['source'],
+  mode: Mode,
+  deps: RestartDeps,
+  recheck?: () => Promise<Verdict>
+): Promise<VmResult> {
+  const began = deps.clock.now();
+  const result = (outcome: VmResult['outcome'], detail: string, extra: Partial<VmResult> = {}): VmResult => ({
+    id: vm.id,
+    name: vm.name,
+    resourceGroup: vm.resourceGroup,
+    subscriptionId: vm.subscriptionId,
+    vmSize: vm.vmSize || undefined,
+    outcome,
+    detail,
+    source,
+    attempts: 0,
+    durationMs: deps.clock.now() - began,
+    ...extra
+  });
+  try {
+    const state = await waitUntilDeallocated(vm, mode, deps);
+    if (state !== 'PowerState/deallocated') {
+      if (state === 'gone')
+        return result('deleted', 'the VM no longer exists (eviction policy Delete, or deleted)');
+      if (RUNNING_STATES.includes(state)) {
+        return mode === 'eviction'
+          ? result(
+              'not-deallocated-in-time',
+              `still ${shortState(state)} after ${formatDuration(deps.waitForDeallocationMs)} (eviction withdrawn, or slower than wait-for-deallocation)`
+            )
+          : result('already-running', `${shortState(state)}: nothing to do`);
+      }
+      if (ON_THE_WAY_DOWN.includes(state)) {
+        return result(
+          'not-deallocated-in-time',
+          `still ${shortState(state)} after ${formatDuration(deps.waitForDeallocationMs)}`
+        );
+      }
+      return result('skipped', `power state ${shortState(state)}: only deallocated VMs are started`);
+    }
+    if (recheck) {
+      const verdict = await recheck();
+      if (!verdict.eligible) return result(verdict.outcome, verdict.detail);
+    }
+    if (deps.dryRun) return result('skipped', 'dry run: would start it');
+    return await startWithCapacityRetry(vm, deps, began, result);
+  } catch (error) {
+    const info = describeAzureError(error);
+    const failure = classifyStartFailure(info);
+    return result(failure.outcome, failure.detail, { errorCode: info.code });
+  }
+}
+
+async function startWithCapacityRetry(
+  vm: VmRecord,
+  deps: RestartDeps,
+  began: number,
+  result: (outcome: VmResult['outcome'], detail: string, extra?: Partial<VmResult>) => VmResult
+): Promise<VmResult> {
+  const client = deps.compute(vm.subscriptionId);
+  for (let attempt = 1; ; attempt++) {
+    let acceptedAt: number | undefined;
+    try {
+      // Wrapped: a poller is thenable, and returning it bare from an async function would await it.
+      const { poller } = await deps.limit(async () => {
+        const started = client.virtualMachines.start(vm.resourceGroup, vm.name, {
+          updateIntervalInMs: deps.pollIntervalMs
+        });
+        await started.submitted();
+        return { poller: started };
+      });
+      acceptedAt = deps.clock.now();
+      await poller.pollUntilDone();
+      return result('started', attempt > 1 ? `started on attempt ${attempt}` : 'started', {
+        attempts: attempt,
+        startAcceptedAt: new Date(acceptedAt).toISOString()
+      });
+    } catch (error) {
+      const info = describeAzureError(error);
+      // A dropped answer may hide a start that went through: look before asking again.
+      const state = await powerState(vm, deps).catch(() => undefined);
+      if (state && RUNNING_STATES.includes(state)) {
+        return result(
+          'started',
+          `started (confirmed by its power state after ${info.code ?? info.status ?? 'an error'})`,
+          {
+            attempts: attempt,
+            startAcceptedAt: acceptedAt ? new Date(acceptedAt).toISOString() : undefined
+          }
+        );
+      }
+      if (state === 'gone') return result('deleted', 'the VM no longer exists', { attempts: attempt });
+      const elapsed = deps.clock.now() - began;
+      if (isTransient(info) && attempt < 20 && elapsed < Math.max(deps.retryForMs, 60_000)) {
+        await deps.clock.sleep(info.retryAfterMs ?? backoff(attempt, { baseMs: 1000, maxMs: 30_000 }));
+        continue;
+      }
+      const failure = classifyStartFailure(info);
+      if (failure.capacityRetry && elapsed + deps.retryIntervalMs <= deps.retryForMs) {
+        core.info(
+          `${vm.name}: ${failure.outcome} (${info.code}); trying again in ${formatDuration(deps.retryIntervalMs)}.`
+        );
+        await deps.clock.sleep(deps.retryIntervalMs);
+        continue;
+      }
+      return result(failure.outcome, failure.detail, {
+        attempts: attempt,
+        currentPrice: failure.currentPrice,
+        errorCode: info.code ?? (info.status ? String(info.status) : undefined)
+      });
+    }
+  }
+}
+
+/** Polls the instance view with growing pauses until the VM is deallocated, gone, or time is up. */
+async function waitUntilDeallocated(vm: VmRecord, mode: Mode, deps: RestartDeps): Promise<string> {
+  const deadline = deps.clock.now() + deps.waitForDeallocationMs;
+  let pause = 500;
+  for (;;) {
+    const state = await powerState(vm, deps);
+    if (state === 'PowerState/deallocated' || state === 'gone') return state;
+    const worthWaiting =
+      ON_THE_WAY_DOWN.includes(state) || (mode === 'eviction' && RUNNING_STATES.includes(state));
+    if (!worthWaiting || deps.clock.now() + pause > deadline) return state;
+    await deps.clock.sleep(pause);
+    pause = Math.min(2000, Math.round(pause * 1.5));
+  }
+}
+
+/** The VM's power state from its instance view (the truth, where ARG may lag), or `gone`. */
+export async function powerState(
+  vm: VmRecord,
+  deps: Pick<RestartDeps, 'clock' | 'compute'>
+): Promise<string> {
+  try {
+    const view = await withTransientRetry(deps.clock, `${vm.name}: instance view`, () =>
+      deps.compute(vm.subscriptionId).virtualMachines.instanceView(vm.resourceGroup, vm.name)
+    );
+    return view.statuses?.find(s => s.code?.startsWith('PowerState/'))?.code ?? 'PowerState/unknown';
+  } catch (error) {
+    const info = describeAzureError(error);
+    if (info.status === 404) return 'gone';
+    throw error;
+  }
+}
+
+function shortState(state: string): string {
+  return state.replace('PowerState/', '');
+}

@@ -1,0 +1,125 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, test } from '@jest/globals';
+import { parse } from 'yaml';
+import { Inputs, readSettings } from '../../src/inputs.js';
+import { Outputs } from '../../src/report.js';
+
+const inputs = (values: Record<string, string>) => (name: string) => values[name] ?? '';
+const SUB = '11111111-2222-3333-4444-555555555555';
+
+describe('readSettings', () => {
+  test('defaults', () => {
+    const s = readSettings(inputs({}));
+    expect(s).toMatchObject({
+      audience: 'api://AzureADTokenExchange',
+      environment: 'azurecloud',
+      cloud: {
+        resourceManager: 'https://management.azure.com',
+        authorityHost: 'https://login.microsoftonline.com'
+      },
+      customAuthority: false,
+      subscriptions: [],
+      tag: { name: 'AttemptRestartAfterEviction', value: 'true' },
+      maxConcurrency: 20,
+      waitForDeallocationMs: 300_000,
+      retryForMs: undefined,
+      skipUserStopped: true,
+      sweepOnDispatch: true,
+      dryRun: false,
+      failOn: 'error'
+    });
+  });
+
+  test('reads lists, durations, booleans and clouds', () => {
+    const s = readSettings(
+      inputs({
+        'client-id': '0b1c2d3e-0000-4000-8000-000000000001',
+        'tenant-id': 'contoso.onmicrosoft.com',
+        subscriptions: `${SUB.toUpperCase()},\n 22222222-2222-3333-4444-555555555555 `,
+        'resource-groups': 'rg-a\nrg_(b).c',
+        tag: 'Restart = Yes',
+        vms: `rg-a/vm1, /subscriptions/${SUB}/resourceGroups/rg-a/providers/Microsoft.Compute/virtualMachines/vm2`,
+        'retry-for': '1h30m',
+        'wait-for-deallocation': '90',
+        'dry-run': 'TRUE',
+        environment: 'AzureUSGovernment',
+        'fail-on': 'capacity'
+      })
+    );
+    expect(s.subscriptions).toEqual([SUB, '22222222-2222-3333-4444-555555555555']);
+    expect(s.resourceGroups).toEqual(['rg-a', 'rg_(b).c']);
+    expect(s.tag).toEqual({ name: 'Restart', value: 'Yes' });
+    expect(s.vms).toEqual([
+      { kind: 'name', resourceGroup: 'rg-a', name: 'vm1' },
+      { kind: 'id', ref: { subscriptionId: SUB, resourceGroup: 'rg-a', name: 'vm2' } }
+    ]);
+    expect(s.retryForMs).toBe(5_400_000);
+    expect(s.waitForDeallocationMs).toBe(90_000);
+    expect(s.dryRun).toBe(true);
+    expect(s.cloud.resourceManager).toBe('https://management.usgovcloudapi.net');
+    expect(s.failOn).toBe('capacity');
+  });
+
+  test.each([
+    [{ subscriptions: 'prod' }, 'Input \'subscriptions\' has "prod"; expected subscription IDs (GUIDs)'],
+    [{ tag: 'NoValue' }, 'Input \'tag\' is "NoValue"; expected Name=Value'],
+    [{ tag: 'a/b=c' }, 'Input \'tag\' has the name "a/b"'],
+    [{ vms: 'just-a-name' }, 'Input \'vms\' has "just-a-name"; expected a VM resource ID'],
+    [
+      { vms: '/subscriptions/x/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm' },
+      "Input 'vms' has"
+    ],
+    [
+      { environment: 'azuregermancloud' },
+      'Input \'environment\' is "azuregermancloud"; expected one of azurecloud, azureusgovernment, azurechinacloud'
+    ],
+    [{ 'retry-for': '10 minutes' }, 'Input \'retry-for\' is "10 minutes"; expected a duration'],
+    [{ 'wait-for-deallocation': '-5s' }, 'Input \'wait-for-deallocation\' is "-5s"'],
+    [{ 'retry-interval': '7h' }, 'Input \'retry-interval\' is "7h"'],
+    [
+      { 'max-concurrency': '1000' },
+      'Input \'max-concurrency\' is "1000"; expected a whole number from 1 to 500'
+    ],
+    [{ 'dry-run': 'maybe' }, 'Input \'dry-run\' is "maybe"; expected true or false'],
+    [{ 'fail-on': 'always' }, 'Input \'fail-on\' is "always"; expected one of error, capacity, never'],
+    [{ 'client-id': 'app' }, 'Input \'client-id\' is "app"; expected a GUID'],
+    [
+      { 'client-id': '0b1c2d3e-0000-4000-8000-000000000001' },
+      "Input 'tenant-id' is required when client-id is set"
+    ],
+    [
+      { 'resource-manager-endpoint': 'http://management.azure.com' },
+      'Input \'resource-manager-endpoint\' is "http://management.azure.com"; expected an https:// URL'
+    ],
+    [{ 'resource-groups': 'bad group' }, 'Input \'resource-groups\' has "bad group"']
+  ])('%j is refused with a message naming the input', (values, message) => {
+    expect(() => readSettings(inputs(values as Record<string, string>))).toThrow(message);
+  });
+});
+
+describe('action.yml', () => {
+  const action = parse(readFileSync('action.yml', 'utf8'));
+  test('declares exactly the inputs the code reads, each with a description', () => {
+    expect(Object.keys(action.inputs).sort()).toEqual(Object.values(Inputs).sort());
+    for (const [name, input] of Object.entries<{ description: string }>(action.inputs)) {
+      expect(`${name}: ${input.description ?? ''}`.length).toBeGreaterThan(name.length + 20);
+    }
+  });
+  test('declares exactly the outputs the code writes', () => {
+    expect(Object.keys(action.outputs).sort()).toEqual(Object.values(Outputs).sort());
+  });
+  test('runs on node24 from the bundle', () => {
+    expect(action.runs).toEqual({ using: 'node24', main: 'dist/index.js' });
+  });
+});
+
+describe('README', () => {
+  test('its inputs and outputs tables are generated from action.yml (run `npm run docs`)', async () => {
+    const { updateReadme } = await import('../../scripts/action-docs.js');
+    const readme = readFileSync('README.md', 'utf8');
+    const regenerated = updateReadme(readme, readFileSync('action.yml', 'utf8'));
+    // Prettier may pad the tables; compare without the padding.
+    const squash = (s: string) => s.replace(/ +/g, ' ').replace(/-+/g, '-');
+    expect(squash(readme)).toBe(squash(regenerated));
+  });
+});
