@@ -26,6 +26,7 @@ export function renderActionDocs(actionYml: string): string {
   );
   return [
     START,
+    '',
     '### Inputs',
     '',
     '| Input | Description | Default |',
@@ -37,6 +38,7 @@ export function renderActionDocs(actionYml: string): string {
     '| Output | Description |',
     '| --- | --- |',
     ...outputs,
+    '',
     END
   ].join('\n');
 }
