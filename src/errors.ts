@@ -65,7 +65,8 @@ export function isTransient(info: AzureErrorInfo): boolean {
     /socket hang up|ECONNRESET|network|timed? ?out|aborted/i.test(info.message)
   )
     return true;
-  if (info.status === 409 && !isQuota(info)) return true;
+  // 409 is also how capacity, price and quota refusals come back: only the rest means "busy, try again".
+  if (info.status === 409 && !isQuota(info) && !isCapacityOrPrice(info)) return true;
   if (
     info.code === 'OperationPreempted' ||
     info.code === 'RetryableError' ||
@@ -73,6 +74,10 @@ export function isTransient(info: AzureErrorInfo): boolean {
   )
     return true;
   return false;
+}
+
+function isCapacityOrPrice(info: AzureErrorInfo): boolean {
+  return info.code !== undefined && (CAPACITY_CODES.includes(info.code) || info.code === PRICE_CODE);
 }
 
 function isQuota(info: AzureErrorInfo): boolean {

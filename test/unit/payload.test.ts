@@ -8,10 +8,10 @@ const good = {
   vmResourceId: VM,
   vmId: '8f2b6c0e-1c1f-4a3e-9f55-2b7c1d2a0e11',
   eventId: 'C7061BAC-AFDC-4513-B24B-AA5F13A16123',
-  eventType: 'Preempt',
+  eventType: 'Preempt' as const,
   notBefore: '2026-04-11T22:26:58Z',
   detectedAt: '2026-04-11T22:26:31.123Z',
-  evictionPolicy: 'Deallocate',
+  evictionPolicy: 'Deallocate' as const,
   agentVersion: '1.2.0'
 };
 

@@ -1,0 +1,86 @@
+/**
+ * Azure's error bodies, in ARM's shape `{"error":{"code","message","details"}}` (common-types
+ * ErrorResponse, specification/common-types/resource-management/v5/types.json). The messages are
+ * the ones Compute returns for these codes. Shared by the emulator and the unit tests, so both
+ * speak with the same words.
+ */
+export interface ArmError {
+  status: number;
+  body: { error: { code: string; message: string; details?: unknown[]; target?: string } };
+}
+
+const armError = (status: number, code: string, message: string): ArmError => ({
+  status,
+  body: { error: { code, message, details: [] } }
+});
+
+export const azureErrors = {
+  allocationFailed: () =>
+    armError(
+      200,
+      'AllocationFailed',
+      'Allocation failed. We do not have sufficient capacity for the requested VM size in this region. Read more about improving likelihood of allocation success at http://aka.ms/allocation-guidance'
+    ),
+  zonalAllocationFailed: () =>
+    armError(
+      200,
+      'ZonalAllocationFailed',
+      'Allocation failed. We do not have sufficient capacity for the requested VM size in this zone. Read more about improving likelihood of allocation success at http://aka.ms/allocation-guidance'
+    ),
+  overconstrained: (zonal = false) =>
+    armError(
+      200,
+      zonal ? 'OverconstrainedZonalAllocationRequest' : 'OverconstrainedAllocationRequest',
+      'Allocation failed. VM(s) with the following constraints cannot be allocated, because the condition is too restrictive. Please remove some constraints and try again. Constraints applied are: Priority (Spot).'
+    ),
+  skuNotAvailable: (vmName: string, size: string, location: string, subscriptionId: string) =>
+    armError(
+      409,
+      'SkuNotAvailable',
+      `The requested VM size '${size}' for resource '${vmName}' is currently not available in location '${location}' for subscription '${subscriptionId}'. Please try another size or deploy to a different location or zones. See https://aka.ms/azureskunotavailable for details.`
+    ),
+  priceAboveMax: (maxPrice: number, currentPrice: number, size: string, location: string) =>
+    armError(
+      409,
+      'SpotPriceGreaterThanProvidedMaxPrice',
+      `Unable to perform operation 'Start VM' since the provided max price '${maxPrice} USD' is lower than the current spot price '${currentPrice} USD' for Azure Spot VM size '${size}' in region '${location}'. Please refer to http://aka.ms/AzureSpot/errormessages for more details.`
+    ),
+  quotaExceeded: (location: string, limit: number, usage: number, required: number) =>
+    armError(
+      409,
+      'OperationNotAllowed',
+      `Operation could not be completed as it results in exceeding approved Low Priority Cores quota. Additional details - Deployment Model: Resource Manager, Location: ${location}, Current Limit: ${limit}, Current Usage: ${usage}, Additional Required: ${required}, (Minimum) New Limit Required: ${usage + required}. Submit a request for Quota increase at https://aka.ms/ProdportalCRP/#blade/Microsoft_Azure_Capacity/UsageAndQuota.ReactView.`
+    ),
+  operationInProgress: (vmName: string, operation: string) =>
+    armError(
+      409,
+      'OperationNotAllowed',
+      `Operation 'start' is not allowed on VM '${vmName}' since the VM is marked for '${operation}'. Retry after the current operation completes.`
+    ),
+  notFound: (resourceGroup: string, vmName: string) =>
+    armError(
+      404,
+      'ResourceNotFound',
+      `The Resource 'Microsoft.Compute/virtualMachines/${vmName}' under resource group '${resourceGroup}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix`
+    ),
+  authorizationFailed: (objectId: string, action: string, scope: string) =>
+    armError(
+      403,
+      'AuthorizationFailed',
+      `The client '${objectId}' with object id '${objectId}' does not have authorization to perform action '${action}' over scope '${scope}' or the scope is invalid. If access was recently granted, please refresh your credentials.`
+    ),
+  throttled: () =>
+    armError(
+      429,
+      'TooManyRequests',
+      "The request is being throttled as the limit has been reached for operation type - 'Write'. For more information, see - https://aka.ms/armthrottling"
+    ),
+  internal: () =>
+    armError(500, 'InternalServerError', 'An unexpected error occured while processing the request.'),
+  expiredToken: () =>
+    armError(
+      401,
+      'ExpiredAuthenticationToken',
+      'The access token expiry UTC time is earlier than current UTC time.'
+    )
+};

@@ -1,0 +1,243 @@
+/**
+ * Every outcome of one VM, with the real Compute client talking HTTP (intercepted by nock) and the
+ * error bodies Azure sends.
+ */
+import { afterEach, describe, expect, test } from '@jest/globals';
+import nock from 'nock';
+import pLimit from 'p-limit';
+import { restartVm, type RestartDeps } from '../../src/restart.js';
+import type { Clock } from '../../src/retry.js';
+import { azureErrors } from '../emulator/azure-errors.js';
+import {
+  ARM,
+  SUB,
+  computeClient,
+  instanceView,
+  startAccepted,
+  startRefused,
+  vm,
+  vmPath
+} from '../helpers/arm-nock.js';
+
+/** A clock whose sleeps pass at once but still count as time. */
+function fakeClock(): Clock & { slept: number[] } {
+  let now = Date.parse('2026-11-21T12:00:00Z');
+  const slept: number[] = [];
+  return { slept, now: () => now, sleep: async ms => void (slept.push(ms), (now += ms)) };
+}
+
+function deps(overrides: Partial<RestartDeps> = {}): RestartDeps & { clock: ReturnType<typeof fakeClock> } {
+  const client = computeClient();
+  return {
+    clock: fakeClock(),
+    compute: () => client,
+    limit: pLimit(4),
+    dryRun: false,
+    retryForMs: 0,
+    retryIntervalMs: 30_000,
+    pollIntervalMs: 1,
+    waitForDeallocationMs: 60_000,
+    ...overrides
+  } as RestartDeps & { clock: ReturnType<typeof fakeClock> };
+}
+
+afterEach(() => {
+  const pending = nock.pendingMocks();
+  nock.cleanAll();
+  expect(pending).toEqual([]);
+});
+
+describe('restartVm', () => {
+  test('started: deallocated, start accepted, operation succeeded', async () => {
+    const scope = nock(ARM);
+    instanceView(scope, 'vm1', 'PowerState/deallocated');
+    startAccepted(scope, 'vm1', { status: 'Succeeded' });
+    const result = await restartVm(vm('vm1'), 'sweep', 'sweep', deps());
+    expect(result).toMatchObject({ outcome: 'started', attempts: 1, id: vmPath('vm1'), subscriptionId: SUB });
+    expect(result.startAcceptedAt).toBeDefined();
+  });
+
+  test('already-running: Resource Graph lagged, the instance view says running', async () => {
+    instanceView(nock(ARM), 'vm1', 'PowerState/running');
+    expect(await restartVm(vm('vm1'), 'sweep', 'sweep', deps())).toMatchObject({
+      outcome: 'already-running'
+    });
+  });
+
+  test('skipped: stopped but still allocated is not an eviction', async () => {
+    instanceView(nock(ARM), 'vm1', 'PowerState/stopped');
+    expect(await restartVm(vm('vm1'), 'sweep', 'sweep', deps())).toMatchObject({
+      outcome: 'skipped',
+      detail: expect.stringContaining('stopped')
+    });
+  });
+
+  test('deleted: the instance view is a 404', async () => {
+    const e = azureErrors.notFound('rg-spot', 'vm1');
+    nock(ARM)
+      .get(`${vmPath('vm1')}/instanceView`)
+      .query(true)
+      .reply(e.status, e.body);
+    expect(await restartVm(vm('vm1'), 'dispatch', 'eviction', deps())).toMatchObject({ outcome: 'deleted' });
+  });
+
+  test.each([
+    ['AllocationFailed', azureErrors.allocationFailed()],
+    ['ZonalAllocationFailed', azureErrors.zonalAllocationFailed()],
+    ['OverconstrainedAllocationRequest', azureErrors.overconstrained()],
+    ['OverconstrainedZonalAllocationRequest', azureErrors.overconstrained(true)]
+  ])('capacity-unavailable: the operation fails with %s', async (code, error) => {
+    const scope = nock(ARM);
+    instanceView(scope, 'vm1', 'PowerState/deallocated', 2);
+    startAccepted(scope, 'vm1', { status: 'Failed', error });
+    expect(await restartVm(vm('vm1'), 'sweep', 'sweep', deps())).toMatchObject({
+      outcome: 'capacity-unavailable',
+      errorCode: code
+    });
+  });
+
+  test('capacity-unavailable: SkuNotAvailable refused at once', async () => {
+    const scope = nock(ARM);
+    instanceView(scope, 'vm1', 'PowerState/deallocated', 2);
+    startRefused(scope, 'vm1', azureErrors.skuNotAvailable('vm1', 'Standard_D2s_v5', 'eastus', SUB));
+    expect(await restartVm(vm('vm1'), 'sweep', 'sweep', deps())).toMatchObject({
+      outcome: 'capacity-unavailable',
+      errorCode: 'SkuNotAvailable'
+    });
+  });
+
+  test('capacity comes back within retry-for: started on the third attempt', async () => {
+    const scope = nock(ARM);
+    instanceView(scope, 'vm1', 'PowerState/deallocated', 3);
+    startAccepted(scope, 'vm1', { status: 'Failed', error: azureErrors.allocationFailed() });
+    startAccepted(scope, 'vm1', { status: 'Failed', error: azureErrors.allocationFailed() });
+    startAccepted(scope, 'vm1', { status: 'Succeeded' });
+    const d = deps({ retryForMs: 120_000, retryIntervalMs: 30_000 });
+    expect(await restartVm(vm('vm1'), 'sweep', 'sweep', d)).toMatchObject({
+      outcome: 'started',
+      attempts: 3
+    });
+    expect(d.clock.slept).toEqual([30_000, 30_000]);
+  });
+
+  test('price-above-max reports the current price', async () => {
+    const scope = nock(ARM);
+    instanceView(scope, 'vm1', 'PowerState/deallocated', 2);
+    startRefused(scope, 'vm1', azureErrors.priceAboveMax(0.01, 0.0207, 'Standard_D2s_v5', 'eastus'));
+    expect(await restartVm(vm('vm1', { maxPrice: 0.01 }), 'sweep', 'sweep', deps())).toMatchObject({
+      outcome: 'price-above-max',
+      currentPrice: 0.0207,
+      errorCode: 'SpotPriceGreaterThanProvidedMaxPrice'
+    });
+  });
+
+  test('quota-exceeded is not retried', async () => {
+    const scope = nock(ARM);
+    instanceView(scope, 'vm1', 'PowerState/deallocated', 2);
+    startRefused(scope, 'vm1', azureErrors.quotaExceeded('eastus', 10, 8, 4));
+    const d = deps({ retryForMs: 600_000 });
+    expect(await restartVm(vm('vm1'), 'sweep', 'sweep', d)).toMatchObject({
+      outcome: 'quota-exceeded',
+      attempts: 1
+    });
+    expect(d.clock.slept).toEqual([]);
+  });
+
+  test('failed: a 403 names the missing permission', async () => {
+    const scope = nock(ARM);
+    instanceView(scope, 'vm1', 'PowerState/deallocated', 2);
+    startRefused(
+      scope,
+      'vm1',
+      azureErrors.authorizationFailed('app', 'Microsoft.Compute/virtualMachines/start/action', vmPath('vm1'))
+    );
+    const result = await restartVm(vm('vm1'), 'sweep', 'sweep', deps());
+    expect(result.outcome).toBe('failed');
+    expect(result.detail).toContain("lacks the permission 'Microsoft.Compute/virtualMachines/start/action'");
+  });
+
+  test('429 with Retry-After, then accepted: retried, not a failure', async () => {
+    const scope = nock(ARM);
+    instanceView(scope, 'vm1', 'PowerState/deallocated', 1);
+    const throttled = azureErrors.throttled();
+    // More 429s than the SDK pipeline retries: our own loop carries the call through.
+    scope
+      .post(`${vmPath('vm1')}/start`)
+      .query(true)
+      .times(3)
+      .reply(throttled.status, throttled.body, { 'Retry-After': '0' });
+    instanceView(scope, 'vm1', 'PowerState/deallocated', 1);
+    startAccepted(scope, 'vm1', { status: 'Succeeded' });
+    expect(await restartVm(vm('vm1'), 'sweep', 'sweep', deps())).toMatchObject({
+      outcome: 'started',
+      attempts: 2
+    });
+  });
+
+  test('409 "another operation in progress", then accepted', async () => {
+    const scope = nock(ARM);
+    instanceView(scope, 'vm1', 'PowerState/deallocated', 2);
+    startRefused(scope, 'vm1', azureErrors.operationInProgress('vm1', 'deallocate'));
+    startAccepted(scope, 'vm1', { status: 'Succeeded' });
+    expect(await restartVm(vm('vm1'), 'sweep', 'sweep', deps())).toMatchObject({
+      outcome: 'started',
+      attempts: 2
+    });
+  });
+
+  test('a start whose answer was lost is confirmed by the power state, not sent again', async () => {
+    const scope = nock(ARM);
+    instanceView(scope, 'vm1', 'PowerState/deallocated');
+    scope
+      .post(`${vmPath('vm1')}/start`)
+      .query(true)
+      .times(3)
+      .replyWithError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
+    instanceView(scope, 'vm1', 'PowerState/starting');
+    expect(await restartVm(vm('vm1'), 'sweep', 'sweep', deps())).toMatchObject({ outcome: 'started' });
+  });
+
+  test('eviction mode waits for deallocation, then starts', async () => {
+    const scope = nock(ARM);
+    instanceView(scope, 'vm1', 'PowerState/running', 2);
+    instanceView(scope, 'vm1', 'PowerState/deallocating', 1);
+    instanceView(scope, 'vm1', 'PowerState/deallocated', 1);
+    startAccepted(scope, 'vm1', { status: 'Succeeded' });
+    const d = deps();
+    expect(await restartVm(vm('vm1'), 'dispatch', 'eviction', d)).toMatchObject({
+      outcome: 'started',
+      source: 'dispatch'
+    });
+    expect(d.clock.slept).toEqual([500, 750, 1125]);
+  });
+
+  test('not-deallocated-in-time: still running when wait-for-deallocation runs out', async () => {
+    instanceView(nock(ARM).persist(), 'vm1', 'PowerState/running');
+    const result = await restartVm(
+      vm('vm1'),
+      'dispatch',
+      'eviction',
+      deps({ waitForDeallocationMs: 10_000 })
+    );
+    nock.cleanAll();
+    expect(result).toMatchObject({ outcome: 'not-deallocated-in-time' });
+  });
+
+  test('user-stopped is decided after deallocation by the recheck', async () => {
+    instanceView(nock(ARM), 'vm1', 'PowerState/deallocated');
+    const result = await restartVm(vm('vm1'), 'dispatch', 'eviction', deps(), async () => ({
+      eligible: false,
+      outcome: 'user-stopped',
+      detail: 'deallocated by a user'
+    }));
+    expect(result).toMatchObject({ outcome: 'user-stopped' });
+  });
+
+  test('dry run: checked, not started', async () => {
+    instanceView(nock(ARM), 'vm1', 'PowerState/deallocated');
+    expect(await restartVm(vm('vm1'), 'sweep', 'sweep', deps({ dryRun: true }))).toMatchObject({
+      outcome: 'skipped',
+      detail: 'dry run: would start it'
+    });
+  });
+});
