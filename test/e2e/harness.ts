@@ -1,0 +1,30 @@
+/** Starting the emulator for an end-to-end scenario, and reading what a run did. */
+import { Emulator, type EmulatorOptions } from '../emulator/server.js';
+import type { RunRecord } from '../emulator/runner.js';
+import type { FleetSpec } from '../emulator/fleet.js';
+import type { VmResult } from '../../src/outcomes.js';
+
+export const TEST_WORKFLOWS = new URL('./workflows', import.meta.url).pathname;
+
+export async function emulator(fleet: FleetSpec, options: Partial<EmulatorOptions> = {}): Promise<Emulator> {
+  return Emulator.start({ fleet, timeScale: 100, ...options });
+}
+
+/** The VMs of a run's `result` output. */
+export function results(run: RunRecord | undefined): VmResult[] {
+  if (!run?.outputs.result) throw new Error(`the run wrote no result output; its log:\n${run?.log}`);
+  return (JSON.parse(run.outputs.result) as { vms: VmResult[] }).vms;
+}
+
+export function outcomes(run: RunRecord | undefined): Record<string, string> {
+  return Object.fromEntries(results(run).map(r => [r.name, r.outcome]));
+}
+
+/** Waits (real time) until `check` holds, or fails after `timeoutMs`. */
+export async function until(check: () => boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise(r => setTimeout(r, 20));
+  }
+}

@@ -1,0 +1,509 @@
+/**
+ * Azure Resource Manager as the action meets it: Compute VMs (get, instanceView, start as a
+ * long-running operation, deallocate, simulateEviction, operation status) and Resource Graph
+ * `resources` queries over the emulated tables — with bearer tokens checked, RBAC enforced,
+ * throttling headers and 429s, and ARM's error shape.
+ *
+ * Shapes follow azure-rest-api-specs: specification/compute/resource-manager/Microsoft.Compute/
+ * ComputeRP/stable/2024-11-01/virtualMachine.json (VirtualMachines_Start: 200/202 with Location;
+ * VirtualMachines_InstanceView) and specification/resourcegraph/resource-manager/
+ * Microsoft.ResourceGraph/stable/2024-04-01/resourcegraph.json (Resources: QueryRequest → QueryResponse,
+ * example ResourcesFirstPageQuery.json: `type` lower case, `$skipToken`, `resultTruncated` a string).
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import type { ScaledClock } from './clock.js';
+import { azureErrors, type ArmError } from './azure-errors.js';
+import { empty, json, bearer, type Request, type Response } from './http.js';
+import { runQuery, QueryError, type Tables } from './kql.js';
+import type { Rbac } from './rbac.js';
+import type { SpotModel, Vm } from './spot.js';
+import type { Throttles } from './throttle.js';
+import { verify, type KeyPair } from './tokens.js';
+
+export interface ArmOptions {
+  model: SpotModel;
+  rbac: Rbac;
+  throttles: Throttles;
+  clock: ScaledClock;
+  entraKey: KeyPair;
+  tenantId: string;
+  subscriptions: string[];
+  base: () => string;
+  /** Every request ARM answered, for tests and benchmarks to count. */
+  onRequest?: (kind: string, status: number) => void;
+}
+
+const VM_PATH =
+  /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.Compute\/virtualMachines\/([^/]+)(?:\/(instanceView|start|deallocate|simulateEviction))?$/i;
+const OPERATION_PATH =
+  /^\/subscriptions\/([^/]+)\/providers\/Microsoft\.Compute\/locations\/([^/]+)\/operations\/([^/]+)$/i;
+const ARG_PATH = /^\/providers\/Microsoft\.ResourceGraph\/resources$/i;
+
+export const ARM_ACTIONS = {
+  read: 'Microsoft.Compute/virtualMachines/read',
+  instanceView: 'Microsoft.Compute/virtualMachines/instanceView/read',
+  start: 'Microsoft.Compute/virtualMachines/start/action',
+  deallocate: 'Microsoft.Compute/virtualMachines/deallocate/action',
+  simulateEviction: 'Microsoft.Compute/virtualMachines/simulateEviction/action',
+  operation: 'Microsoft.Compute/locations/operations/read',
+  health: 'Microsoft.ResourceHealth/availabilityStatuses/read',
+  subscriptions: 'Microsoft.Resources/subscriptions/read'
+};
+
+export function armKind(req: Request): string | undefined {
+  if (ARG_PATH.test(req.path)) return 'arg';
+  if (OPERATION_PATH.test(req.path)) return 'operation';
+  const vm = VM_PATH.exec(req.path);
+  if (!vm) return undefined;
+  return vm[4] ? vm[4].charAt(0).toLowerCase() + vm[4].slice(1) : 'get';
+}
+
+export async function handleArm(req: Request, o: ArmOptions): Promise<Response | undefined> {
+  const kind = armKind(req);
+  if (!kind) return undefined;
+  const requestId = randomUUID();
+  const ids = { 'x-ms-request-id': requestId, 'x-ms-correlation-request-id': requestId };
+  const auth = await authenticate(req, o);
+  if ('error' in auth) return withHeaders(auth.error, ids);
+  const principal = auth.principal;
+  const response = kind === 'arg' ? resourceGraph(req, principal, o) : compute(req, kind, principal, o);
+  o.onRequest?.(kind, response.status);
+  return withHeaders(response, ids);
+}
+
+function withHeaders(r: Response, headers: Record<string, string>): Response {
+  return { ...r, headers: { ...headers, ...r.headers } };
+}
+
+async function authenticate(
+  req: Request,
+  o: ArmOptions
+): Promise<{ principal: string } | { error: Response }> {
+  const challenge = {
+    'WWW-Authenticate': `Bearer authorization_uri="${o.base()}/${o.tenantId}", error="invalid_token", error_description="The authentication failed because of missing 'Authorization' header."`
+  };
+  const token = bearer(req);
+  if (!token) {
+    return {
+      error: json(
+        401,
+        {
+          error: {
+            code: 'AuthenticationFailed',
+            message: "Authentication failed. The 'Authorization' header is missing."
+          }
+        },
+        challenge
+      )
+    };
+  }
+  const verified = await verify(o.entraKey, token);
+  if (!verified.ok) {
+    return verified.reason === 'expired'
+      ? {
+          error: json(401, azureErrors.expiredToken().body, {
+            ...challenge,
+            'WWW-Authenticate': challenge['WWW-Authenticate'].replace(
+              /error_description="[^"]*"/,
+              'error_description="The access token is expired."'
+            )
+          })
+        }
+      : {
+          error: json(
+            401,
+            { error: { code: 'InvalidAuthenticationToken', message: 'The access token is invalid.' } },
+            challenge
+          )
+        };
+  }
+  if (verified.claims.aud !== new URL(o.base()).origin) {
+    return {
+      error: json(
+        401,
+        {
+          error: {
+            code: 'InvalidAuthenticationTokenAudience',
+            message: `The access token has been obtained for wrong audience or resource '${verified.claims.aud}'. It should exactly match with one of the allowed audiences '${new URL(o.base()).origin}'.`
+          }
+        },
+        challenge
+      )
+    };
+  }
+  return { principal: String(verified.claims.appid) };
+}
+
+function armError(e: ArmError, headers: Record<string, string> = {}): Response {
+  return json(e.status, e.body, headers);
+}
+
+function throttled(retryAfterMs: number, o: ArmOptions, code = 'TooManyRequests'): Response {
+  return json(
+    429,
+    { error: { code, message: azureErrors.throttled().body.error.message } },
+    retryHeaders(retryAfterMs, o)
+  );
+}
+
+/** Retry-After is whole seconds of real time; with a time scale the emulator adds x-ms-retry-after-ms. */
+export function retryHeaders(emulatedMs: number, o: Pick<ArmOptions, 'clock'>): Record<string, string> {
+  const realMs = Math.ceil(o.clock.real(emulatedMs));
+  const headers: Record<string, string> = { 'Retry-After': String(Math.max(1, Math.ceil(realMs / 1000))) };
+  if (o.clock.scale !== 1) headers['x-ms-retry-after-ms'] = String(realMs);
+  return headers;
+}
+
+function compute(req: Request, kind: string, principal: string, o: ArmOptions): Response {
+  if (kind === 'operation') {
+    const [, sub, , opId] = OPERATION_PATH.exec(req.path)!;
+    if (!o.rbac.can(principal, ARM_ACTIONS.operation, sub!))
+      return forbidden(principal, ARM_ACTIONS.operation, req.path);
+    const read = o.throttles.read(principal, sub!.toLowerCase());
+    if (!read.ok) return throttled(read.retryAfterMs, o);
+    const op = o.model.operations.get(opId!);
+    if (!op)
+      return json(404, { error: { code: 'NotFound', message: `The operation '${opId}' was not found.` } });
+    if (req.url.searchParams.get('monitor') === 'true')
+      return op.status === 'InProgress' ? empty(202, retryHeaders(1000, o)) : empty(200);
+    return json(
+      200,
+      {
+        startTime: op.startTime,
+        ...(op.endTime ? { endTime: op.endTime } : {}),
+        status: op.status,
+        ...(op.error ? { error: op.error } : {}),
+        name: op.id
+      },
+      {
+        'x-ms-ratelimit-remaining-subscription-reads': String(read.remaining)
+      }
+    );
+  }
+  const [, sub, rg, name] = VM_PATH.exec(req.path)!;
+  const subscription = sub!.toLowerCase();
+  const scope = `/subscriptions/${sub}/resourceGroups/${rg}/providers/Microsoft.Compute/virtualMachines/${name}`;
+  const isWrite = req.method === 'POST';
+  const action = isWrite
+    ? ARM_ACTIONS[kind as 'start' | 'deallocate' | 'simulateEviction']
+    : kind === 'instanceView'
+      ? ARM_ACTIONS.instanceView
+      : ARM_ACTIONS.read;
+  if (
+    !action ||
+    (isWrite ? kind === 'get' || kind === 'instanceView' : !['get', 'instanceView'].includes(kind))
+  ) {
+    return json(405, {
+      error: {
+        code: 'MethodNotAllowed',
+        message: `The requested resource does not support http method '${req.method}'.`
+      }
+    });
+  }
+  if (!o.rbac.can(principal, action, subscription)) return forbidden(principal, action, scope);
+  const bucket = isWrite
+    ? o.throttles.write(principal, subscription)
+    : o.throttles.read(principal, subscription);
+  if (!bucket.ok) return throttled(bucket.retryAfterMs, o);
+  const limitHeader = {
+    [isWrite
+      ? 'x-ms-ratelimit-remaining-subscription-writes'
+      : 'x-ms-ratelimit-remaining-subscription-reads']: String(bucket.remaining)
+  };
+  const vm = o.model.get(scope);
+  if (!vm) return armError(azureErrors.notFound(rg!, name!), limitHeader);
+
+  switch (kind) {
+    case 'get':
+      return json(200, vmResource(vm), limitHeader);
+    case 'instanceView':
+      return json(200, instanceView(vm), limitHeader);
+    case 'deallocate':
+      o.model.userDeallocate(vm);
+      return empty(200, limitHeader);
+    case 'simulateEviction':
+      o.model.evict(vm, 'simulated');
+      return empty(204, limitHeader);
+    default: {
+      const update = o.throttles.computeUpdate(subscription, vm.location.toLowerCase(), vm.key);
+      if (!update.ok) return throttled(update.retryAfterMs, o, 'OperationNotAllowed');
+      const started = o.model.start(vm);
+      if ('error' in started) return armError(started.error, limitHeader);
+      const statusUrl = `${o.base()}/subscriptions/${sub}/providers/Microsoft.Compute/locations/${vm.location}/operations/${started.operation.id}?p=${randomUUID()}&api-version=${req.url.searchParams.get('api-version')}`;
+      return empty(202, {
+        ...limitHeader,
+        'Azure-AsyncOperation': statusUrl,
+        Location: `${statusUrl}&monitor=true`,
+        'x-ms-ratelimit-remaining-resource': `Microsoft.Compute/UpdateVM3Min;${update.remaining}`
+      });
+    }
+  }
+}
+
+function forbidden(principal: string, action: string, scope: string): Response {
+  return armError(azureErrors.authorizationFailed(principal, action, scope));
+}
+
+/** The VM as `GET …/virtualMachines/{name}` returns it (the fields a Spot VM has). */
+export function vmResource(vm: Vm) {
+  return {
+    name: vm.name,
+    id: vm.id,
+    type: 'Microsoft.Compute/virtualMachines',
+    location: vm.location,
+    tags: vm.tags,
+    ...(vm.zone ? { zones: [vm.zone] } : {}),
+    properties: {
+      vmId: vm.vmId,
+      hardwareProfile: { vmSize: vm.vmSize },
+      provisioningState: 'Succeeded',
+      priority: vm.priority,
+      ...(vm.priority === 'Spot'
+        ? { evictionPolicy: vm.evictionPolicy, billingProfile: { maxPrice: vm.maxPrice } }
+        : {}),
+      timeCreated: vm.createdAt
+    }
+  };
+}
+
+export function instanceView(vm: Vm) {
+  const power = vm.powerState;
+  return {
+    computerName: vm.name,
+    osName: 'ubuntu',
+    osVersion: '24.04',
+    statuses: [
+      {
+        code: 'ProvisioningState/succeeded',
+        level: 'Info',
+        displayStatus: 'Provisioning succeeded',
+        time: vm.createdAt
+      },
+      { code: `PowerState/${power}`, level: 'Info', displayStatus: `VM ${power}` }
+    ]
+  };
+}
+
+// ---- Resource Graph ----------------------------------------------------------------------------
+
+function argError(
+  status: number,
+  details: { code: string; message: string }[],
+  headers: Record<string, string> = {}
+): Response {
+  return json(
+    status,
+    {
+      error: {
+        code: status === 429 ? 'RateLimiting' : 'BadRequest',
+        message: `Please provide below info when asking for support: timestamp = ${new Date().toISOString()}, correlationId = ${randomUUID()}.`,
+        details
+      }
+    },
+    headers
+  );
+}
+
+function resourceGraph(req: Request, principal: string, o: ArmOptions): Response {
+  if (req.method !== 'POST')
+    return argError(405, [{ code: 'MethodNotAllowed', message: 'Only POST is supported.' }]);
+  const quota = o.throttles.arg(principal);
+  const resetsAfter = hms(o.clock.real(quota.resetsAfterMs));
+  const quotaHeaders = {
+    'x-ms-user-quota-remaining': String(quota.remaining),
+    'x-ms-user-quota-resets-after': resetsAfter
+  };
+  if (!quota.ok) {
+    return argError(
+      429,
+      [
+        {
+          code: 'RateLimiting',
+          message:
+            'Client application has been throttled and should not attempt to repeat the request until an amount of time has elapsed. Please see https://aka.ms/resourcegraph-throttling for help.'
+        }
+      ],
+      {
+        ...quotaHeaders,
+        ...retryHeaders(quota.resetsAfterMs, o)
+      }
+    );
+  }
+  let body: { query?: unknown; subscriptions?: unknown; options?: Record<string, unknown> };
+  try {
+    body = req.json() as typeof body;
+  } catch {
+    return argError(
+      400,
+      [
+        {
+          code: 'InvalidRequestContent',
+          message: 'The request content was invalid and could not be deserialized.'
+        }
+      ],
+      quotaHeaders
+    );
+  }
+  if (typeof body?.query !== 'string' || !body.query.trim()) {
+    return argError(400, [{ code: 'InvalidQuery', message: 'Query is missing.' }], quotaHeaders);
+  }
+  const top = Number(body.options?.$top ?? 100);
+  if (!Number.isInteger(top) || top < 1 || top > 1000) {
+    return argError(
+      400,
+      [{ code: 'InvalidTop', message: "The '$top' option must be between 1 and 1000." }],
+      quotaHeaders
+    );
+  }
+  const readable = o.rbac.readableSubscriptions(principal, o.subscriptions);
+  const requested = Array.isArray(body.subscriptions)
+    ? (body.subscriptions as string[]).map(s => String(s).toLowerCase())
+    : readable;
+  const scope = requested.filter(s => readable.includes(s));
+  if (Array.isArray(body.subscriptions) && scope.length === 0) {
+    return argError(
+      403,
+      [
+        {
+          code: 'AuthorizationFailed',
+          message: `The client '${principal}' does not have authorization to read the requested subscriptions, or they do not exist.`
+        }
+      ],
+      quotaHeaders
+    );
+  }
+  const tables = argTables(o, principal, scope);
+  let result;
+  try {
+    result = runQuery(body.query, tables);
+  } catch (error) {
+    if (error instanceof QueryError) {
+      return argError(
+        400,
+        [
+          {
+            code: 'InvalidQuery',
+            message:
+              'Query is invalid. Please refer to the documentation for the Azure Resource Graph service and fix the error before retrying.'
+          },
+          { code: error.code, message: error.message }
+        ],
+        quotaHeaders
+      );
+    }
+    throw error;
+  }
+  const fingerprint = createHash('sha256')
+    .update(`${body.query}|${scope.join(',')}`)
+    .digest('hex')
+    .slice(0, 16);
+  let offset = Number(body.options?.$skip ?? 0);
+  const token = body.options?.$skipToken;
+  if (typeof token === 'string' && token) {
+    try {
+      const decoded = JSON.parse(Buffer.from(token, 'base64').toString('utf8')) as { f: string; o: number };
+      if (decoded.f !== fingerprint) throw new Error('another query');
+      offset = decoded.o;
+    } catch {
+      return argError(
+        400,
+        [{ code: 'InvalidSkipToken', message: 'The skip token is invalid or belongs to another query.' }],
+        quotaHeaders
+      );
+    }
+  }
+  const page = result.rows.slice(offset, offset + top);
+  const more = offset + top < result.rows.length;
+  // ARG pages only queries that project `id`; others are cut at $top and marked truncated.
+  const pageable = result.columns.includes('id');
+  const response: Record<string, unknown> = {
+    totalRecords: result.rows.length,
+    count: page.length,
+    resultTruncated: more && !pageable ? 'true' : 'false',
+    facets: [],
+    data:
+      body.options?.resultFormat === 'table'
+        ? {
+            columns: result.columns.map(name => ({ name, type: 'object' })),
+            rows: page.map(r => result.columns.map(c => r[c] ?? null))
+          }
+        : page
+  };
+  if (more && pageable)
+    response.$skipToken = Buffer.from(JSON.stringify({ f: fingerprint, o: offset + top })).toString('base64');
+  return json(200, response, quotaHeaders);
+}
+
+function hms(ms: number): string {
+  const total = Math.max(0, ms) / 1000;
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = total % 60;
+  return `${String(h).padStart(2, '0')}:${String(m).padStart(2, '0')}:${s.toFixed(3).padStart(6, '0')}`;
+}
+
+/** The tables as Resource Graph holds them: what the principal may read in the requested scope. */
+function argTables(o: ArmOptions, principal: string, scope: string[]): Tables {
+  const resources: Record<string, unknown>[] = [];
+  const health: Record<string, unknown>[] = [];
+  for (const vm of o.model.vms.values()) {
+    const sub = vm.subscriptionId.toLowerCase();
+    if (!scope.includes(sub)) continue;
+    if (vm.deleted) continue;
+    if (o.rbac.can(principal, ARM_ACTIONS.read, sub)) resources.push(argVm(vm, o.tenantId));
+    if (vm.annotation && o.rbac.can(principal, ARM_ACTIONS.health, sub)) {
+      health.push({
+        id: `${vm.id}/providers/Microsoft.ResourceHealth/resourceAnnotations/current`,
+        name: 'current',
+        type: 'microsoft.resourcehealth/resourceannotations',
+        tenantId: o.tenantId,
+        kind: '',
+        location: vm.location,
+        resourceGroup: vm.resourceGroup.toLowerCase(),
+        subscriptionId: vm.subscriptionId,
+        properties: {
+          targetResourceId: vm.id,
+          targetResourceType: 'Microsoft.Compute/virtualMachines',
+          ...vm.annotation,
+          annotationName: vm.annotation.name
+        },
+        tags: null
+      });
+    }
+  }
+  return { resources, healthresources: health };
+}
+
+/** A VM row of the `resources` table: ARG lower-cases `type` and adds `properties.extended.instanceView`. */
+function argVm(vm: Vm, tenantId: string) {
+  const resource = vmResource(vm);
+  return {
+    id: vm.id,
+    name: vm.name,
+    type: 'microsoft.compute/virtualmachines',
+    tenantId,
+    kind: '',
+    location: vm.location,
+    resourceGroup: vm.resourceGroup.toLowerCase(),
+    subscriptionId: vm.subscriptionId,
+    managedBy: '',
+    sku: null,
+    plan: null,
+    properties: {
+      ...resource.properties,
+      extended: {
+        instanceView: {
+          powerState: {
+            code: `PowerState/${vm.argPowerState}`,
+            level: 'Info',
+            displayStatus: `VM ${vm.argPowerState}`
+          }
+        }
+      }
+    },
+    tags: vm.tags,
+    identity: null,
+    zones: vm.zone ? [vm.zone] : null,
+    extendedLocation: null
+  };
+}

@@ -1,0 +1,77 @@
+/**
+ * What the emulator emulates: a tenant with subscriptions, apps (identities) and their roles,
+ * regions with Spot capacity and prices, VMs, and the GitHub side. Read from a JSON or YAML file
+ * (`npm run emulator -- --fleet <file>`) or built in code by tests.
+ */
+import { randomUUID } from 'node:crypto';
+
+export type PowerState = 'running' | 'starting' | 'stopping' | 'stopped' | 'deallocating' | 'deallocated';
+
+export interface VmSpec {
+  subscriptionId: string;
+  resourceGroup: string;
+  name: string;
+  location?: string;
+  vmSize?: string;
+  zone?: string;
+  priority?: 'Spot' | 'Regular' | 'Low';
+  evictionPolicy?: 'Deallocate' | 'Delete';
+  /** -1: never evicted for price. */
+  maxPrice?: number;
+  tags?: Record<string, string>;
+  powerState?: PowerState;
+  /** The latest Resource Health annotation, e.g. VirtualMachinePreempted or VirtualMachineDeallocationInitiated. */
+  annotation?: 'VirtualMachinePreempted' | 'VirtualMachineDeallocationInitiated';
+  vmId?: string;
+}
+
+export interface AppSpec {
+  clientId: string;
+  /** Client secret, if the app may sign in with one. */
+  secret?: string;
+  /** GitHub OIDC subjects this app trusts (issuer: the emulated GitHub; audience api://AzureADTokenExchange). */
+  federatedSubjects?: string[];
+  /** Role actions, as in a role definition; default: the shipped least-privilege role. */
+  actions?: string[];
+  /** Subscriptions the role is assigned on; default: all. */
+  scopes?: string[];
+}
+
+export interface PoolSpec {
+  location: string;
+  vmSize: string;
+  zone?: string;
+  /** How many more VMs of this size can be allocated here. */
+  capacity: number;
+}
+
+export interface FleetSpec {
+  tenantId?: string;
+  subscriptions: string[];
+  apps?: AppSpec[];
+  /** Spot capacity per region, size and zone; absent pools have plenty. */
+  pools?: PoolSpec[];
+  /** Current Spot price (USD/hour) per `location/vmSize`; default 0.02. */
+  prices?: Record<string, number>;
+  /** Sizes offered in no region (start fails with SkuNotAvailable). */
+  unavailableSizes?: string[];
+  vms: VmSpec[];
+  github?: GitHubSpec;
+}
+
+export interface GitHubSpec {
+  repository: string;
+  defaultBranch?: string;
+  /** Tokens the dispatches endpoint accepts, and which repositories each may write to. */
+  tokens?: { token: string; repositories: string[] }[];
+  vars?: Record<string, string>;
+  secrets?: Record<string, string>;
+}
+
+export const DEFAULT_TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47';
+export const DEFAULT_APP = '0b1c2d3e-0000-4000-8000-000000000001';
+export const DEFAULT_PRICE = 0.02;
+
+export function vmIdOf(spec: VmSpec): string {
+  return spec.vmId ?? randomUUID();
+}

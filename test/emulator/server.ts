@@ -1,0 +1,304 @@
+/**
+ * The emulator: one HTTPS server on 127.0.0.1 for Entra ID, Resource Manager, Resource Graph and
+ * GitHub, one HTTP server for every VM's IMDS, the Spot model behind them, and the runner that
+ * executes workflows-examples/ with dist/index.js. Started from code (tests, demo, benchmarks) or
+ * from the command line (cli.ts).
+ */
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import { ScaledClock } from './clock.js';
+import { handleArm, armKind, retryHeaders } from './arm.js';
+import { azureErrors } from './azure-errors.js';
+import { handleEntra } from './entra.js';
+import { Faults, type FaultTarget } from './faults.js';
+import { DEFAULT_APP, DEFAULT_TENANT, type FleetSpec } from './fleet.js';
+import { handleGitHub, type Dispatch, type RunIdentity } from './github.js';
+import { json, makeRequest, readBody, type Request, type Response } from './http.js';
+import { handleImds, imdsPrefix } from './imds.js';
+import { Rbac } from './rbac.js';
+import { repositoryDispatchPayload, Runner, type RunRecord } from './runner.js';
+import { DEFAULT_TIMING, SpotModel, type Timing, type Vm } from './spot.js';
+import { Throttles } from './throttle.js';
+import { makeTls, type Tls } from './tls.js';
+import { makeKey, type KeyPair } from './tokens.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+export interface EmulatorOptions {
+  fleet: FleetSpec;
+  /** Emulated seconds per real second: 100 makes a 30 s notice last 0.3 s. */
+  timeScale?: number;
+  timing?: Partial<Timing>;
+  /** Real seconds an access token lives. */
+  tokenLifetimeS?: number;
+  /** Real milliseconds added to every answer. */
+  latencyMs?: number;
+  /** Azure's throttling buckets (default on). */
+  throttling?: boolean;
+  /** Run the workflows that listen to an accepted dispatch (default on). */
+  runDispatchedWorkflows?: boolean;
+  workflowsDir?: string;
+  distPath?: string;
+}
+
+export class Emulator {
+  readonly clock: ScaledClock;
+  readonly model: SpotModel;
+  readonly faults = new Faults();
+  readonly dispatches: Dispatch[] = [];
+  readonly requests: Record<string, number> = {};
+  readonly imdsDown = new Set<string>();
+  readonly tokensIssued: Record<string, number> = {};
+  runner!: Runner;
+  url = '';
+  imdsUrl = '';
+  private https!: HttpsServer;
+  private http!: HttpServer;
+  private tls!: Tls;
+  private entraKey!: KeyPair;
+  private githubKey!: KeyPair;
+  private readonly runIdentities = new Map<string, RunIdentity>();
+  private readonly rbac: Rbac;
+  private readonly throttles: Throttles;
+  private readonly pendingRuns: Promise<RunRecord[]>[] = [];
+
+  private constructor(readonly options: EmulatorOptions) {
+    this.clock = new ScaledClock(options.timeScale ?? 1);
+    this.model = new SpotModel(options.fleet, this.clock, { ...DEFAULT_TIMING, ...options.timing });
+    this.rbac = new Rbac(this.apps);
+    this.throttles = new Throttles(this.clock, options.throttling ?? true);
+  }
+
+  static async start(options: EmulatorOptions): Promise<Emulator> {
+    const emulator = new Emulator(options);
+    await emulator.listen();
+    return emulator;
+  }
+
+  get tenantId(): string {
+    return this.options.fleet.tenantId ?? DEFAULT_TENANT;
+  }
+
+  get apps() {
+    return (
+      this.options.fleet.apps ?? [
+        {
+          clientId: DEFAULT_APP,
+          federatedSubjects: [
+            `repo:${this.github.repository}:ref:refs/heads/${this.github.defaultBranch ?? 'main'}`
+          ]
+        }
+      ]
+    );
+  }
+
+  get github() {
+    return this.options.fleet.github ?? { repository: 'acme/spot-fleet' };
+  }
+
+  get caFile(): string {
+    return this.tls.caFile;
+  }
+
+  private async listen(): Promise<void> {
+    [this.tls, this.entraKey, this.githubKey] = await Promise.all([makeTls(), makeKey(), makeKey()]);
+    this.https = createHttpsServer(
+      { key: this.tls.key, cert: this.tls.cert },
+      (req, res) => void this.serve(req, res, 'https')
+    );
+    this.http = createHttpServer((req, res) => void this.serve(req, res, 'imds'));
+    for (const server of [this.https, this.http]) server.keepAliveTimeout = 5000;
+    await Promise.all([
+      new Promise<void>(r => this.https.listen(0, '127.0.0.1', r)),
+      new Promise<void>(r => this.http.listen(0, '127.0.0.1', r))
+    ]);
+    this.url = `https://127.0.0.1:${(this.https.address() as { port: number }).port}`;
+    this.imdsUrl = `http://127.0.0.1:${(this.http.address() as { port: number }).port}`;
+    const gh = this.github;
+    this.runner = new Runner({
+      workflowsDir: this.options.workflowsDir ?? `${ROOT}workflows-examples`,
+      distPath: this.options.distPath ?? `${ROOT}dist/index.js`,
+      repository: gh.repository,
+      defaultBranch: gh.defaultBranch ?? 'main',
+      vars: {
+        AZURE_CLIENT_ID: this.apps[0]!.clientId,
+        AZURE_TENANT_ID: this.tenantId,
+        AZURE_SUBSCRIPTIONS: this.options.fleet.subscriptions.join(','),
+        AZURE_SUBSCRIPTION_LIST: JSON.stringify(this.options.fleet.subscriptions),
+        ...gh.vars
+      },
+      secrets: gh.secrets ?? {},
+      oidcUrl: () => `${this.url}/_github/oidc/token`,
+      registerRun: (token, identity) => this.runIdentities.set(token, identity),
+      inputOverrides: () => ({
+        'resource-manager-endpoint': this.url,
+        'authority-host': this.url,
+        'poll-interval': '200ms'
+      }),
+      env: () => this.processEnv()
+    });
+  }
+
+  /** Environment for any process that talks to the emulator: trust its CA, never reach real IMDS. */
+  processEnv(): Record<string, string> {
+    return {
+      NODE_EXTRA_CA_CERTS: this.tls.caFile,
+      AZURE_POD_IDENTITY_AUTHORITY_HOST: this.imdsUrl,
+      IMDS_ENDPOINT: this.imdsUrl,
+      NO_PROXY: '127.0.0.1,localhost'
+    };
+  }
+
+  /** The base URL of a VM's own IMDS (what the agent gets as its IMDS address). */
+  imdsFor(vm: Vm): string {
+    return `${this.imdsUrl}${imdsPrefix(vm)}`;
+  }
+
+  vm(name: string): Vm {
+    const vm = [...this.model.vms.values()].find(v => v.name === name);
+    if (!vm) throw new Error(`no VM named ${name}`);
+    return vm;
+  }
+
+  /** Runs the workflows that listen to `schedule` (or one of them), as GitHub's scheduler would. */
+  schedule(workflow?: string): Promise<RunRecord[]> {
+    return this.runner.trigger('schedule', { schedule: '*/5 * * * *' }, workflow);
+  }
+
+  workflowDispatch(workflow: string, inputs: Record<string, string>): Promise<RunRecord[]> {
+    return this.runner.trigger(
+      'workflow_dispatch',
+      { inputs, ref: `refs/heads/${this.github.defaultBranch ?? 'main'}`, workflow },
+      workflow
+    );
+  }
+
+  /** Waits for every run that accepted dispatches started. */
+  async settle(): Promise<RunRecord[]> {
+    const all = await Promise.all(this.pendingRuns);
+    return all.flat();
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([
+      new Promise<void>(r => this.https.close(() => r())),
+      new Promise<void>(r => this.http.close(() => r()))
+    ]);
+    this.https.closeAllConnections();
+    this.http.closeAllConnections();
+  }
+
+  private onDispatch(d: Dispatch): void {
+    this.dispatches.push(d);
+    if (this.options.runDispatchedWorkflows === false) return;
+    const payload = repositoryDispatchPayload(
+      d.repository,
+      this.github.defaultBranch ?? 'main',
+      d.eventType,
+      d.clientPayload
+    );
+    this.pendingRuns.push(this.runner.trigger('repository_dispatch', payload));
+  }
+
+  private target(req: Request, kind: 'https' | 'imds'): FaultTarget {
+    if (kind === 'imds') return 'imds';
+    if (req.path === '/_github/oidc/token') return 'oidc';
+    if (req.path.startsWith('/repos/')) return 'dispatch';
+    const arm = armKind(req);
+    if (arm === 'arg' || arm === 'start' || arm === 'instanceView' || arm === 'operation') return arm;
+    if (arm) return 'arm';
+    return 'entra';
+  }
+
+  private async serve(raw: IncomingMessage, res: ServerResponse, kind: 'https' | 'imds'): Promise<void> {
+    const body = await readBody(raw);
+    const req = makeRequest(raw, body, kind === 'https' ? this.url : this.imdsUrl);
+    const target = this.target(req, kind);
+    this.requests[target] = (this.requests[target] ?? 0) + 1;
+    const { delayMs, fault } = this.faults.pick(target);
+    const wait = delayMs + (this.options.latencyMs ?? 0);
+    if (wait > 0) await new Promise(r => setTimeout(r, wait));
+    if (fault?.kind === 'reset') {
+      raw.socket.destroy();
+      return;
+    }
+    let response: Response | 'drop' | undefined;
+    try {
+      if (fault)
+        response = this.faultResponse(fault.kind as '429' | '500' | '503', target, fault.retryAfterS ?? 1);
+      else if (kind === 'imds') response = handleImds(req, { model: this.model, down: this.imdsDown });
+      else response = await this.route(req);
+    } catch (error) {
+      response = json(500, {
+        error: { code: 'InternalServerError', message: String((error as Error).stack ?? error) }
+      });
+    }
+    if (response === 'drop') {
+      raw.socket.destroy();
+      return;
+    }
+    response ??= json(404, {
+      error: { code: 'NotFound', message: `No route for ${req.method} ${req.path}` }
+    });
+    res.writeHead(response.status, response.headers ?? {});
+    res.end(response.body === undefined ? '' : JSON.stringify(response.body));
+  }
+
+  private async route(req: Request): Promise<Response | undefined> {
+    return (
+      (await handleGitHub(req, {
+        spec: this.github,
+        githubKey: this.githubKey,
+        runs: this.runIdentities,
+        onDispatch: d => this.onDispatch(d)
+      })) ??
+      (await handleArm(req, {
+        model: this.model,
+        rbac: this.rbac,
+        throttles: this.throttles,
+        clock: this.clock,
+        entraKey: this.entraKey,
+        tenantId: this.tenantId,
+        subscriptions: this.options.fleet.subscriptions.map(s => s.toLowerCase()),
+        base: () => this.url
+      })) ??
+      (await handleEntra(req, {
+        tenantId: this.tenantId,
+        apps: this.apps,
+        entraKey: this.entraKey,
+        githubKey: this.githubKey,
+        tokenLifetimeS: this.options.tokenLifetimeS ?? 3600,
+        base: () => this.url,
+        onToken: id => (this.tokensIssued[id] = (this.tokensIssued[id] ?? 0) + 1)
+      }))
+    );
+  }
+
+  private faultResponse(kind: '429' | '500' | '503', target: FaultTarget, retryAfterS: number): Response {
+    if (kind === '429') {
+      const headers = retryHeaders(retryAfterS * 1000, { clock: this.clock });
+      if (target === 'dispatch' || target === 'oidc')
+        return json(
+          429,
+          {
+            message: 'API rate limit exceeded',
+            documentation_url: 'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api'
+          },
+          headers
+        );
+      if (target === 'arg')
+        return json(
+          429,
+          { error: { code: 'RateLimiting', message: 'Client application has been throttled.' } },
+          { ...headers, 'x-ms-user-quota-remaining': '0', 'x-ms-user-quota-resets-after': '00:00:01' }
+        );
+      const e = azureErrors.throttled();
+      return json(429, e.body, headers);
+    }
+    if (target === 'dispatch' || target === 'oidc') return json(Number(kind), { message: 'Server Error' });
+    const e = azureErrors.internal();
+    return json(Number(kind), e.body);
+  }
+}

@@ -1,0 +1,135 @@
+/**
+ * Azure's throttling, with its documented numbers, in emulated time:
+ * - Resource Graph: 15 queries per 5-second window per user (x-ms-user-quota-remaining / -resets-after).
+ * - Resource Manager (token bucket per principal and subscription): reads 250, refill 25/s; writes 200, refill 10/s.
+ * - Compute "update VM" policy (start included): per subscription and region 1500, refill 500/min;
+ *   per VM 12, refill 4/min.
+ */
+import type { ScaledClock } from './clock.js';
+
+export class TokenBucket {
+  private tokens: number;
+  private last: number;
+  constructor(
+    private readonly capacity: number,
+    private readonly refillPerMs: number,
+    private readonly clock: ScaledClock
+  ) {
+    this.tokens = capacity;
+    this.last = clock.now();
+  }
+
+  /** Takes one token, or says how long (emulated ms) until one is there. */
+  take(): { ok: true; remaining: number } | { ok: false; retryAfterMs: number } {
+    const now = this.clock.now();
+    this.tokens = Math.min(this.capacity, this.tokens + (now - this.last) * this.refillPerMs);
+    this.last = now;
+    if (this.tokens >= 1) {
+      this.tokens -= 1;
+      return { ok: true, remaining: Math.floor(this.tokens) };
+    }
+    return { ok: false, retryAfterMs: Math.ceil((1 - this.tokens) / this.refillPerMs) };
+  }
+}
+
+/** A fixed window, as Resource Graph's per-user quota is. */
+export class QuotaWindow {
+  private windowStart: number;
+  private used = 0;
+  constructor(
+    private readonly limit: number,
+    private readonly windowMs: number,
+    private readonly clock: ScaledClock
+  ) {
+    this.windowStart = clock.now();
+  }
+
+  take(): { ok: boolean; remaining: number; resetsAfterMs: number } {
+    const now = this.clock.now();
+    if (now - this.windowStart >= this.windowMs) {
+      this.windowStart = now;
+      this.used = 0;
+    }
+    const resetsAfterMs = this.windowStart + this.windowMs - now;
+    if (this.used >= this.limit) return { ok: false, remaining: 0, resetsAfterMs };
+    this.used++;
+    return { ok: true, remaining: this.limit - this.used, resetsAfterMs };
+  }
+}
+
+export const LIMITS = {
+  argPerWindow: 15,
+  argWindowMs: 5000,
+  armReads: { capacity: 250, perSecond: 25 },
+  armWrites: { capacity: 200, perSecond: 10 },
+  computeUpdatePerRegion: { capacity: 1500, perMinute: 500 },
+  computeUpdatePerVm: { capacity: 12, perMinute: 4 }
+};
+
+export class Throttles {
+  private readonly buckets = new Map<string, TokenBucket>();
+  private readonly windows = new Map<string, QuotaWindow>();
+  constructor(
+    private readonly clock: ScaledClock,
+    readonly enabled = true
+  ) {}
+
+  arg(principal: string) {
+    let w = this.windows.get(principal);
+    if (!w)
+      this.windows.set(principal, (w = new QuotaWindow(LIMITS.argPerWindow, LIMITS.argWindowMs, this.clock)));
+    return this.enabled
+      ? w.take()
+      : { ok: true, remaining: LIMITS.argPerWindow, resetsAfterMs: LIMITS.argWindowMs };
+  }
+
+  private bucket(key: string, capacity: number, perMs: number) {
+    let b = this.buckets.get(key);
+    if (!b) this.buckets.set(key, (b = new TokenBucket(capacity, perMs, this.clock)));
+    return b;
+  }
+
+  read(principal: string, subscription: string) {
+    return this.take(
+      this.bucket(
+        `r|${principal}|${subscription}`,
+        LIMITS.armReads.capacity,
+        LIMITS.armReads.perSecond / 1000
+      )
+    );
+  }
+
+  write(principal: string, subscription: string) {
+    return this.take(
+      this.bucket(
+        `w|${principal}|${subscription}`,
+        LIMITS.armWrites.capacity,
+        LIMITS.armWrites.perSecond / 1000
+      )
+    );
+  }
+
+  /** Compute's own policy for VM updates, start included: the region bucket and the VM's bucket. */
+  computeUpdate(subscription: string, region: string, vmKey: string) {
+    const region_ = this.take(
+      this.bucket(
+        `c|${subscription}|${region}`,
+        LIMITS.computeUpdatePerRegion.capacity,
+        LIMITS.computeUpdatePerRegion.perMinute / 60_000
+      )
+    );
+    if (!region_.ok) return region_;
+    return this.take(
+      this.bucket(
+        `v|${vmKey}`,
+        LIMITS.computeUpdatePerVm.capacity,
+        LIMITS.computeUpdatePerVm.perMinute / 60_000
+      )
+    );
+  }
+
+  private take(bucket: TokenBucket) {
+    if (!this.enabled) return { ok: true as const, remaining: 1000 };
+    return bucket.take();
+  }
+}
