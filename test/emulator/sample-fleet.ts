@@ -29,7 +29,7 @@ export function sampleFleet(options: {
   eligible: number;
   decoysPerKind: number;
   regions?: string[];
-}): FleetSpec & { vms: SampleVm[] } {
+}): Omit<FleetSpec, 'vms'> & { vms: SampleVm[] } {
   const subs = subscriptionIds(options.subscriptions);
   const regions = options.regions ?? ['eastus', 'westeurope'];
   const vms: SampleVm[] = [];
