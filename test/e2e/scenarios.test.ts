@@ -1,0 +1,242 @@
+/**
+ * End-to-end scenarios: the bundle run by the emulator's runner, one emulator per scenario, the
+ * result read from the emulator's state and the run's outputs.
+ */
+import { afterEach, describe, expect, test } from '@jest/globals';
+import { buildPayload } from '../../src/payload.js';
+import type { FleetSpec } from '../emulator/fleet.js';
+import { DEFAULT_APP } from '../emulator/fleet.js';
+import { shippedRoleActions } from '../emulator/rbac.js';
+import { subscriptionIds, TAG } from '../emulator/sample-fleet.js';
+import type { Emulator } from '../emulator/server.js';
+import { emulator, githubPost, outcomes, results, TEST_WORKFLOWS, until } from './harness.js';
+
+const [SUB] = subscriptionIds(1) as [string];
+const SUBJECT = 'repo:acme/spot-fleet:ref:refs/heads/main';
+const GH_TOKEN = 'ghs_emulatedInstallationToken0000000000';
+
+function fleet(
+  overrides: Partial<FleetSpec> = {},
+  vars: Record<string, string> = {},
+  secrets: Record<string, string> = {}
+): FleetSpec {
+  return {
+    subscriptions: [SUB],
+    apps: [{ clientId: DEFAULT_APP, federatedSubjects: [SUBJECT] }],
+    vms: ['vm-a', 'vm-b', 'vm-c'].map(name => ({
+      subscriptionId: SUB,
+      resourceGroup: 'rg-batch',
+      name,
+      tags: TAG,
+      powerState: 'running' as const
+    })),
+    github: {
+      repository: 'acme/spot-fleet',
+      tokens: [{ token: GH_TOKEN, repositories: ['acme/spot-fleet'] }],
+      vars,
+      secrets
+    },
+    ...overrides
+  };
+}
+
+let emu: Emulator | undefined;
+afterEach(async () => {
+  await emu?.stop();
+  emu = undefined;
+});
+
+async function evictAll(
+  e: Emulator,
+  names = ['vm-a', 'vm-b', 'vm-c'],
+  cause: 'capacity' | 'price' | 'simulated' = 'simulated'
+) {
+  for (const n of names) e.model.evict(e.vm(n), cause);
+  await until(() => names.every(n => e.vm(n).argPowerState === 'deallocated'), 10_000, 'eviction');
+}
+
+describe('authentication', () => {
+  test('GitHub OIDC: the federated credential matches, VMs are started', async () => {
+    emu = await emulator(fleet(), { workflowsDir: TEST_WORKFLOWS });
+    await evictAll(emu);
+    const [run] = await emu.schedule();
+    expect(run!.exitCode).toBe(0);
+    expect(Object.values(outcomes(run))).toEqual(['started', 'started', 'started']);
+    expect(emu.tokensIssued[DEFAULT_APP]).toBe(1);
+  });
+
+  test('a client secret works too, and never appears in the log or outputs', async () => {
+    const secret = 'Zx8Q~emulatedClientSecretValue.0123456789';
+    emu = await emulator(
+      fleet({ apps: [{ clientId: DEFAULT_APP, secret }] }, {}, { AZURE_CLIENT_SECRET: secret }),
+      { workflowsDir: TEST_WORKFLOWS }
+    );
+    await evictAll(emu, ['vm-a']);
+    const [run] = await emu.schedule();
+    expect(run!.exitCode).toBe(0);
+    expect(outcomes(run)).toEqual({ 'vm-a': 'started' });
+    expect(run!.log).toContain('with a client secret');
+    expect(run!.log.replace(/::add-mask::.*/g, '')).not.toContain(secret);
+    expect(JSON.stringify(run!.outputs) + run!.summary).not.toContain(secret);
+  });
+
+  test('a wrong federated subject fails with the subject to add', async () => {
+    emu = await emulator(
+      fleet({ apps: [{ clientId: DEFAULT_APP, federatedSubjects: ['repo:acme/other:environment:prod'] }] }),
+      { workflowsDir: TEST_WORKFLOWS }
+    );
+    await evictAll(emu, ['vm-a']);
+    const [run] = await emu.schedule();
+    expect(run!.exitCode).toBe(1);
+    const error = run!.log.split('\n').find(l => l.startsWith('::error::'));
+    expect(error).toContain('no federated credential of the app matches it');
+    expect(error).toContain(`subject '${SUBJECT}'`);
+    expect(error).toContain('AADSTS70021');
+    expect(emu.vm('vm-a').startsAccepted).toBe(0);
+  });
+});
+
+describe('repository_dispatch (restart-on-eviction.yml)', () => {
+  test('the run waits for the preempted VM to be deallocated, then starts it', async () => {
+    emu = await emulator(fleet(), { timeScale: 20 });
+    const vm = emu.vm('vm-b');
+    const event = emu.model.evict(vm, 'simulated')!;
+    const payload = buildPayload({
+      vmResourceId: vm.id,
+      vmId: vm.vmId,
+      eventId: event.EventId,
+      eventType: 'Preempt',
+      notBefore: new Date(Date.parse(event.NotBefore)).toISOString(),
+      detectedAt: new Date().toISOString(),
+      evictionPolicy: 'Deallocate',
+      agentVersion: '0.1.0'
+    });
+    const answer = await githubPost(emu, '/repos/acme/spot-fleet/dispatches', GH_TOKEN, {
+      event_type: 'spot-vm-preempted',
+      client_payload: payload
+    });
+    expect(answer.status).toBe(204);
+    expect(vm.powerState).toBe('running'); // the run starts before the eviction has happened
+    const runs = await emu.settle();
+    const run = runs.find(r => r.workflow === 'restart-on-eviction.yml');
+    expect(run!.exitCode).toBe(0);
+    const mine = results(run).find(r => r.name === 'vm-b')!;
+    expect(mine).toMatchObject({ outcome: 'started', source: 'dispatch' });
+    expect(emu.model.timeline.filter(t => t.vm === 'vm-b').map(t => t.what)).toEqual([
+      expect.stringContaining('Preempt scheduled'),
+      'evicted: deallocating',
+      'deallocated',
+      'start accepted',
+      'running'
+    ]);
+    expect(vm.startsAccepted).toBe(1);
+  });
+});
+
+describe('capacity and price', () => {
+  test('capacity taken away: capacity-unavailable after retry-for', async () => {
+    emu = await emulator(fleet({}, { RETRY_FOR: '0' }), { workflowsDir: TEST_WORKFLOWS });
+    await evictAll(emu, ['vm-a'], 'capacity');
+    const [run] = await emu.schedule();
+    expect(run!.exitCode).toBe(0); // fail-on: error does not count capacity
+    expect(results(run)).toMatchObject([
+      { name: 'vm-a', outcome: 'capacity-unavailable', errorCode: 'AllocationFailed' }
+    ]);
+    expect(JSON.parse(run!.outputs['capacity-unavailable']!)).toEqual([emu.vm('vm-a').id]);
+    expect(emu.vm('vm-a').powerState).toBe('deallocated');
+  });
+
+  test('capacity given back within retry-for: started', async () => {
+    emu = await emulator(fleet({}, { RETRY_FOR: '30s', RETRY_INTERVAL: '500ms' }), {
+      workflowsDir: TEST_WORKFLOWS
+    });
+    await evictAll(emu, ['vm-a'], 'capacity');
+    const vm = emu.vm('vm-a');
+    const running = emu.schedule();
+    await until(
+      () => emu!.model.timeline.some(t => t.what.includes('allocation failed')),
+      20_000,
+      'a failed allocation'
+    );
+    emu.model.setCapacity(vm.location, vm.vmSize, 5);
+    const [run] = await running;
+    const [result] = results(run);
+    expect(result).toMatchObject({ outcome: 'started' });
+    expect(result!.attempts).toBeGreaterThan(1);
+  });
+
+  test('price above the max: price-above-max with the current price', async () => {
+    emu = await emulator(
+      fleet(
+        {
+          vms: [
+            {
+              subscriptionId: SUB,
+              resourceGroup: 'rg-batch',
+              name: 'vm-a',
+              tags: TAG,
+              maxPrice: 0.015,
+              powerState: 'running'
+            }
+          ],
+          prices: { 'eastus/Standard_D2s_v5': 0.012 }
+        },
+        { FAIL_ON: 'capacity' }
+      ),
+      { workflowsDir: TEST_WORKFLOWS }
+    );
+    await evictAll(emu, ['vm-a'], 'price');
+    const [run] = await emu.schedule();
+    expect(run!.exitCode).toBe(1); // fail-on: capacity
+    expect(results(run)).toMatchObject([
+      { outcome: 'price-above-max', currentPrice: 0.025, errorCode: 'SpotPriceGreaterThanProvidedMaxPrice' }
+    ]);
+  });
+});
+
+describe('faults', () => {
+  test('a 429 storm and 10 % server errors still end with every eligible VM started', async () => {
+    const names = Array.from({ length: 12 }, (_, i) => `vm-${i}`);
+    emu = await emulator(
+      fleet({
+        vms: names.map(name => ({
+          subscriptionId: SUB,
+          resourceGroup: 'rg-batch',
+          name,
+          tags: TAG,
+          powerState: 'running' as const
+        }))
+      }),
+      { workflowsDir: TEST_WORKFLOWS }
+    );
+    await evictAll(emu, names);
+    emu.faults.add({ target: 'arg', kind: '429', count: 3, retryAfterS: 1 });
+    emu.faults.add({ target: 'start', kind: '429', count: 12, retryAfterS: 1 });
+    emu.faults.add({ target: 'arm', kind: '503', probability: 0.1 });
+    const [run] = await emu.schedule();
+    expect(run!.exitCode).toBe(0);
+    expect(Object.values(outcomes(run)).every(o => o === 'started')).toBe(true);
+    expect(results(run)).toHaveLength(names.length);
+    await until(() => names.every(n => emu!.vm(n).powerState === 'running'), 10_000, 'all running');
+    expect(names.every(n => emu!.vm(n).startsAccepted === 1)).toBe(true);
+    expect(emu.faults.injected['arg:429']).toBe(3);
+    expect(emu.faults.injected['start:429']).toBe(12);
+  });
+});
+
+describe('least privilege', () => {
+  test('a role without start permission: a clear 403 outcome naming it', async () => {
+    const actions = shippedRoleActions().filter(a => !a.endsWith('/start/action'));
+    emu = await emulator(
+      fleet({ apps: [{ clientId: DEFAULT_APP, federatedSubjects: [SUBJECT], actions }] }),
+      { workflowsDir: TEST_WORKFLOWS }
+    );
+    await evictAll(emu, ['vm-a']);
+    const [run] = await emu.schedule();
+    expect(run!.exitCode).toBe(1);
+    const [result] = results(run);
+    expect(result).toMatchObject({ outcome: 'failed', errorCode: 'AuthorizationFailed' });
+    expect(result!.detail).toContain("lacks the permission 'Microsoft.Compute/virtualMachines/start/action'");
+    expect(run!.log).toContain('::error title=vm-a%3A failed::'); // the annotation, ':' escaped as the runner wants
+  });
+});
