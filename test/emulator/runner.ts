@@ -25,6 +25,8 @@ export interface RunRecord {
   exitCode: number | null;
   outputs: Record<string, string>;
   summary: string;
+  /** Where the job summary was written, as on a runner. */
+  summaryPath: string;
   log: string;
   startedAt: number;
   finishedAt?: number;
@@ -220,6 +222,7 @@ export class Runner {
       exitCode: null,
       outputs: {},
       summary: '',
+      summaryPath: files.summary,
       log: '',
       startedAt: Date.now()
     };

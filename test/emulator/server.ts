@@ -247,6 +247,7 @@ export class Emulator {
   }
 
   private async route(req: Request): Promise<Response | undefined> {
+    if (req.path.startsWith('/_emulator/')) return this.admin(req);
     return (
       (await handleGitHub(req, {
         spec: this.github,
@@ -274,6 +275,58 @@ export class Emulator {
         onToken: id => (this.tokensIssued[id] = (this.tokensIssued[id] ?? 0) + 1)
       }))
     );
+  }
+
+  /** The CLI's admin endpoints: look at the state, evict, change capacity, run the schedule. */
+  private async admin(req: Request): Promise<Response> {
+    const body = (req.method === 'POST' && req.body ? req.json() : {}) as Record<string, unknown>;
+    switch (`${req.method} ${req.path}`) {
+      case 'GET /_emulator/state':
+        return json(200, {
+          vms: [...this.model.vms.values()].map(v => ({
+            name: v.name,
+            id: v.id,
+            powerState: v.deleted ? 'deleted' : v.powerState,
+            annotation: v.annotation?.name,
+            startsAccepted: v.startsAccepted
+          })),
+          runs: this.runner.runs.map(r => ({
+            id: r.id,
+            workflow: r.workflow,
+            event: r.event,
+            exitCode: r.exitCode,
+            counts: r.outputs.counts
+          })),
+          dispatches: this.dispatches.length,
+          timeline: this.model.timeline
+        });
+      case 'POST /_emulator/evict': {
+        const cause = (body.cause as 'capacity' | 'price' | 'simulated') ?? 'capacity';
+        const events = ((body.vms as string[]) ?? []).map(
+          name => this.model.evict(this.vm(name), cause)?.EventId ?? null
+        );
+        return json(200, { events });
+      }
+      case 'POST /_emulator/capacity':
+        this.model.setCapacity(
+          String(body.location),
+          String(body.vmSize),
+          Number(body.capacity),
+          body.zone ? String(body.zone) : undefined
+        );
+        return json(200, {});
+      case 'POST /_emulator/schedule': {
+        const runs = await this.schedule(body.workflow ? String(body.workflow) : undefined);
+        return json(
+          200,
+          runs.map(r => ({ id: r.id, workflow: r.workflow, exitCode: r.exitCode, outputs: r.outputs }))
+        );
+      }
+      default:
+        return json(404, {
+          error: { code: 'NotFound', message: `No admin route ${req.method} ${req.path}` }
+        });
+    }
   }
 
   private faultResponse(kind: '429' | '500' | '503', target: FaultTarget, retryAfterS: number): Response {
