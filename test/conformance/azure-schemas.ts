@@ -1,0 +1,150 @@
+/**
+ * JSON Schemas of the Azure responses the emulator produces, transcribed from Microsoft's
+ * published REST API descriptions (Azure/azure-rest-api-specs):
+ * - Resource Graph: specification/resourcegraph/resource-manager/Microsoft.ResourceGraph/stable/
+ *   2024-04-01/resourcegraph.json — definitions QueryResponse, Table, Column, ColumnDataType,
+ *   ErrorResponse, Error, ErrorDetails (and examples/ResourcesFirstPageQuery.json).
+ * - Compute: specification/compute/resource-manager/Microsoft.Compute/ComputeRP/stable/2024-11-01/
+ *   virtualMachine.json (VirtualMachine, VirtualMachineInstanceView, BillingProfile, priority and
+ *   evictionPolicy enums) and computeRPCommon.json (InstanceViewStatus: level Info|Warning|Error).
+ * - Long-running operation status (Azure-AsyncOperation): the ARM RPC's operation resource —
+ *   status Succeeded|Failed|Canceled or in progress, startTime/endTime, error {code, message}.
+ * - ARM errors: specification/common-types/resource-management/v5/types.json ErrorResponse/ErrorDetail.
+ */
+const errorDetail = {
+  type: 'object',
+  properties: {
+    code: { type: 'string' },
+    message: { type: 'string' },
+    target: { type: 'string' },
+    details: { type: 'array', items: { $ref: '#/$defs/errorDetail' } },
+    additionalInfo: { type: 'array' }
+  }
+};
+
+export const armErrorResponse = {
+  $defs: { errorDetail },
+  type: 'object',
+  required: ['error'],
+  properties: { error: { ...errorDetail, required: ['code', 'message'] } }
+};
+
+export const argErrorResponse = {
+  type: 'object',
+  required: ['error'],
+  properties: {
+    error: {
+      type: 'object',
+      required: ['code', 'message'],
+      properties: {
+        code: { type: 'string' },
+        message: { type: 'string' },
+        details: {
+          type: 'array',
+          items: {
+            type: 'object',
+            required: ['code', 'message'],
+            properties: { code: { type: 'string' }, message: { type: 'string' } }
+          }
+        }
+      }
+    }
+  }
+};
+
+export const argQueryResponse = {
+  type: 'object',
+  required: ['totalRecords', 'count', 'resultTruncated', 'data'],
+  properties: {
+    totalRecords: { type: 'integer' },
+    count: { type: 'integer' },
+    resultTruncated: { type: 'string', enum: ['true', 'false'] },
+    $skipToken: { type: 'string' },
+    data: {
+      anyOf: [
+        { type: 'array', items: { type: 'object' } },
+        {
+          type: 'object',
+          required: ['columns', 'rows'],
+          properties: {
+            columns: {
+              type: 'array',
+              items: {
+                type: 'object',
+                required: ['name', 'type'],
+                properties: {
+                  name: { type: 'string' },
+                  type: { enum: ['string', 'integer', 'number', 'boolean', 'object', 'datetime'] }
+                }
+              }
+            },
+            rows: { type: 'array', items: { type: 'array' } }
+          }
+        }
+      ]
+    },
+    facets: { type: 'array' }
+  }
+};
+
+const instanceViewStatus = {
+  type: 'object',
+  properties: {
+    code: { type: 'string' },
+    level: { enum: ['Info', 'Warning', 'Error'] },
+    displayStatus: { type: 'string' },
+    message: { type: 'string' },
+    time: { type: 'string', format: 'date-time' }
+  }
+};
+
+export const vmInstanceView = {
+  type: 'object',
+  properties: {
+    computerName: { type: 'string' },
+    osName: { type: 'string' },
+    osVersion: { type: 'string' },
+    statuses: { type: 'array', items: instanceViewStatus }
+  }
+};
+
+export const virtualMachine = {
+  type: 'object',
+  required: ['location'],
+  properties: {
+    id: { type: 'string' },
+    name: { type: 'string' },
+    type: { const: 'Microsoft.Compute/virtualMachines' },
+    location: { type: 'string' },
+    tags: { type: 'object', additionalProperties: { type: 'string' } },
+    zones: { type: 'array', items: { type: 'string' } },
+    properties: {
+      type: 'object',
+      properties: {
+        vmId: { type: 'string' },
+        hardwareProfile: { type: 'object', properties: { vmSize: { type: 'string' } } },
+        provisioningState: { type: 'string' },
+        priority: { enum: ['Regular', 'Low', 'Spot'] },
+        evictionPolicy: { enum: ['Deallocate', 'Delete'] },
+        billingProfile: { type: 'object', properties: { maxPrice: { type: 'number' } } },
+        timeCreated: { type: 'string', format: 'date-time' }
+      }
+    }
+  }
+};
+
+export const operationStatus = {
+  type: 'object',
+  required: ['status'],
+  properties: {
+    name: { type: 'string' },
+    status: { type: 'string' },
+    startTime: { type: 'string', format: 'date-time' },
+    endTime: { type: 'string', format: 'date-time' },
+    error: {
+      type: 'object',
+      required: ['code', 'message'],
+      properties: { code: { type: 'string' }, message: { type: 'string' } }
+    }
+  }
+};

@@ -1,0 +1,294 @@
+/**
+ * The emulator answers like Azure and GitHub: each emulated operation's response is checked
+ * against the published description of that operation (azure-schemas.ts cites the Azure specs;
+ * GitHub's come from its REST description in @octokit/openapi).
+ */
+import { readFileSync } from 'node:fs';
+import { request } from 'node:https';
+import { createRequire } from 'node:module';
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { Ajv } from 'ajv';
+import addFormats from 'ajv-formats';
+import { DEFAULT_APP } from '../emulator/fleet.js';
+import type { Emulator } from '../emulator/server.js';
+import { subscriptionIds, TAG } from '../emulator/sample-fleet.js';
+import { emulator } from '../e2e/harness.js';
+import {
+  argErrorResponse,
+  argQueryResponse,
+  armErrorResponse,
+  operationStatus,
+  virtualMachine,
+  vmInstanceView
+} from './azure-schemas.js';
+
+const require = createRequire(import.meta.url);
+const [SUB] = subscriptionIds(1) as [string];
+const SECRET = 'conformance-secret';
+const GH_TOKEN = 'ghs_conformance';
+const ajv = new Ajv({ strict: false, allErrors: true });
+(addFormats as unknown as (a: Ajv) => void)(ajv);
+
+let emu: Emulator;
+let token = '';
+
+type Answer = { status: number; headers: Record<string, string | string[] | undefined>; body: unknown };
+function call(
+  method: string,
+  path: string,
+  options: { auth?: string; body?: unknown; form?: Record<string, string> } = {}
+): Promise<Answer> {
+  const data = options.form
+    ? new URLSearchParams(options.form).toString()
+    : options.body === undefined
+      ? ''
+      : JSON.stringify(options.body);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      `${emu.url}${path}`,
+      {
+        method,
+        ca: readFileSync(emu.caFile),
+        headers: {
+          'content-type': options.form ? 'application/x-www-form-urlencoded' : 'application/json',
+          ...(options.auth ? { authorization: options.auth } : {})
+        }
+      },
+      res => {
+        let text = '';
+        res.on('data', c => (text += c));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: text ? JSON.parse(text) : undefined
+          })
+        );
+      }
+    );
+    req.on('error', reject);
+    req.end(data);
+  });
+}
+
+function conforms(schema: object, body: unknown): void {
+  const validate = ajv.compile(schema);
+  const ok = validate(body);
+  expect(ok ? [] : validate.errors).toEqual([]);
+}
+
+const vmPath = (name: string) =>
+  `/subscriptions/${SUB}/resourceGroups/rg-batch/providers/Microsoft.Compute/virtualMachines/${name}`;
+
+beforeAll(async () => {
+  emu = await emulator(
+    {
+      subscriptions: [SUB],
+      apps: [{ clientId: DEFAULT_APP, secret: SECRET }],
+      vms: [
+        {
+          subscriptionId: SUB,
+          resourceGroup: 'rg-batch',
+          name: 'vm-1',
+          tags: TAG,
+          powerState: 'deallocated',
+          annotation: 'VirtualMachinePreempted'
+        },
+        {
+          subscriptionId: SUB,
+          resourceGroup: 'rg-batch',
+          name: 'vm-2',
+          tags: TAG,
+          zone: '2',
+          maxPrice: 0.01,
+          powerState: 'deallocated'
+        }
+      ],
+      prices: { 'eastus/Standard_D2s_v5': 0.05 },
+      github: {
+        repository: 'acme/spot-fleet',
+        tokens: [{ token: GH_TOKEN, repositories: ['acme/spot-fleet'] }]
+      }
+    },
+    { throttling: true, runDispatchedWorkflows: false }
+  );
+  const answer = await call('POST', `/${emu.tenantId}/oauth2/v2.0/token`, {
+    form: {
+      grant_type: 'client_credentials',
+      client_id: DEFAULT_APP,
+      client_secret: SECRET,
+      scope: `${emu.url}/.default`
+    }
+  });
+  token = `Bearer ${(answer.body as { access_token: string }).access_token}`;
+});
+afterAll(() => emu.stop());
+
+describe('Azure Resource Graph (resourcegraph.json 2024-04-01)', () => {
+  test('Resources: QueryResponse with quota headers', async () => {
+    const answer = await call('POST', '/providers/Microsoft.ResourceGraph/resources?api-version=2024-04-01', {
+      auth: token,
+      body: {
+        subscriptions: [SUB],
+        query: "resources | where type =~ 'microsoft.compute/virtualmachines' | project id, name, type",
+        options: { $top: 1 }
+      }
+    });
+    expect(answer.status).toBe(200);
+    conforms(argQueryResponse, answer.body);
+    expect(answer.body).toMatchObject({
+      totalRecords: 2,
+      count: 1,
+      resultTruncated: 'false',
+      $skipToken: expect.any(String)
+    });
+    expect((answer.body as { data: { type: string }[] }).data[0]!.type).toBe(
+      'microsoft.compute/virtualmachines'
+    );
+    expect(answer.headers['x-ms-user-quota-remaining']).toMatch(/^\d+$/);
+    expect(answer.headers['x-ms-user-quota-resets-after']).toMatch(/^\d{2}:\d{2}:\d{2}/);
+  });
+
+  test('table result format', async () => {
+    const answer = await call('POST', '/providers/Microsoft.ResourceGraph/resources?api-version=2024-04-01', {
+      auth: token,
+      body: { query: 'resources | project id, name', options: { resultFormat: 'table' } }
+    });
+    conforms(argQueryResponse, answer.body);
+  });
+
+  test('a query outside the supported KQL is a 400 ErrorResponse, never ignored', async () => {
+    const answer = await call('POST', '/providers/Microsoft.ResourceGraph/resources?api-version=2024-04-01', {
+      auth: token,
+      body: { query: 'resources | summarize count() by location' }
+    });
+    expect(answer.status).toBe(400);
+    conforms(argErrorResponse, answer.body);
+    expect(JSON.stringify(answer.body)).toContain('InvalidQuery');
+  });
+
+  test('$top above 1000 is refused', async () => {
+    const answer = await call('POST', '/providers/Microsoft.ResourceGraph/resources?api-version=2024-04-01', {
+      auth: token,
+      body: { query: 'resources', options: { $top: 5000 } }
+    });
+    expect(answer.status).toBe(400);
+    conforms(argErrorResponse, answer.body);
+  });
+});
+
+describe('Compute (virtualMachine.json 2024-11-01)', () => {
+  test('VirtualMachines_Get: VirtualMachine', async () => {
+    const answer = await call('GET', `${vmPath('vm-2')}?api-version=2026-04-01`, { auth: token });
+    expect(answer.status).toBe(200);
+    conforms(virtualMachine, answer.body);
+  });
+
+  test('VirtualMachines_InstanceView: VirtualMachineInstanceView', async () => {
+    const answer = await call('GET', `${vmPath('vm-1')}/instanceView?api-version=2026-04-01`, {
+      auth: token
+    });
+    conforms(vmInstanceView, answer.body);
+    expect(answer.headers['x-ms-ratelimit-remaining-subscription-reads']).toMatch(/^\d+$/);
+  });
+
+  test('VirtualMachines_Start: 202 with Azure-AsyncOperation and Location, then the operation status', async () => {
+    const answer = await call('POST', `${vmPath('vm-1')}/start?api-version=2026-04-01`, { auth: token });
+    expect(answer.status).toBe(202);
+    const status = new URL(String(answer.headers['azure-asyncoperation']));
+    expect(String(answer.headers.location)).toContain('monitor=true');
+    const op = await call('GET', status.pathname + status.search, { auth: token });
+    conforms(operationStatus, op.body);
+    expect((op.body as { status: string }).status).toBe('InProgress');
+  });
+
+  test('a price above the max: 409 ErrorResponse with SpotPriceGreaterThanProvidedMaxPrice', async () => {
+    const answer = await call('POST', `${vmPath('vm-2')}/start?api-version=2026-04-01`, { auth: token });
+    expect(answer.status).toBe(409);
+    conforms(armErrorResponse, answer.body);
+    expect((answer.body as { error: { code: string } }).error.code).toBe(
+      'SpotPriceGreaterThanProvidedMaxPrice'
+    );
+  });
+
+  test('a missing VM: 404 ResourceNotFound; no token: 401 with WWW-Authenticate', async () => {
+    const missing = await call('GET', `${vmPath('nope')}/instanceView?api-version=2026-04-01`, {
+      auth: token
+    });
+    expect(missing.status).toBe(404);
+    conforms(armErrorResponse, missing.body);
+    const anonymous = await call('GET', `${vmPath('vm-1')}?api-version=2026-04-01`);
+    expect(anonymous.status).toBe(401);
+    conforms(armErrorResponse, anonymous.body);
+    expect(anonymous.headers['www-authenticate']).toContain('Bearer authorization_uri=');
+  });
+});
+
+describe('GitHub: repos/create-dispatch-event (@octokit/openapi)', () => {
+  const spec = require('@octokit/openapi/generated/api.github.com.deref.json');
+  const operation = spec.paths['/repos/{owner}/{repo}/dispatches'].post;
+  const requestSchema = operation.requestBody.content['application/json'].schema;
+  const responseSchema = (status: string) => operation.responses[status].content['application/json'].schema;
+
+  test.each([
+    [{ event_type: 'spot-vm-preempted', client_payload: { a: 1 } }, 204],
+    [{ event_type: 'spot-vm-preempted' }, 204],
+    [{ event_type: '' }, 422],
+    [{ event_type: 'x'.repeat(101) }, 422],
+    [{ client_payload: {} }, 422],
+    [
+      {
+        event_type: 'e',
+        client_payload: Object.fromEntries(Array.from({ length: 11 }, (_, i) => [`k${i}`, i]))
+      },
+      422
+    ],
+    [{ event_type: 'e', client_payload: 'text' }, 422],
+    [{ event_type: 'e', client_payload: { big: 'x'.repeat(70_000) } }, 422]
+  ])(
+    '%#: the answer agrees with the request schema and the 64 KB limit, and its body with the response schema',
+    async (body, expected) => {
+      const answer = await call('POST', '/repos/acme/spot-fleet/dispatches', {
+        auth: `Bearer ${GH_TOKEN}`,
+        body
+      });
+      expect(answer.status).toBe(expected);
+      const schemaSays = ajv.compile(requestSchema)(body);
+      if (expected === 204) expect(schemaSays).toBe(true);
+      if (expected === 422) conforms(responseSchema('422'), answer.body);
+    }
+  );
+
+  test('an unknown token is 401; a repository the token may not write is 404 (basic-error)', async () => {
+    const bad = await call('POST', '/repos/acme/spot-fleet/dispatches', {
+      auth: 'Bearer nope',
+      body: { event_type: 'e' }
+    });
+    expect(bad.status).toBe(401);
+    const other = await call('POST', '/repos/acme/other/dispatches', {
+      auth: `Bearer ${GH_TOKEN}`,
+      body: { event_type: 'e' }
+    });
+    expect(other.status).toBe(404);
+    conforms(responseSchema('404'), other.body);
+  });
+});
+
+describe('Entra ID', () => {
+  test('a wrong secret is AADSTS7000215 in the OAuth error shape', async () => {
+    const answer = await call('POST', `/${emu.tenantId}/oauth2/v2.0/token`, {
+      form: {
+        grant_type: 'client_credentials',
+        client_id: DEFAULT_APP,
+        client_secret: 'wrong',
+        scope: `${emu.url}/.default`
+      }
+    });
+    expect(answer.status).toBe(401);
+    expect(answer.body).toMatchObject({
+      error: 'invalid_client',
+      error_codes: [7000215],
+      error_description: expect.stringContaining('AADSTS7000215')
+    });
+  });
+});
