@@ -48,11 +48,13 @@ export class Faults {
       )
         continue;
       if (rule.count !== undefined && rule.hits >= rule.count) continue;
+      // One failure per request: once a rule has failed it, the others are not used up by it.
+      if (fault && rule.kind !== 'slow') continue;
       if (random() >= (rule.probability ?? 1)) continue;
       rule.hits++;
       this.injected[`${target}:${rule.kind}`] = (this.injected[`${target}:${rule.kind}`] ?? 0) + 1;
       if (rule.kind === 'slow') delayMs += rule.delayMs ?? 1000;
-      else fault ??= rule;
+      else fault = rule;
     }
     return { delayMs, fault };
   }

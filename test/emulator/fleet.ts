@@ -66,6 +66,8 @@ export interface GitHubSpec {
   tokens?: { token: string; repositories: string[] }[];
   vars?: Record<string, string>;
   secrets?: Record<string, string>;
+  /** GitHub Apps: an installation token is issued for a JWT signed with the app's key. */
+  apps?: { appId: string; installationId: string; publicKeyPem: string; repositories: string[] }[];
 }
 
 export const DEFAULT_TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47';

@@ -5,6 +5,7 @@
  * (@octokit/openapi: event_type 1–100 characters, client_payload at most 10 top-level properties)
  * plus the documented size limit (client_payload under 64 KB). 204, 401, 404 or 422.
  */
+import { createPublicKey, randomBytes, verify as verifySignature } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { Ajv } from 'ajv';
 import type { GitHubSpec } from './fleet.js';
@@ -55,13 +56,27 @@ export interface GitHubOptions {
   onDispatch: (d: Dispatch) => void;
 }
 
+/** Installation tokens handed out to GitHub Apps: token → repositories and expiry. */
+const installationTokens = new Map<string, { repositories: string[]; expiresAt: number }>();
+
+function grantFor(token: string | undefined, o: GitHubOptions): { repositories: string[] } | undefined {
+  if (!token) return undefined;
+  const issued = installationTokens.get(token);
+  if (issued) return issued.expiresAt > Date.now() ? issued : undefined;
+  return o.spec.tokens?.find(t => t.token === token);
+}
+
 export async function handleGitHub(req: Request, o: GitHubOptions): Promise<Response | undefined> {
   if (req.path === '/_github/oidc/token') return oidcToken(req, o);
+  const install = /^\/app\/installations\/([^/]+)\/access_tokens$/.exec(req.path);
+  if (install && req.method === 'POST') return installationToken(install[1]!, req, o);
+  const repo = /^\/repos\/([^/]+)\/([^/]+)$/.exec(req.path);
+  if (repo && req.method === 'GET') return getRepository(`${repo[1]}/${repo[2]}`, req, o);
   const match = /^\/repos\/([^/]+)\/([^/]+)\/dispatches$/.exec(req.path);
   if (!match) return undefined;
   const repository = `${match[1]}/${match[2]}`;
   const token = bearer(req);
-  const grant = o.spec.tokens?.find(t => t.token === token);
+  const grant = grantFor(token, o);
   if (!token || !grant)
     return json(401, {
       message: 'Bad credentials',
@@ -105,6 +120,88 @@ export async function handleGitHub(req: Request, o: GitHubOptions): Promise<Resp
     receivedAt: Date.now()
   });
   return empty(204);
+}
+
+/** `GET /repos/{owner}/{repo}`: what the agent's --check asks; `permissions` as GitHub shows them to a token. */
+function getRepository(repository: string, req: Request, o: GitHubOptions): Response {
+  const grant = grantFor(bearer(req), o);
+  if (!grant)
+    return json(401, {
+      message: 'Bad credentials',
+      documentation_url: 'https://docs.github.com/rest',
+      status: '401'
+    });
+  const allowed =
+    repository.toLowerCase() === o.spec.repository.toLowerCase() &&
+    grant.repositories.some(r => r.toLowerCase() === repository.toLowerCase());
+  if (!allowed)
+    return json(404, {
+      message: 'Not Found',
+      documentation_url: 'https://docs.github.com/rest/repos/repos#get-a-repository',
+      status: '404'
+    });
+  const [owner, name] = repository.split('/');
+  return json(200, {
+    id: 1,
+    name,
+    full_name: repository,
+    private: true,
+    owner: { login: owner },
+    default_branch: o.spec.defaultBranch ?? 'main',
+    permissions: { admin: false, maintain: false, push: true, triage: true, pull: true }
+  });
+}
+
+/** `POST /app/installations/{id}/access_tokens` with an RS256 app JWT (iss = app ID, exp ≤ 10 minutes). */
+function installationToken(installationId: string, req: Request, o: GitHubOptions): Response {
+  const jwt = bearer(req) ?? '';
+  const [header, payload, signature] = jwt.split('.');
+  const refuse = (message: string) =>
+    json(401, {
+      message,
+      documentation_url:
+        'https://docs.github.com/rest/apps/apps#create-an-installation-access-token-for-an-app',
+      status: '401'
+    });
+  if (!header || !payload || !signature) return refuse('A JSON web token could not be decoded');
+  let claims: { iss?: string | number; exp?: number; iat?: number };
+  try {
+    claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+  } catch {
+    return refuse('A JSON web token could not be decoded');
+  }
+  const app = o.spec.apps?.find(a => a.appId === String(claims.iss));
+  if (!app) return refuse("'Issuer' claim ('iss') must be an Integer");
+  const signed = verifySignature(
+    'RSA-SHA256',
+    Buffer.from(`${header}.${payload}`),
+    createPublicKey(app.publicKeyPem),
+    Buffer.from(signature, 'base64url')
+  );
+  if (!signed) return refuse('A JSON web token could not be decoded');
+  const now = Math.floor(Date.now() / 1000);
+  if (!claims.exp || claims.exp < now)
+    return refuse(
+      "'Expiration time' claim ('exp') must be a numeric value representing the future time at which the assertion expires"
+    );
+  if (claims.exp - (claims.iat ?? now) > 600)
+    return refuse("'Expiration time' claim ('exp') is too far in the future");
+  if (app.installationId !== installationId)
+    return json(404, {
+      message: 'Not Found',
+      documentation_url:
+        'https://docs.github.com/rest/apps/apps#create-an-installation-access-token-for-an-app',
+      status: '404'
+    });
+  const token = `ghs_${randomBytes(18).toString('base64url')}`;
+  const expiresAt = Date.now() + 3_600_000;
+  installationTokens.set(token, { repositories: app.repositories, expiresAt });
+  return json(201, {
+    token,
+    expires_at: new Date(expiresAt).toISOString(),
+    permissions: { contents: 'write', metadata: 'read' },
+    repository_selection: 'selected'
+  });
 }
 
 /** The runner's ID token endpoint: the job's request token in, a signed OIDC token for the audience out. */

@@ -213,6 +213,33 @@ export class SpotModel {
     return event;
   }
 
+  /**
+   * An event with no consequence in this model (Freeze, Reboot, …), or one naming other VMs — what
+   * the VM's IMDS shows in an availability set. Removed with `withdraw`.
+   */
+  announce(vm: Vm, eventType: ScheduledEvent['EventType'], resources: string[] = [vm.name]): ScheduledEvent {
+    const event: ScheduledEvent = {
+      EventId: randomUUID().toUpperCase(),
+      EventStatus: 'Scheduled',
+      EventType: eventType,
+      ResourceType: 'VirtualMachine',
+      Resources: resources,
+      NotBefore: new Date(this.clock.now() + 15 * 60_000).toUTCString(),
+      Description:
+        eventType === 'Freeze' ? 'Host server is undergoing maintenance.' : `${eventType} scheduled.`,
+      EventSource: 'Platform',
+      DurationInSeconds: eventType === 'Freeze' ? 9 : -1
+    };
+    vm.events.push(event);
+    vm.incarnation++;
+    return event;
+  }
+
+  withdraw(vm: Vm, eventId: string): void {
+    vm.events = vm.events.filter(e => e.EventId !== eventId);
+    vm.incarnation++;
+  }
+
   /** StartRequests: the VM says it is ready, so the event may go ahead now. */
   approve(vm: Vm, eventId: string): boolean {
     const event = vm.events.find(e => e.EventId.toLowerCase() === eventId.toLowerCase());

@@ -1,0 +1,124 @@
+/**
+ * Sending the repository_dispatch: at once, then with backoff while the notice lasts, honouring
+ * Retry-After and GitHub's secondary rate limits. 401/403/404/422 are not retried in a loop: they
+ * will not fix themselves, and each is logged with what to fix.
+ */
+import type { Credentials } from './credentials.js';
+import type { DispatchPayload } from '../../src/payload.js';
+import { AGENT_VERSION } from './version.js';
+
+export type DispatchResult =
+  | { ok: true; attempts: number; status: number }
+  | { ok: false; attempts: number; status?: number; retryable: boolean; reason: string };
+
+export interface DispatchOptions {
+  apiUrl: string;
+  repository: string;
+  eventType: string;
+  payload: DispatchPayload;
+  credentials: Credentials;
+  /** Give up (for now) after this moment, ms since the epoch. */
+  deadline: number;
+  sleep?: (ms: number) => Promise<void>;
+  onRetry?: (attempt: number, why: string, delayMs: number) => void;
+}
+
+const sleepReal = (ms: number) => new Promise<void>(r => setTimeout(r, ms));
+
+export async function sendDispatch(o: DispatchOptions): Promise<DispatchResult> {
+  const sleep = o.sleep ?? sleepReal;
+  let refreshed = false;
+  for (let attempt = 1; ; attempt++) {
+    let status: number | undefined;
+    let retryAfterMs: number | undefined;
+    let why: string;
+    try {
+      const token = await o.credentials.token();
+      const response = await fetch(`${o.apiUrl.replace(/\/+$/, '')}/repos/${o.repository}/dispatches`, {
+        method: 'POST',
+        headers: {
+          accept: 'application/vnd.github+json',
+          authorization: `Bearer ${token}`,
+          'content-type': 'application/json',
+          'x-github-api-version': '2022-11-28',
+          'user-agent': `azure-spot-restarter-agent/${AGENT_VERSION}`
+        },
+        body: JSON.stringify({ event_type: o.eventType, client_payload: o.payload }),
+        signal: AbortSignal.timeout(10_000)
+      });
+      status = response.status;
+      if (status === 204 || status === 200) return { ok: true, attempts: attempt, status };
+      const text = await response.text().catch(() => '');
+      const message = safeMessage(text);
+      retryAfterMs = retryAfter(response.headers);
+      const rateLimited =
+        status === 429 ||
+        (status === 403 &&
+          (retryAfterMs !== undefined || response.headers.get('x-ratelimit-remaining') === '0'));
+      if (status === 401 && o.credentials.kind === 'github-app' && !refreshed) {
+        // An installation token can expire between two events: fetch a new one, once.
+        o.credentials.invalidate();
+        refreshed = true;
+        attempt--;
+        continue;
+      }
+      if (!rateLimited && [400, 401, 403, 404, 422].includes(status)) {
+        return {
+          ok: false,
+          attempts: attempt,
+          status,
+          retryable: false,
+          reason: advice(status, o.repository, message)
+        };
+      }
+      why = rateLimited ? `rate limited (${status})` : `GitHub answered ${status}`;
+    } catch (error) {
+      why = `request failed: ${(error as Error).message}`;
+    }
+    const delay = Math.min(retryAfterMs ?? Math.min(5000, 250 * 2 ** (attempt - 1)), 60_000);
+    if (Date.now() + delay > o.deadline)
+      return {
+        ok: false,
+        attempts: attempt,
+        status,
+        retryable: true,
+        reason: `${why}; gave up at the deadline`
+      };
+    o.onRetry?.(attempt, why, delay);
+    await sleep(delay);
+  }
+}
+
+function retryAfter(headers: Headers): number | undefined {
+  const value = headers.get('retry-after');
+  if (value && /^\d+$/.test(value)) return Number(value) * 1000;
+  if (headers.get('x-ratelimit-remaining') === '0') {
+    const reset = Number(headers.get('x-ratelimit-reset'));
+    if (reset) return Math.max(1000, reset * 1000 - Date.now());
+  }
+  return undefined;
+}
+
+function safeMessage(text: string): string {
+  try {
+    const body = JSON.parse(text) as { message?: string };
+    return String(body.message ?? '').slice(0, 300);
+  } catch {
+    return text.slice(0, 200);
+  }
+}
+
+export function advice(status: number, repository: string, message: string): string {
+  switch (status) {
+    case 401:
+      return `GitHub refused the credentials (401 ${message}): the token is wrong, expired or revoked`;
+    case 403:
+      return `GitHub refused the dispatch (403 ${message}): the token needs "Contents: write" on ${repository} (fine-grained token or GitHub App) or the "repo" scope (classic token)`;
+    case 404:
+      return `GitHub answered 404 for ${repository}: the repository does not exist, or the token cannot see it (check --repository and the token's repository access)`;
+    case 422:
+      return `GitHub refused the payload (422 ${message}): check --event-type`;
+    default:
+      return `GitHub answered ${status} ${message}`;
+  }
+}

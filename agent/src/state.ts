@@ -1,0 +1,61 @@
+/**
+ * Which EventIds were handled, kept in a small JSON file so an event is dispatched once even if
+ * the agent restarts mid-event. Written atomically (temp file, then rename).
+ */
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+export type EventStatus = 'pending' | 'dispatched' | 'refused' | 'dry-run';
+
+interface StateFile {
+  version: 1;
+  events: Record<string, { status: EventStatus; at: string; attempts?: number }>;
+}
+
+const KEEP_MS = 7 * 86_400_000;
+
+export class EventState {
+  private data: StateFile = { version: 1, events: {} };
+
+  constructor(
+    private readonly path: string,
+    private readonly onWarning: (message: string) => void = () => undefined
+  ) {
+    try {
+      const parsed = JSON.parse(readFileSync(path, 'utf8')) as StateFile;
+      if (parsed && parsed.version === 1 && typeof parsed.events === 'object') this.data = parsed;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT')
+        onWarning(`state file ${path} unreadable (${(error as Error).message}); starting empty`);
+    }
+  }
+
+  status(eventId: string): EventStatus | undefined {
+    return this.data.events[eventId.toLowerCase()]?.status;
+  }
+
+  /** Done means nothing more to do for it: dispatched, refused for good, or seen in a dry run. */
+  isDone(eventId: string): boolean {
+    const s = this.status(eventId);
+    return s !== undefined && s !== 'pending';
+  }
+
+  set(eventId: string, status: EventStatus, attempts?: number): void {
+    const now = Date.now();
+    for (const [id, e] of Object.entries(this.data.events))
+      if (now - Date.parse(e.at) > KEEP_MS) delete this.data.events[id];
+    this.data.events[eventId.toLowerCase()] = {
+      status,
+      at: new Date(now).toISOString(),
+      ...(attempts ? { attempts } : {})
+    };
+    try {
+      mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
+      const temp = `${this.path}.${process.pid}.tmp`;
+      writeFileSync(temp, JSON.stringify(this.data, null, 2), { mode: 0o600 });
+      renameSync(temp, this.path);
+    } catch (error) {
+      this.onWarning(`could not write the state file ${this.path}: ${(error as Error).message}`);
+    }
+  }
+}

@@ -1,0 +1,267 @@
+/**
+ * The agent bundle as a real process against the emulator's IMDS and GitHub: what it dispatches,
+ * what it ignores, how it survives outages and refusals, its drain hook, approval and credentials.
+ */
+import { generateKeyPairSync } from 'node:crypto';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, test } from '@jest/globals';
+import { validatePayload } from '../../src/payload.js';
+import type { FleetSpec } from '../emulator/fleet.js';
+import { subscriptionIds, TAG } from '../emulator/sample-fleet.js';
+import type { Emulator } from '../emulator/server.js';
+import { agentEnv, msg, startAgent, type AgentProcess } from './agent-harness.js';
+import { emulator, until } from './harness.js';
+
+const [SUB] = subscriptionIds(1) as [string];
+const TOKEN = 'ghs_agentTestToken000000000000000000000';
+
+function fleet(extra: Partial<FleetSpec['github']> = {}): FleetSpec {
+  return {
+    subscriptions: [SUB],
+    vms: [
+      { subscriptionId: SUB, resourceGroup: 'rg-batch', name: 'worker-1', tags: TAG },
+      { subscriptionId: SUB, resourceGroup: 'rg-batch', name: 'worker-2', tags: TAG },
+      { subscriptionId: SUB, resourceGroup: 'rg-web', name: 'web-1', priority: 'Regular' }
+    ],
+    github: {
+      repository: 'acme/spot-fleet',
+      tokens: [{ token: TOKEN, repositories: ['acme/spot-fleet'] }],
+      ...extra
+    }
+  };
+}
+
+let emu: Emulator | undefined;
+const agents: AgentProcess[] = [];
+afterEach(async () => {
+  await Promise.all(agents.splice(0).map(a => a.stop()));
+  await emu?.stop();
+  emu = undefined;
+});
+
+async function setup(options: { timeScale?: number; github?: Partial<FleetSpec['github']> } = {}) {
+  emu = await emulator(fleet(options.github), {
+    timeScale: options.timeScale ?? 20,
+    runDispatchedWorkflows: false
+  });
+  return emu;
+}
+
+function agent(
+  e: Emulator,
+  vmName: string,
+  env: Record<string, string> = {},
+  args: string[] = []
+): AgentProcess {
+  const a = startAgent(agentEnv(e, e.vm(vmName), { SPOT_AGENT_GITHUB_TOKEN: TOKEN, ...env }), args);
+  agents.push(a);
+  return a;
+}
+
+describe('the agent', () => {
+  test('a Preempt for this VM: a schema-valid dispatch at once, before the eviction', async () => {
+    const e = await setup();
+    const a = agent(e, 'worker-1');
+    await a.waitFor(msg('watching Scheduled Events'));
+    const vm = e.vm('worker-1');
+    const event = e.model.evict(vm, 'simulated')!;
+    await until(() => e.dispatches.length === 1, 5000, 'the dispatch');
+    const [d] = e.dispatches;
+    expect(d!.eventType).toBe('spot-vm-preempted');
+    const validation = validatePayload(d!.clientPayload);
+    expect(validation.ok).toBe(true);
+    expect(d!.clientPayload).toMatchObject({
+      vmResourceId: vm.id,
+      vmId: vm.vmId,
+      eventId: event.EventId,
+      eventType: 'Preempt',
+      evictionPolicy: 'Deallocate'
+    });
+    expect(vm.powerState).toBe('running'); // sent during the notice
+    await a.waitFor(msg('repository_dispatch sent'));
+  });
+
+  test('nothing for Freeze or Reboot, nor for a Preempt that names another VM', async () => {
+    const e = await setup();
+    const a = agent(e, 'worker-1');
+    await a.waitFor(msg('watching Scheduled Events'));
+    const vm = e.vm('worker-1');
+    e.model.announce(vm, 'Freeze');
+    e.model.announce(vm, 'Reboot');
+    e.model.announce(vm, 'Preempt', ['worker-2']);
+    await new Promise(r => setTimeout(r, 1200));
+    expect(e.dispatches).toEqual([]);
+    expect(a.logs.filter(l => l.level === 'warn' || l.level === 'error')).toEqual([]);
+  });
+
+  test('an EventId is handled once, also after the agent restarts mid-event', async () => {
+    const e = await setup({ timeScale: 1 }); // a 30 s notice: the event stays while we restart
+    const env = agentEnv(e, e.vm('worker-1'), { SPOT_AGENT_GITHUB_TOKEN: TOKEN });
+    const first = startAgent(env);
+    agents.push(first);
+    await first.waitFor(msg('watching Scheduled Events'));
+    e.model.evict(e.vm('worker-1'), 'simulated');
+    await first.waitFor(msg('repository_dispatch sent'));
+    await first.stop();
+    const second = startAgent(env);
+    agents.push(second);
+    await second.waitFor(msg('watching Scheduled Events'));
+    await new Promise(r => setTimeout(r, 1000));
+    expect(e.dispatches).toHaveLength(1);
+    expect(second.logs.some(msg('scheduled for this VM'))).toBe(false);
+  });
+
+  test('IMDS down, then back: no crash, one log line for the outage, then the dispatch', async () => {
+    const e = await setup();
+    const a = agent(e, 'worker-1');
+    await a.waitFor(msg('watching Scheduled Events'));
+    const vm = e.vm('worker-1');
+    e.imdsDown.add(vm.key);
+    await new Promise(r => setTimeout(r, 1500));
+    e.imdsDown.delete(vm.key);
+    await a.waitFor(msg('reachable again'), 15_000);
+    e.model.evict(vm, 'simulated');
+    await until(() => e.dispatches.length === 1, 10_000, 'the dispatch');
+    expect(a.logs.filter(msg('Scheduled Events poll failed'))).toHaveLength(1);
+    expect(a.child.exitCode).toBeNull();
+  });
+
+  test('GitHub answers 503 and 429 first: retried, then sent', async () => {
+    const e = await setup();
+    e.faults.add({ target: 'dispatch', kind: '503', count: 2 });
+    e.faults.add({ target: 'dispatch', kind: '429', count: 1, retryAfterS: 1 });
+    const a = agent(e, 'worker-1');
+    await a.waitFor(msg('watching Scheduled Events'));
+    e.model.evict(e.vm('worker-1'), 'simulated');
+    const sent = await a.waitFor(msg('repository_dispatch sent'), 15_000);
+    expect(sent.attempts).toBe(4);
+    expect(e.dispatches).toHaveLength(1);
+  });
+
+  test.each([
+    [
+      'a wrong token',
+      { SPOT_AGENT_GITHUB_TOKEN: 'ghs_wrong_token_value' },
+      'the token is wrong, expired or revoked'
+    ],
+    [
+      'a wrong repository',
+      { SPOT_AGENT_REPOSITORY: 'acme/other' },
+      'the repository does not exist, or the token cannot see it'
+    ]
+  ])('%s: reported with advice, not retried in a loop', async (_, env, advice) => {
+    const e = await setup();
+    const a = agent(e, 'worker-1', env);
+    await a.waitFor(msg('watching Scheduled Events'));
+    e.model.evict(e.vm('worker-1'), 'simulated');
+    const error = await a.waitFor(msg('repository_dispatch not sent'));
+    expect(String(error.msg)).toContain(advice);
+    await new Promise(r => setTimeout(r, 800));
+    expect(e.requests.dispatch).toBe(1);
+    expect(a.text.join('\n')).not.toContain('ghs_wrong_token_value');
+  });
+
+  test('the drain hook runs after the dispatch with the event in its environment; no approval unless asked', async () => {
+    const e = await setup({ timeScale: 1 });
+    const out = join(mkdtempSync(join(tmpdir(), 'hook-')), 'drained');
+    const a = agent(e, 'worker-1', { SPOT_AGENT_ON_PREEMPT: `echo "$SPOT_EVENT_ID $SPOT_VM_NAME" > ${out}` });
+    await a.waitFor(msg('watching Scheduled Events'));
+    const event = e.model.evict(e.vm('worker-1'), 'simulated')!;
+    await a.waitFor(msg('drain command finished'));
+    expect(readFileSync(out, 'utf8').trim()).toBe(`${event.EventId} worker-1`);
+    expect(e.model.timeline.some(t => t.what.includes('approved'))).toBe(false);
+    expect(e.vm('worker-1').powerState).toBe('running'); // still in its 30 s notice
+  });
+
+  test('with --approve the event is approved when the hook ends, and the eviction goes ahead early', async () => {
+    const e = await setup({ timeScale: 1 });
+    const a = agent(e, 'worker-1', { SPOT_AGENT_ON_PREEMPT: 'true' }, ['--approve']);
+    await a.waitFor(msg('watching Scheduled Events'));
+    e.model.evict(e.vm('worker-1'), 'simulated');
+    await a.waitFor(msg('event approved'));
+    expect(e.model.timeline.some(t => t.what.includes('approved by the VM'))).toBe(true);
+    expect(e.vm('worker-1').powerState).toBe('deallocating');
+  });
+
+  test('GitHub App credentials: JWT → installation token → dispatch, checked by the emulated GitHub', async () => {
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const dir = mkdtempSync(join(tmpdir(), 'app-'));
+    const keyFile = join(dir, 'app.pem');
+    writeFileSync(keyFile, privateKey.export({ type: 'pkcs1', format: 'pem' }), { mode: 0o600 });
+    const e = await setup({
+      github: {
+        apps: [
+          {
+            appId: '123456',
+            installationId: '7890',
+            publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+            repositories: ['acme/spot-fleet']
+          }
+        ]
+      }
+    });
+    const a = agent(e, 'worker-1', {
+      SPOT_AGENT_GITHUB_TOKEN: '',
+      SPOT_AGENT_APP_ID: '123456',
+      SPOT_AGENT_INSTALLATION_ID: '7890',
+      SPOT_AGENT_PRIVATE_KEY_FILE: keyFile
+    });
+    await a.waitFor(msg('starting'));
+    expect(a.logs[0]).toMatchObject({ credentials: 'github-app' });
+    await a.waitFor(msg('watching Scheduled Events'));
+    e.model.evict(e.vm('worker-1'), 'simulated');
+    await a.waitFor(msg('repository_dispatch sent'));
+    expect(e.dispatches).toHaveLength(1);
+  });
+
+  test('a key or token file others can read is refused', async () => {
+    const e = await setup();
+    const file = join(mkdtempSync(join(tmpdir(), 'tok-')), 'token');
+    writeFileSync(file, TOKEN);
+    chmodSync(file, 0o644);
+    const a = agent(e, 'worker-1', { SPOT_AGENT_GITHUB_TOKEN: '', SPOT_AGENT_TOKEN_FILE: file });
+    expect(await a.exited).toBe(2);
+    expect(a.text.join('\n')).toContain('can be read by others (mode 644); run: chmod 600');
+  });
+
+  test('--dry-run detects and sends nothing', async () => {
+    const e = await setup();
+    const a = agent(e, 'worker-1', {}, ['--dry-run']);
+    await a.waitFor(msg('watching Scheduled Events'));
+    e.model.evict(e.vm('worker-1'), 'simulated');
+    await a.waitFor(msg('dry run: would send'));
+    expect(e.dispatches).toEqual([]);
+  });
+
+  test('on a regular VM it says so and exits (78) unless --allow-non-spot', async () => {
+    const e = await setup();
+    const a = agent(e, 'web-1');
+    expect(await a.exited).toBe(78);
+    expect(a.logs.some(msg('not a Spot VM'))).toBe(true);
+  });
+
+  test('--check reports and exits 0 when ready, 1 when not', async () => {
+    const e = await setup();
+    const ok = agent(e, 'worker-1', {}, ['--check']);
+    expect(await ok.exited).toBe(0);
+    expect(ok.text.join('\n')).toMatch(
+      /ok +IMDS reachable: worker-1[\s\S]*ok +priority Spot[\s\S]*ok +GitHub environment credentials can see acme\/spot-fleet and write to it[\s\S]*Result: ready/
+    );
+    const bad = agent(e, 'web-1', { SPOT_AGENT_GITHUB_TOKEN: 'nope-nope' }, ['--check']);
+    expect(await bad.exited).toBe(1);
+    expect(bad.text.join('\n')).toMatch(/FAIL +priority Regular/);
+  });
+
+  test('SIGTERM stops it cleanly, and bad options are refused with exit 2', async () => {
+    const e = await setup();
+    const a = agent(e, 'worker-1');
+    await a.waitFor(msg('watching Scheduled Events'));
+    expect(await a.stop()).toBe(0);
+    const bad = agent(e, 'worker-1', { SPOT_AGENT_POLL_INTERVAL: 'often' });
+    expect(await bad.exited).toBe(2);
+    expect(bad.text.join('\n')).toContain('--poll-interval (SPOT_AGENT_POLL_INTERVAL) is "often"');
+    expect(existsSync(e.caFile)).toBe(true);
+  });
+});
