@@ -53,8 +53,11 @@ export function startAgent(env: Record<string, string>, args: string[] = []): Ag
       try {
         const log = JSON.parse(line) as Record<string, unknown>;
         logs.push(log);
-        for (const w of [...waiters])
-          if (w.predicate(log)) (waiters.splice(waiters.indexOf(w), 1), w.resolve(log));
+        for (const w of [...waiters]) {
+          if (!w.predicate(log)) continue;
+          waiters.splice(waiters.indexOf(w), 1);
+          w.resolve(log);
+        }
       } catch {
         // not a JSON log line (--help, --check)
       }
