@@ -241,7 +241,13 @@ async function handleDispatch(
         return judge(stale ? { ...fresh, annotationName: '' } : fresh, settings);
       }
     : undefined;
-  return restartVm(vm, 'dispatch', 'eviction', deps, recheck);
+  return restartVm(
+    vm,
+    'dispatch',
+    { kind: 'eviction', announcedAt: Date.parse(payload.detectedAt) },
+    deps,
+    recheck
+  );
 }
 
 async function restartIfEligible(
@@ -264,7 +270,7 @@ async function restartIfEligible(
       durationMs: 0
     };
   }
-  return restartVm(vm, source, 'sweep', deps);
+  return restartVm(vm, source, { kind: 'sweep' }, deps);
 }
 
 /** Looks the `vms` entries up in Resource Graph; an entry that finds nothing becomes a `skipped` result. */

@@ -27,8 +27,17 @@ export interface RestartDeps {
   waitForDeallocationMs: number;
 }
 
-/** `sweep`: the VM should already be deallocated. `eviction`: a dispatch said it is about to be. */
-export type Mode = 'sweep' | 'eviction';
+/**
+ * `sweep`: the VM should already be deallocated. `eviction`: a dispatch said (at `announcedAt`)
+ * that it is about to be.
+ */
+export type Mode = { kind: 'sweep' } | { kind: 'eviction'; announcedAt: number };
+
+interface PowerState {
+  code: string;
+  /** When the VM's last operation finished (the ProvisioningState status' time). */
+  changedAt?: number;
+}
 
 const RUNNING_STATES = ['PowerState/running', 'PowerState/starting'];
 const ON_THE_WAY_DOWN = ['PowerState/deallocating', 'PowerState/stopping'];
@@ -55,12 +64,14 @@ export async function restartVm(
     ...extra
   });
   try {
-    const state = await waitUntilDeallocated(vm, mode, deps);
+    const { code: state, restarted } = await waitUntilDeallocated(vm, mode, deps);
+    if (restarted)
+      return result('already-running', 'evicted and already started again (by another run, or a person)');
     if (state !== 'PowerState/deallocated') {
       if (state === 'gone')
         return result('deleted', 'the VM no longer exists (eviction policy Delete, or deleted)');
       if (RUNNING_STATES.includes(state)) {
-        return mode === 'eviction'
+        return mode.kind === 'eviction'
           ? result(
               'not-deallocated-in-time',
               `still ${shortState(state)} after ${formatDuration(deps.waitForDeallocationMs)} (eviction withdrawn, or slower than wait-for-deallocation)`
@@ -115,7 +126,12 @@ async function startWithCapacityRetry(
     } catch (error) {
       const info = describeAzureError(error);
       // A dropped answer may hide a start that went through: look before asking again.
-      const state = await powerState(vm, deps).catch(() => undefined);
+      const state = (await readPowerState(vm, deps).catch(() => undefined))?.code;
+      if (state && RUNNING_STATES.includes(state) && info.status === 409) {
+        return result('already-running', `${shortState(state)}: being started by another operation`, {
+          attempts: attempt
+        });
+      }
       if (state && RUNNING_STATES.includes(state)) {
         return result(
           'started',
@@ -149,34 +165,48 @@ async function startWithCapacityRetry(
   }
 }
 
-/** Polls the instance view with growing pauses until the VM is deallocated, gone, or time is up. */
-async function waitUntilDeallocated(vm: VmRecord, mode: Mode, deps: RestartDeps): Promise<string> {
+/**
+ * Polls the instance view with growing pauses until the VM is deallocated, gone, or time is up.
+ * A VM that is running again with an operation finished after the eviction was announced went
+ * down and came back already (another run's sweep, or a person): no use waiting for it.
+ */
+async function waitUntilDeallocated(
+  vm: VmRecord,
+  mode: Mode,
+  deps: RestartDeps
+): Promise<{ code: string; restarted?: boolean }> {
   const deadline = deps.clock.now() + deps.waitForDeallocationMs;
   let pause = 500;
   for (;;) {
-    const state = await powerState(vm, deps);
-    if (state === 'PowerState/deallocated' || state === 'gone') return state;
-    const worthWaiting =
-      ON_THE_WAY_DOWN.includes(state) || (mode === 'eviction' && RUNNING_STATES.includes(state));
-    if (!worthWaiting || deps.clock.now() + pause > deadline) return state;
+    const { code, changedAt } = await readPowerState(vm, deps);
+    if (code === 'PowerState/deallocated' || code === 'gone') return { code };
+    const running = RUNNING_STATES.includes(code);
+    if (mode.kind === 'eviction' && running && changedAt !== undefined && changedAt > mode.announcedAt)
+      return { code, restarted: true };
+    const worthWaiting = ON_THE_WAY_DOWN.includes(code) || (mode.kind === 'eviction' && running);
+    if (!worthWaiting || deps.clock.now() + pause > deadline) return { code };
     await deps.clock.sleep(pause);
     pause = Math.min(2000, Math.round(pause * 1.5));
   }
 }
 
 /** The VM's power state from its instance view (the truth, where ARG may lag), or `gone`. */
-export async function powerState(
+export async function readPowerState(
   vm: VmRecord,
   deps: Pick<RestartDeps, 'clock' | 'compute'>
-): Promise<string> {
+): Promise<PowerState> {
   try {
     const view = await withTransientRetry(deps.clock, `${vm.name}: instance view`, () =>
       deps.compute(vm.subscriptionId).virtualMachines.instanceView(vm.resourceGroup, vm.name)
     );
-    return view.statuses?.find(s => s.code?.startsWith('PowerState/'))?.code ?? 'PowerState/unknown';
+    const time = view.statuses?.find(s => s.code?.startsWith('ProvisioningState/'))?.time;
+    return {
+      code: view.statuses?.find(s => s.code?.startsWith('PowerState/'))?.code ?? 'PowerState/unknown',
+      changedAt: time ? new Date(time).getTime() : undefined
+    };
   } catch (error) {
     const info = describeAzureError(error);
-    if (info.status === 404) return 'gone';
+    if (info.status === 404) return { code: 'gone' };
     throw error;
   }
 }

@@ -11,7 +11,7 @@ import { validatePayload } from '../../src/payload.js';
 import type { FleetSpec } from '../emulator/fleet.js';
 import { subscriptionIds, TAG } from '../emulator/sample-fleet.js';
 import type { Emulator } from '../emulator/server.js';
-import { agentEnv, msg, startAgent, type AgentProcess } from './agent-harness.js';
+import { agentEnv, msg, startAgent, type AgentProcess } from '../emulator/agents.js';
 import { emulator, until } from './harness.js';
 
 const [SUB] = subscriptionIds(1) as [string];
@@ -59,6 +59,34 @@ function agent(
   agents.push(a);
   return a;
 }
+
+describe('the whole loop', () => {
+  test('agent → repository_dispatch → restart-on-eviction.yml with dist/index.js → the VM runs again', async () => {
+    emu = await emulator(fleet(), { timeScale: 20 });
+    const a = agent(emu, 'worker-2');
+    await a.waitFor(msg('watching Scheduled Events'));
+    const vm = emu.vm('worker-2');
+    emu.model.evict(vm, 'capacity');
+    await a.waitFor(msg('repository_dispatch sent'));
+    // Capacity comes back while the run waits for the deallocation.
+    emu.model.setCapacity(vm.location, vm.vmSize, 10);
+    const [run] = await emu.settle();
+    expect(run).toMatchObject({
+      workflow: 'restart-on-eviction.yml',
+      event: 'repository_dispatch',
+      exitCode: 0
+    });
+    await until(() => vm.powerState === 'running', 10_000, 'the VM to run');
+    expect(vm.startsAccepted).toBe(1);
+    expect(emu.model.timeline.filter(t => t.vm === 'worker-2').map(t => t.what)).toEqual([
+      expect.stringContaining('Preempt scheduled (capacity)'),
+      'evicted: deallocating',
+      'deallocated',
+      'start accepted',
+      'running'
+    ]);
+  });
+});
 
 describe('the agent', () => {
   test('a Preempt for this VM: a schema-valid dispatch at once, before the eviction', async () => {

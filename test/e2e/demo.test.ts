@@ -3,10 +3,10 @@ import { spawnSync } from 'node:child_process';
 import { describe, expect, test } from '@jest/globals';
 
 describe('npm run demo -- --json', () => {
-  test('prints one JSON object: all eligible VMs started, no decoy touched, the run green', () => {
+  test('prints one JSON object: the fast path and the sweep bring every eligible VM back, no decoy touched', () => {
     const result = spawnSync(process.execPath, ['--import', 'tsx', 'test/emulator/demo.ts', '--json'], {
       encoding: 'utf8',
-      timeout: 120_000
+      timeout: 180_000
     });
     expect(result.status).toBe(0);
     const lines = result.stdout.trim().split('\n');
@@ -16,8 +16,24 @@ describe('npm run demo -- --json', () => {
     expect(demo.started).toBe(demo.eligible);
     expect(demo.decoys).toBeGreaterThan(0);
     expect(demo.decoys_touched).toBe(0);
-    expect(demo.runs).toEqual([
-      expect.objectContaining({ workflow: 'restart-on-schedule.yml', event: 'schedule', exitCode: 0 })
-    ]);
+    expect(demo.started_twice).toBe(0);
+    expect(demo.runs).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          workflow: 'restart-on-eviction.yml',
+          event: 'repository_dispatch',
+          exitCode: 0
+        }),
+        expect.objectContaining({ workflow: 'restart-on-schedule.yml', event: 'schedule', exitCode: 0 })
+      ])
+    );
+    // The fast path: each agent's dispatch came before the eviction, the start after it.
+    expect(demo.loop.length).toBeGreaterThan(0);
+    for (const step of demo.loop) {
+      expect(step.dispatched).toBeLessThan(step.deallocated);
+      expect(step.startAccepted).toBeGreaterThanOrEqual(step.deallocated);
+      expect(step.running).toBeGreaterThan(step.startAccepted);
+      expect(step.runExitCode).toBe(0);
+    }
   });
 });

@@ -277,7 +277,7 @@ export function instanceView(vm: Vm) {
         code: 'ProvisioningState/succeeded',
         level: 'Info',
         displayStatus: 'Provisioning succeeded',
-        time: vm.createdAt
+        time: vm.changedAt
       },
       { code: `PowerState/${power}`, level: 'Info', displayStatus: `VM ${power}` }
     ]

@@ -26,6 +26,11 @@ export class ScaledClock {
     return timer;
   }
 
+  /** The emulated moment of a real one (e.g. a log line's timestamp). */
+  emulatedAt(realMs: number): number {
+    return this.emulatedStart + (realMs - this.realStart) * this.scale;
+  }
+
   iso(ms = this.now()): string {
     return new Date(ms).toISOString();
   }

@@ -1,54 +1,124 @@
 /**
- * `npm run demo`: the main job on the built-in emulator. A fleet of Spot VMs over three
- * subscriptions with decoys, a wave of evictions, then GitHub's scheduler runs
- * workflows-examples/restart-on-schedule.yml — the real bundle, the real SDKs, emulated Azure —
- * and the table shows every VM before and after. `--json` prints one object for scripts.
+ * `npm run demo`: the product on the built-in emulator, in two acts.
+ * 1. The fast path: real agent processes on four Spot VMs see Preempt in their IMDS, send a
+ *    repository_dispatch to the emulated GitHub, whose runner runs
+ *    workflows-examples/restart-on-eviction.yml with dist/index.js; the VMs come back. A timeline.
+ * 2. The safety net: a wave of evictions over three subscriptions (with decoys), then GitHub's
+ *    scheduler runs workflows-examples/restart-on-schedule.yml. A table of every VM.
+ * `--json` prints one object for scripts instead.
  */
 import { parseArgs } from 'node:util';
+import { agentEnv, msg, startAgent, type AgentProcess } from './agents.js';
+import type { RunRecord } from './runner.js';
 import { sampleFleet, type Role } from './sample-fleet.js';
 import { Emulator } from './server.js';
 
 const { values } = parseArgs({ options: { json: { type: 'boolean', default: false } } });
 const say = (line = '') => values.json || console.log(line);
+const TOKEN = 'ghs_demoInstallationToken00000000000000';
 
 const fleet = sampleFleet({ subscriptions: 3, eligible: 24, decoysPerKind: 2 });
-const emu = await Emulator.start({ fleet, timeScale: 100 });
-const started = Date.now();
+fleet.github = {
+  repository: 'acme/spot-fleet',
+  tokens: [{ token: TOKEN, repositories: ['acme/spot-fleet'] }]
+};
+const scale = 10;
+const emu = await Emulator.start({ fleet, timeScale: scale });
+const agents: AgentProcess[] = [];
 try {
-  say(`Emulated Azure + GitHub on ${emu.url} (1 real second = 100 emulated seconds)`);
+  say(`Emulated Azure + GitHub on ${emu.url} (1 real second = ${scale} emulated seconds)`);
   say(
     `Fleet: ${fleet.vms.length} VMs in ${fleet.subscriptions.length} subscriptions; ${count('eligible')} opted-in Spot VMs and ${fleet.vms.length - count('eligible')} decoys.`
   );
 
-  const wave = fleet.vms.filter(v => v.role === 'eligible' || v.role === 'delete-policy');
+  // Act 1: the fast path.
+  const withAgents = fleet.vms.filter(v => v.role === 'eligible').slice(0, 4);
+  say();
+  say(`Act 1 — the fast path: the agent runs on ${withAgents.map(v => v.name).join(', ')}.`);
+  for (const v of withAgents) {
+    agents.push(
+      startAgent(
+        agentEnv(emu, emu.vm(v.name), { SPOT_AGENT_GITHUB_TOKEN: TOKEN, SPOT_AGENT_POLL_INTERVAL: '200ms' })
+      )
+    );
+  }
+  await Promise.all(agents.map(a => a.waitFor(msg('watching Scheduled Events'))));
+  const preemptAt = new Map<string, number>();
+  for (const v of withAgents) {
+    emu.model.evict(emu.vm(v.name), 'simulated');
+    preemptAt.set(v.name, emu.clock.now());
+  }
+  await Promise.all(agents.map(a => a.waitFor(msg('repository_dispatch sent'), 30_000)));
+  const loopRuns = await emu.settle();
+  await waitFor(
+    () => withAgents.every(v => emu.vm(v.name).powerState === 'running'),
+    'the fast-path VMs to run',
+    30_000
+  ).catch(() => undefined);
+  const timeline = withAgents.map((v, i) => loopTimeline(v.name, agents[i]!, loopRuns));
+  if (!values.json) {
+    table(
+      [
+        'VM',
+        'Preempt',
+        'seen by agent',
+        'dispatch sent',
+        'run started',
+        'deallocated',
+        'start accepted',
+        'running'
+      ],
+      timeline.map(t => [
+        t.vm,
+        '0.0s',
+        ...[t.seen, t.dispatched, t.runStarted, t.deallocated, t.startAccepted, t.running].map(s =>
+          s === undefined ? '—' : `+${s.toFixed(1)}s`
+        )
+      ])
+    );
+    say(
+      `(emulated seconds after Azure announced the Preempt; the notice is 30 s, a start takes 40 s; at this time scale`
+    );
+    say(` each real 100 ms of start-up of a process shows as ${scale / 10} s)`);
+  }
+  await Promise.all(agents.map(a => a.stop()));
+
+  // Act 2: the safety net.
+  const wave = fleet.vms.filter(
+    v => (v.role === 'eligible' && !withAgents.includes(v)) || v.role === 'delete-policy'
+  );
   for (const vm of wave) emu.model.evict(emu.vm(vm.name), 'simulated');
+  say();
   say(
-    `Eviction wave: Preempt for ${wave.length} VMs (${count('delete-policy')} of them with eviction policy Delete).`
+    `Act 2 — the safety net: Preempt for ${wave.length} VMs without an agent (${count('delete-policy')} of them with eviction policy Delete).`
   );
   await waitFor(
     () => wave.every(v => emu.vm(v.name).deleted || emu.vm(v.name).argPowerState === 'deallocated'),
-    'the wave to be deallocated'
+    'the wave to be deallocated',
+    30_000
   );
   const before = new Map(fleet.vms.map(v => [v.name, state(v.name)]));
-
   say('GitHub runs the schedule: workflows-examples/restart-on-schedule.yml …');
-  const runs = await emu.schedule('restart-on-schedule.yml');
-  const run = runs[0]!;
+  const [run] = await emu.schedule('restart-on-schedule.yml');
   const eligible = fleet.vms.filter(v => v.role === 'eligible');
   await waitFor(
     () => eligible.every(v => emu.vm(v.name).powerState === 'running'),
     'the restarted VMs to be running',
-    20_000
+    30_000
   ).catch(() => undefined);
 
   const outcomes = new Map<string, string>(
-    (JSON.parse(run.outputs.result ?? '{"vms":[]}') as { vms: { name: string; outcome: string }[] }).vms.map(
+    (JSON.parse(run!.outputs.result ?? '{"vms":[]}') as { vms: { name: string; outcome: string }[] }).vms.map(
       r => [r.name, r.outcome]
     )
   );
   const decoys = fleet.vms.filter(v => v.role !== 'eligible');
   const touched = decoys.filter(v => emu.model.vms.get(vmKey(v.name))!.startsAccepted > 0).map(v => v.name);
   const runningNow = eligible.filter(v => emu.vm(v.name).powerState === 'running').map(v => v.name);
+  const startedTwice = eligible
+    .filter(v => emu.model.vms.get(vmKey(v.name))!.startsAccepted > 1)
+    .map(v => v.name);
+  const runs = [...loopRuns, run!];
 
   if (values.json) {
     console.log(
@@ -57,6 +127,7 @@ try {
         started: runningNow.length,
         decoys: decoys.length,
         decoys_touched: touched.length,
+        started_twice: startedTwice.length,
         runs: runs.map(r => ({
           workflow: r.workflow,
           event: r.event,
@@ -64,14 +135,14 @@ try {
           counts: JSON.parse(r.outputs.counts ?? '{}'),
           summary: r.summaryPath
         })),
+        loop: timeline,
         vms: fleet.vms.map(v => ({
           name: v.name,
           role: v.role,
           before: before.get(v.name),
           after: state(v.name),
           outcome: outcomes.get(v.name) ?? null
-        })),
-        seconds: (Date.now() - started) / 1000
+        }))
       })
     );
   } else {
@@ -81,7 +152,7 @@ try {
       fleet.vms.map(v => [
         v.name,
         v.subscriptionId.slice(0, 8),
-        describe(v.role),
+        describe(v.role, withAgents.includes(v)),
         before.get(v.name)!,
         state(v.name),
         outcomes.get(v.name) ?? '—'
@@ -89,17 +160,54 @@ try {
     );
     say();
     say(
-      `Run #${run.id} (${run.workflow}) exited ${run.exitCode}: ${JSON.stringify(JSON.parse(run.outputs.counts ?? '{}'), (_k, val) => (val === 0 ? undefined : val))}`
+      `Run #${run!.id} (${run!.workflow}) exited ${run!.exitCode}: ${JSON.stringify(JSON.parse(run!.outputs.counts ?? '{}'), (_k, val) => (val === 0 ? undefined : val))}`
     );
     say(
-      `${runningNow.length} of ${eligible.length} evicted, opted-in VMs are running again; ${touched.length} of ${decoys.length} decoys touched.`
+      `${runningNow.length} of ${eligible.length} evicted, opted-in VMs are running again (${withAgents.length} by the fast path); ${touched.length} of ${decoys.length} decoys touched; ${startedTwice.length} VMs started twice.`
     );
-    say(`Job summary (Markdown/HTML, as GitHub shows it): ${run.summaryPath}`);
+    say(`Job summary (as GitHub shows it): ${run!.summaryPath}`);
   }
-  process.exitCode =
-    runningNow.length === eligible.length && touched.length === 0 && run.exitCode === 0 ? 0 : 1;
+  const allGood =
+    runningNow.length === eligible.length &&
+    touched.length === 0 &&
+    startedTwice.length === 0 &&
+    runs.every(r => r.exitCode === 0);
+  process.exitCode = allGood ? 0 : 1;
 } finally {
+  await Promise.all(agents.map(a => a.stop()));
   await emu.stop();
+}
+
+function loopTimeline(name: string, agent: AgentProcess, runs: RunRecord[]) {
+  const t0 = preemptAtOf(name);
+  const emulatedSince = (realIso: unknown) =>
+    typeof realIso === 'string' ? (emu.clock.emulatedAt(Date.parse(realIso)) - t0) / 1000 : undefined;
+  const since = (realMs: number | undefined) =>
+    realMs === undefined ? undefined : (emu.clock.emulatedAt(realMs) - t0) / 1000;
+  const model = (what: string) => {
+    const entry = emu.model.timeline.find(t => t.vm === name && t.what === what && t.at >= t0);
+    return entry ? (entry.at - t0) / 1000 : undefined;
+  };
+  const run = runs.find(r => r.dispatchedVm?.toLowerCase() === emu.vm(name).id.toLowerCase());
+  return {
+    vm: name,
+    seen: emulatedSince(agent.logs.find(msg('scheduled for this VM'))?.time),
+    dispatched: emulatedSince(agent.logs.find(msg('repository_dispatch sent'))?.time),
+    dispatchReceived: since(
+      emu.dispatches.find(
+        d => String(d.clientPayload.vmResourceId).toLowerCase() === emu.vm(name).id.toLowerCase()
+      )?.receivedAt
+    ),
+    runStarted: since(run?.startedAt),
+    deallocated: model('deallocated'),
+    startAccepted: model('start accepted'),
+    running: model('running'),
+    runExitCode: run?.exitCode ?? null
+  };
+}
+
+function preemptAtOf(name: string): number {
+  return emu.model.timeline.find(t => t.vm === name && t.what.startsWith('Preempt scheduled'))!.at;
 }
 
 function count(role: Role): number {
@@ -107,7 +215,7 @@ function count(role: Role): number {
 }
 
 function vmKey(name: string): string {
-  return [...emu.model.vms.values()].find(v => v.name === name)!.key;
+  return emu.vm(name).key;
 }
 
 function state(name: string): string {
@@ -115,9 +223,9 @@ function state(name: string): string {
   return vm.deleted ? 'deleted' : vm.powerState;
 }
 
-function describe(role: Role): string {
+function describe(role: Role, agent: boolean): string {
   return {
-    eligible: 'Spot, tagged',
+    eligible: agent ? 'Spot, tagged, agent' : 'Spot, tagged',
     untagged: 'decoy: no tag',
     regular: 'decoy: regular priority',
     'delete-policy': 'decoy: policy Delete',

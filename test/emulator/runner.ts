@@ -8,7 +8,7 @@
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +22,8 @@ export interface RunRecord {
   workflow: string;
   event: string;
   matrix?: Record<string, unknown>;
+  /** For repository_dispatch: the VM the payload named (a hint; the run checks it). */
+  dispatchedVm?: string;
   exitCode: number | null;
   outputs: Record<string, string>;
   summary: string;
@@ -132,7 +134,7 @@ export class Runner {
   private expandMatrix(job: Job, payload: Record<string, unknown>): (Record<string, unknown> | undefined)[] {
     const matrix = job.strategy?.matrix;
     if (!matrix) return [undefined];
-    const context = this.context('', payload, undefined);
+    const context = this.context('schedule', payload, undefined);
     let combos: Record<string, unknown>[] = [{}];
     for (const [key, raw] of Object.entries(matrix)) {
       const values = typeof raw === 'string' ? (resolveValue(raw, context) as unknown[]) : (raw as unknown[]);
@@ -152,7 +154,7 @@ export class Runner {
       inputs: (payload.inputs as Record<string, unknown>) ?? {},
       matrix: matrix ?? {},
       github: {
-        event,
+        event: payload,
         event_name: event,
         repository: this.o.repository,
         ref: `refs/heads/${this.o.defaultBranch}`
@@ -219,6 +221,7 @@ export class Runner {
       workflow: file,
       event,
       matrix,
+      dispatchedVm: (payload.client_payload as { vmResourceId?: string } | undefined)?.vmResourceId,
       exitCode: null,
       outputs: {},
       summary: '',
@@ -229,14 +232,18 @@ export class Runner {
     this.runs.push(record);
     record.exitCode = await new Promise<number | null>(done => {
       const child = spawn(process.execPath, [this.o.distPath], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-      child.stdout.on('data', c => (record.log += c));
-      child.stderr.on('data', c => (record.log += c));
+      // The log is also written as it comes, so a run still going can be looked at (log.txt).
+      const append = (c: Buffer) => {
+        record.log += c;
+        appendFileSync(join(temp, 'log.txt'), c);
+      };
+      child.stdout.on('data', append);
+      child.stderr.on('data', append);
       child.on('close', code => done(code));
     });
     record.finishedAt = Date.now();
     record.outputs = parseOutputs(readFileSync(files.output, 'utf8'));
     record.summary = readFileSync(files.summary, 'utf8');
-    writeFileSync(join(temp, 'log.txt'), record.log);
     return record;
   }
 }

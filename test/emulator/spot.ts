@@ -50,6 +50,8 @@ export interface Vm {
   annotation?: Annotation;
   events: ScheduledEvent[];
   incarnation: number;
+  /** When the VM's last operation finished: the instance view's ProvisioningState time. */
+  changedAt: string;
   /** Start calls accepted for this VM (to prove nothing was started twice). */
   startsAccepted: number;
   createdAt: string;
@@ -146,6 +148,7 @@ export class SpotModel {
       events: [],
       incarnation: 1,
       startsAccepted: 0,
+      changedAt: this.clock.iso(),
       createdAt: this.clock.iso()
     };
     if (spec.annotation) this.annotate(vm, spec.annotation);
@@ -333,6 +336,8 @@ export class SpotModel {
 
   private setPower(vm: Vm, state: PowerState): void {
     vm.powerState = state;
+    if (state === 'running' || state === 'deallocated' || state === 'stopped')
+      vm.changedAt = this.clock.iso();
     this.clock.after(this.timing.argLagS * 1000, () => {
       if (vm.powerState === state) vm.argPowerState = state;
     });

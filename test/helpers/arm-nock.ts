@@ -43,7 +43,13 @@ export function vmPath(name: string): string {
   return `/subscriptions/${SUB}/resourceGroups/rg-spot/providers/Microsoft.Compute/virtualMachines/${name}`;
 }
 
-export function instanceView(scope: nock.Scope, name: string, powerState: string, times = 1): nock.Scope {
+export function instanceView(
+  scope: nock.Scope,
+  name: string,
+  powerState: string,
+  times = 1,
+  changedAt = '2026-11-20T08:00:00Z'
+): nock.Scope {
   return scope
     .get(`${vmPath(name)}/instanceView`)
     .query(true)
@@ -51,7 +57,12 @@ export function instanceView(scope: nock.Scope, name: string, powerState: string
     .reply(200, {
       computerName: name,
       statuses: [
-        { code: 'ProvisioningState/succeeded', level: 'Info', displayStatus: 'Provisioning succeeded' },
+        {
+          code: 'ProvisioningState/succeeded',
+          level: 'Info',
+          displayStatus: 'Provisioning succeeded',
+          time: changedAt
+        },
         { code: powerState, level: 'Info', displayStatus: `VM ${powerState.replace('PowerState/', '')}` }
       ]
     });

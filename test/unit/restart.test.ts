@@ -41,6 +41,9 @@ function deps(overrides: Partial<RestartDeps> = {}): RestartDeps & { clock: Retu
   } as RestartDeps & { clock: ReturnType<typeof fakeClock> };
 }
 
+const SWEEP = { kind: 'sweep' } as const;
+const EVICTION = { kind: 'eviction', announcedAt: Date.parse('2026-11-21T11:59:00Z') } as const;
+
 afterEach(() => {
   const pending = nock.pendingMocks();
   nock.cleanAll();
@@ -52,21 +55,21 @@ describe('restartVm', () => {
     const scope = nock(ARM);
     instanceView(scope, 'vm1', 'PowerState/deallocated');
     startAccepted(scope, 'vm1', { status: 'Succeeded' });
-    const result = await restartVm(vm('vm1'), 'sweep', 'sweep', deps());
+    const result = await restartVm(vm('vm1'), 'sweep', SWEEP, deps());
     expect(result).toMatchObject({ outcome: 'started', attempts: 1, id: vmPath('vm1'), subscriptionId: SUB });
     expect(result.startAcceptedAt).toBeDefined();
   });
 
   test('already-running: Resource Graph lagged, the instance view says running', async () => {
     instanceView(nock(ARM), 'vm1', 'PowerState/running');
-    expect(await restartVm(vm('vm1'), 'sweep', 'sweep', deps())).toMatchObject({
+    expect(await restartVm(vm('vm1'), 'sweep', SWEEP, deps())).toMatchObject({
       outcome: 'already-running'
     });
   });
 
   test('skipped: stopped but still allocated is not an eviction', async () => {
     instanceView(nock(ARM), 'vm1', 'PowerState/stopped');
-    expect(await restartVm(vm('vm1'), 'sweep', 'sweep', deps())).toMatchObject({
+    expect(await restartVm(vm('vm1'), 'sweep', SWEEP, deps())).toMatchObject({
       outcome: 'skipped',
       detail: expect.stringContaining('stopped')
     });
@@ -78,7 +81,7 @@ describe('restartVm', () => {
       .get(`${vmPath('vm1')}/instanceView`)
       .query(true)
       .reply(e.status, e.body);
-    expect(await restartVm(vm('vm1'), 'dispatch', 'eviction', deps())).toMatchObject({ outcome: 'deleted' });
+    expect(await restartVm(vm('vm1'), 'dispatch', EVICTION, deps())).toMatchObject({ outcome: 'deleted' });
   });
 
   test.each([
@@ -90,7 +93,7 @@ describe('restartVm', () => {
     const scope = nock(ARM);
     instanceView(scope, 'vm1', 'PowerState/deallocated', 2);
     startAccepted(scope, 'vm1', { status: 'Failed', error });
-    expect(await restartVm(vm('vm1'), 'sweep', 'sweep', deps())).toMatchObject({
+    expect(await restartVm(vm('vm1'), 'sweep', SWEEP, deps())).toMatchObject({
       outcome: 'capacity-unavailable',
       errorCode: code
     });
@@ -100,7 +103,7 @@ describe('restartVm', () => {
     const scope = nock(ARM);
     instanceView(scope, 'vm1', 'PowerState/deallocated', 2);
     startRefused(scope, 'vm1', azureErrors.skuNotAvailable('vm1', 'Standard_D2s_v5', 'eastus', SUB));
-    expect(await restartVm(vm('vm1'), 'sweep', 'sweep', deps())).toMatchObject({
+    expect(await restartVm(vm('vm1'), 'sweep', SWEEP, deps())).toMatchObject({
       outcome: 'capacity-unavailable',
       errorCode: 'SkuNotAvailable'
     });
@@ -113,7 +116,7 @@ describe('restartVm', () => {
     startAccepted(scope, 'vm1', { status: 'Failed', error: azureErrors.allocationFailed() });
     startAccepted(scope, 'vm1', { status: 'Succeeded' });
     const d = deps({ retryForMs: 120_000, retryIntervalMs: 30_000 });
-    expect(await restartVm(vm('vm1'), 'sweep', 'sweep', d)).toMatchObject({
+    expect(await restartVm(vm('vm1'), 'sweep', SWEEP, d)).toMatchObject({
       outcome: 'started',
       attempts: 3
     });
@@ -124,7 +127,7 @@ describe('restartVm', () => {
     const scope = nock(ARM);
     instanceView(scope, 'vm1', 'PowerState/deallocated', 2);
     startRefused(scope, 'vm1', azureErrors.priceAboveMax(0.01, 0.0207, 'Standard_D2s_v5', 'eastus'));
-    expect(await restartVm(vm('vm1', { maxPrice: 0.01 }), 'sweep', 'sweep', deps())).toMatchObject({
+    expect(await restartVm(vm('vm1', { maxPrice: 0.01 }), 'sweep', SWEEP, deps())).toMatchObject({
       outcome: 'price-above-max',
       currentPrice: 0.0207,
       errorCode: 'SpotPriceGreaterThanProvidedMaxPrice'
@@ -136,7 +139,7 @@ describe('restartVm', () => {
     instanceView(scope, 'vm1', 'PowerState/deallocated', 2);
     startRefused(scope, 'vm1', azureErrors.quotaExceeded('eastus', 10, 8, 4));
     const d = deps({ retryForMs: 600_000 });
-    expect(await restartVm(vm('vm1'), 'sweep', 'sweep', d)).toMatchObject({
+    expect(await restartVm(vm('vm1'), 'sweep', SWEEP, d)).toMatchObject({
       outcome: 'quota-exceeded',
       attempts: 1
     });
@@ -151,7 +154,7 @@ describe('restartVm', () => {
       'vm1',
       azureErrors.authorizationFailed('app', 'Microsoft.Compute/virtualMachines/start/action', vmPath('vm1'))
     );
-    const result = await restartVm(vm('vm1'), 'sweep', 'sweep', deps());
+    const result = await restartVm(vm('vm1'), 'sweep', SWEEP, deps());
     expect(result.outcome).toBe('failed');
     expect(result.detail).toContain("lacks the permission 'Microsoft.Compute/virtualMachines/start/action'");
   });
@@ -168,7 +171,7 @@ describe('restartVm', () => {
       .reply(throttled.status, throttled.body, { 'Retry-After': '0' });
     instanceView(scope, 'vm1', 'PowerState/deallocated', 1);
     startAccepted(scope, 'vm1', { status: 'Succeeded' });
-    expect(await restartVm(vm('vm1'), 'sweep', 'sweep', deps())).toMatchObject({
+    expect(await restartVm(vm('vm1'), 'sweep', SWEEP, deps())).toMatchObject({
       outcome: 'started',
       attempts: 2
     });
@@ -179,7 +182,7 @@ describe('restartVm', () => {
     instanceView(scope, 'vm1', 'PowerState/deallocated', 2);
     startRefused(scope, 'vm1', azureErrors.operationInProgress('vm1', 'deallocate'));
     startAccepted(scope, 'vm1', { status: 'Succeeded' });
-    expect(await restartVm(vm('vm1'), 'sweep', 'sweep', deps())).toMatchObject({
+    expect(await restartVm(vm('vm1'), 'sweep', SWEEP, deps())).toMatchObject({
       outcome: 'started',
       attempts: 2
     });
@@ -194,7 +197,7 @@ describe('restartVm', () => {
       .times(3)
       .replyWithError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
     instanceView(scope, 'vm1', 'PowerState/starting');
-    expect(await restartVm(vm('vm1'), 'sweep', 'sweep', deps())).toMatchObject({ outcome: 'started' });
+    expect(await restartVm(vm('vm1'), 'sweep', SWEEP, deps())).toMatchObject({ outcome: 'started' });
   });
 
   test('eviction mode waits for deallocation, then starts', async () => {
@@ -204,7 +207,7 @@ describe('restartVm', () => {
     instanceView(scope, 'vm1', 'PowerState/deallocated', 1);
     startAccepted(scope, 'vm1', { status: 'Succeeded' });
     const d = deps();
-    expect(await restartVm(vm('vm1'), 'dispatch', 'eviction', d)).toMatchObject({
+    expect(await restartVm(vm('vm1'), 'dispatch', EVICTION, d)).toMatchObject({
       outcome: 'started',
       source: 'dispatch'
     });
@@ -213,19 +216,33 @@ describe('restartVm', () => {
 
   test('not-deallocated-in-time: still running when wait-for-deallocation runs out', async () => {
     instanceView(nock(ARM).persist(), 'vm1', 'PowerState/running');
-    const result = await restartVm(
-      vm('vm1'),
-      'dispatch',
-      'eviction',
-      deps({ waitForDeallocationMs: 10_000 })
-    );
+    const result = await restartVm(vm('vm1'), 'dispatch', EVICTION, deps({ waitForDeallocationMs: 10_000 }));
     nock.cleanAll();
     expect(result).toMatchObject({ outcome: 'not-deallocated-in-time' });
   });
 
+  test('eviction mode: running again since the eviction was announced means someone already restarted it', async () => {
+    instanceView(nock(ARM), 'vm1', 'PowerState/running', 1, '2026-11-21T11:59:40Z');
+    expect(await restartVm(vm('vm1'), 'dispatch', EVICTION, deps())).toMatchObject({
+      outcome: 'already-running',
+      detail: expect.stringContaining('already started again')
+    });
+  });
+
+  test('409 because another run is starting it: already-running, not claimed as ours', async () => {
+    const scope = nock(ARM);
+    instanceView(scope, 'vm1', 'PowerState/deallocated');
+    startRefused(scope, 'vm1', azureErrors.operationInProgress('vm1', 'start'));
+    instanceView(scope, 'vm1', 'PowerState/starting');
+    expect(await restartVm(vm('vm1'), 'sweep', SWEEP, deps())).toMatchObject({
+      outcome: 'already-running',
+      detail: 'starting: being started by another operation'
+    });
+  });
+
   test('user-stopped is decided after deallocation by the recheck', async () => {
     instanceView(nock(ARM), 'vm1', 'PowerState/deallocated');
-    const result = await restartVm(vm('vm1'), 'dispatch', 'eviction', deps(), async () => ({
+    const result = await restartVm(vm('vm1'), 'dispatch', EVICTION, deps(), async () => ({
       eligible: false,
       outcome: 'user-stopped',
       detail: 'deallocated by a user'
@@ -235,7 +252,7 @@ describe('restartVm', () => {
 
   test('dry run: checked, not started', async () => {
     instanceView(nock(ARM), 'vm1', 'PowerState/deallocated');
-    expect(await restartVm(vm('vm1'), 'sweep', 'sweep', deps({ dryRun: true }))).toMatchObject({
+    expect(await restartVm(vm('vm1'), 'sweep', SWEEP, deps({ dryRun: true }))).toMatchObject({
       outcome: 'skipped',
       detail: 'dry run: would start it'
     });

@@ -1,12 +1,18 @@
-/** The agent bundle as a real process, pointed at one emulated VM's IMDS and the emulated GitHub. */
+/**
+ * The agent bundle as a real process, pointed at one emulated VM's IMDS and the emulated GitHub —
+ * for the tests and the demo's fast-path act.
+ */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Emulator } from '../emulator/server.js';
-import type { Vm } from '../emulator/spot.js';
+import { fileURLToPath } from 'node:url';
+import type { Emulator } from './server.js';
+import type { Vm } from './spot.js';
 
-export const AGENT = 'agent/dist/azure-spot-restarter-agent.cjs';
+export const AGENT = fileURLToPath(
+  new URL('../../agent/dist/azure-spot-restarter-agent.cjs', import.meta.url)
+);
 
 export interface AgentProcess {
   child: ChildProcess;
