@@ -113,13 +113,18 @@ describe('action.yml', () => {
   });
 });
 
-describe('README', () => {
-  test('its inputs and outputs tables are generated from action.yml (run `npm run docs`)', async () => {
-    const { updateReadme } = await import('../../scripts/action-docs.js');
-    const readme = readFileSync('README.md', 'utf8');
-    const regenerated = updateReadme(readme, readFileSync('action.yml', 'utf8'));
+describe('generated docs', () => {
+  test('the README tables come from action.yml and the agent options table from its options (run `npm run docs`)', async () => {
+    const { regenerate } = await import('../../scripts/docs.js');
+    const files = {
+      readme: readFileSync('README.md', 'utf8'),
+      actionYml: readFileSync('action.yml', 'utf8'),
+      agentReadme: readFileSync('agent/README.md', 'utf8')
+    };
+    const out = regenerate(files);
     // Prettier may pad the tables; compare without the padding.
     const squash = (s: string) => s.replace(/ +/g, ' ').replace(/-+/g, '-');
-    expect(squash(readme)).toBe(squash(regenerated));
+    expect(squash(files.readme)).toBe(squash(out.readme));
+    expect(squash(files.agentReadme)).toBe(squash(out.agentReadme));
   });
 });
