@@ -65,6 +65,7 @@ export async function run(deps: Partial<RunDeps> = {}): Promise<RunReport | unde
       retryForMs: plan.retryForMs,
       retryIntervalMs: settings.retryIntervalMs,
       pollIntervalMs: settings.pollIntervalMs,
+      inFlight: new Map(),
       waitForDeallocationMs: settings.waitForDeallocationMs
     };
     const stats: DiscoveryStats = { requests: 0, pages: 0, quotaWaits: 0 };

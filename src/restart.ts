@@ -24,6 +24,8 @@ export interface RestartDeps {
   retryForMs: number;
   retryIntervalMs: number;
   pollIntervalMs: number;
+  /** Start operations being polled right now, per subscription (Azure's read budget is per subscription). */
+  inFlight: Map<string, number>;
   waitForDeallocationMs: number;
 }
 
@@ -112,13 +114,18 @@ async function startWithCapacityRetry(
       // Wrapped: a poller is thenable, and returning it bare from an async function would await it.
       const { poller } = await deps.limit(async () => {
         const started = client.virtualMachines.start(vm.resourceGroup, vm.name, {
-          updateIntervalInMs: deps.pollIntervalMs
+          updateIntervalInMs: pollInterval(deps.pollIntervalMs, deps.inFlight.get(vm.subscriptionId) ?? 0)
         });
         await started.submitted();
         return { poller: started };
       });
       acceptedAt = deps.clock.now();
-      await poller.pollUntilDone();
+      deps.inFlight.set(vm.subscriptionId, (deps.inFlight.get(vm.subscriptionId) ?? 0) + 1);
+      try {
+        await poller.pollUntilDone();
+      } finally {
+        deps.inFlight.set(vm.subscriptionId, (deps.inFlight.get(vm.subscriptionId) ?? 1) - 1);
+      }
       return result('started', attempt > 1 ? `started on attempt ${attempt}` : 'started', {
         attempts: attempt,
         startAcceptedAt: new Date(acceptedAt).toISOString()
@@ -163,6 +170,17 @@ async function startWithCapacityRetry(
       });
     }
   }
+}
+
+/**
+ * Azure refills a principal's reads at 25 a second per subscription. Thousands of starts each
+ * polled every few seconds would spend that on polling and get the run throttled: the more
+ * operations in flight, the slower each is polled, so that all of them together stay near
+ * READS_PER_SECOND_FOR_POLLING. A start is accepted at once either way; only noticing its end waits.
+ */
+const READS_PER_SECOND_FOR_POLLING = 15;
+export function pollInterval(baseMs: number, inFlight: number): number {
+  return Math.max(baseMs, Math.round(((inFlight + 1) * 1000) / READS_PER_SECOND_FOR_POLLING));
 }
 
 /**

@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
 import nock from 'nock';
 import pLimit from 'p-limit';
-import { restartVm, type RestartDeps } from '../../src/restart.js';
+import { pollInterval, restartVm, type RestartDeps } from '../../src/restart.js';
 import type { Clock } from '../../src/retry.js';
 import { azureErrors } from '../emulator/azure-errors.js';
 import {
@@ -36,6 +36,7 @@ function deps(overrides: Partial<RestartDeps> = {}): RestartDeps & { clock: Retu
     retryForMs: 0,
     retryIntervalMs: 30_000,
     pollIntervalMs: 1,
+    inFlight: new Map(),
     waitForDeallocationMs: 60_000,
     ...overrides
   } as RestartDeps & { clock: ReturnType<typeof fakeClock> };
@@ -248,6 +249,12 @@ describe('restartVm', () => {
       detail: 'deallocated by a user'
     }));
     expect(result).toMatchObject({ outcome: 'user-stopped' });
+  });
+
+  test('the more starts are being polled, the slower each is polled', () => {
+    expect(pollInterval(5000, 0)).toBe(5000);
+    expect(pollInterval(5000, 299)).toBe(20_000);
+    expect(pollInterval(200, 2999)).toBe(200_000);
   });
 
   test('dry run: checked, not started', async () => {
