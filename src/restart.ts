@@ -204,7 +204,8 @@ async function waitUntilDeallocated(
     const worthWaiting = ON_THE_WAY_DOWN.includes(code) || (mode.kind === 'eviction' && running);
     if (!worthWaiting || deps.clock.now() + pause > deadline) return { code };
     await deps.clock.sleep(pause);
-    pause = Math.min(2000, Math.round(pause * 1.5));
+    // Capped at 1 s: once the VM is down, every second before the start call is a second lost.
+    pause = Math.min(1000, Math.round(pause * 1.5));
   }
 }
 

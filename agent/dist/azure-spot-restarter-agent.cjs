@@ -7,8 +7,148 @@ var import_node_fs = require("node:fs");
 // agent/src/github-app.ts
 var import_node_crypto = require("node:crypto");
 
+// agent/src/http.ts
+var import_node_http = require("node:http");
+var import_node_https = require("node:https");
+var HttpError = class extends Error {
+  constructor(kind, message) {
+    super(message);
+    this.kind = kind;
+  }
+  kind;
+};
+function send(url, options) {
+  const target = new URL(url);
+  const request = target.protocol === "https:" ? import_node_https.request : import_node_http.request;
+  return new Promise((resolve, reject) => {
+    const req = request(
+      target,
+      {
+        method: options.method ?? "GET",
+        headers: {
+          ...options.body ? { "content-length": String(Buffer.byteLength(options.body)) } : {},
+          ...options.headers
+        },
+        timeout: options.timeoutMs
+      },
+      (res) => {
+        let text = "";
+        res.setEncoding("utf8");
+        res.on("data", (c) => text += c);
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text }));
+        res.on("error", (e) => reject(new HttpError("connection", e.message)));
+      }
+    );
+    req.on(
+      "timeout",
+      () => req.destroy(new HttpError("timeout", `no answer within ${options.timeoutMs} ms`))
+    );
+    req.on("error", (e) => reject(e instanceof HttpError ? e : new HttpError("connection", e.message)));
+    req.end(options.body);
+  });
+}
+function header(answer, name) {
+  const value = answer.headers[name.toLowerCase()];
+  return Array.isArray(value) ? value[0] : value;
+}
+
 // agent/src/version.ts
 var AGENT_VERSION = "0.1.0";
+
+// agent/src/dispatch.ts
+var sleepReal = (ms) => new Promise((r) => setTimeout(r, ms));
+async function sendDispatch(o) {
+  const sleep = o.sleep ?? sleepReal;
+  let refreshed = false;
+  for (let attempt = 1; ; attempt++) {
+    let status;
+    let retryAfterMs;
+    let why;
+    try {
+      const token = await o.credentials.token();
+      const response = await send(`${o.apiUrl.replace(/\/+$/, "")}/repos/${o.repository}/dispatches`, {
+        method: "POST",
+        headers: githubHeaders(token, true),
+        body: JSON.stringify({ event_type: o.eventType, client_payload: o.payload }),
+        timeoutMs: 1e4
+      });
+      status = response.status;
+      if (status === 204 || status === 200) return { ok: true, attempts: attempt, status };
+      const message = safeMessage(response.text);
+      retryAfterMs = retryAfter(response);
+      const rateLimited = status === 429 || status === 403 && (retryAfterMs !== void 0 || header(response, "x-ratelimit-remaining") === "0");
+      if (status === 401 && o.credentials.kind === "github-app" && !refreshed) {
+        o.credentials.invalidate();
+        refreshed = true;
+        attempt--;
+        continue;
+      }
+      if (!rateLimited && [400, 401, 403, 404, 422].includes(status)) {
+        return {
+          ok: false,
+          attempts: attempt,
+          status,
+          retryable: false,
+          reason: advice(status, o.repository, message)
+        };
+      }
+      why = rateLimited ? `rate limited (${status})` : `GitHub answered ${status}`;
+    } catch (error) {
+      why = `request failed: ${error.message}`;
+    }
+    const delay = Math.min(retryAfterMs ?? Math.min(5e3, 250 * 2 ** (attempt - 1)), 6e4);
+    if (Date.now() + delay > o.deadline)
+      return {
+        ok: false,
+        attempts: attempt,
+        status,
+        retryable: true,
+        reason: `${why}; gave up at the deadline`
+      };
+    o.onRetry?.(attempt, why, delay);
+    await sleep(delay);
+  }
+}
+function githubHeaders(token, json = false) {
+  return {
+    accept: "application/vnd.github+json",
+    authorization: `Bearer ${token}`,
+    "x-github-api-version": "2022-11-28",
+    "user-agent": `azure-spot-restarter-agent/${AGENT_VERSION}`,
+    ...json ? { "content-type": "application/json" } : {}
+  };
+}
+function retryAfter(response) {
+  const value = header(response, "retry-after");
+  if (value && /^\d+$/.test(value)) return Number(value) * 1e3;
+  if (header(response, "x-ratelimit-remaining") === "0") {
+    const reset = Number(header(response, "x-ratelimit-reset"));
+    if (reset) return Math.max(1e3, reset * 1e3 - Date.now());
+  }
+  return void 0;
+}
+function safeMessage(text) {
+  try {
+    const body = JSON.parse(text);
+    return String(body.message ?? "").slice(0, 300);
+  } catch {
+    return text.slice(0, 200);
+  }
+}
+function advice(status, repository, message) {
+  switch (status) {
+    case 401:
+      return `GitHub refused the credentials (401 ${message}): the token is wrong, expired or revoked`;
+    case 403:
+      return `GitHub refused the dispatch (403 ${message}): the token needs "Contents: write" on ${repository} (fine-grained token or GitHub App) or the "repo" scope (classic token)`;
+    case 404:
+      return `GitHub answered 404 for ${repository}: the repository does not exist, or the token cannot see it (check --repository and the token's repository access)`;
+    case 422:
+      return `GitHub refused the payload (422 ${message}): check --event-type`;
+    default:
+      return `GitHub answered ${status} ${message}`;
+  }
+}
 
 // agent/src/github-app.ts
 function appJwt(appId, privateKeyPem, now = Math.floor(Date.now() / 1e3)) {
@@ -18,20 +158,19 @@ function appJwt(appId, privateKeyPem, now = Math.floor(Date.now() / 1e3)) {
   return `${unsigned}.${signature}`;
 }
 async function installationToken(apiUrl, appId, installationId, privateKeyPem) {
-  const response = await fetch(
+  const response = await send(
     `${apiUrl.replace(/\/+$/, "")}/app/installations/${encodeURIComponent(installationId)}/access_tokens`,
     {
       method: "POST",
-      headers: {
-        accept: "application/vnd.github+json",
-        authorization: `Bearer ${appJwt(appId, privateKeyPem)}`,
-        "x-github-api-version": "2022-11-28",
-        "user-agent": `azure-spot-restarter-agent/${AGENT_VERSION}`
-      },
-      signal: AbortSignal.timeout(1e4)
+      headers: githubHeaders(appJwt(appId, privateKeyPem)),
+      timeoutMs: 1e4
     }
   );
-  const body = await response.json().catch(() => ({}));
+  let body = {};
+  try {
+    body = JSON.parse(response.text);
+  } catch {
+  }
   if (response.status !== 201 || !body.token) {
     const advice2 = response.status === 401 ? "the app ID or private key is wrong, or the machine clock is off" : response.status === 404 ? "no such installation of this app: check --installation-id" : "GitHub refused the exchange";
     throw new Error(`GitHub App token exchange failed (${response.status} ${body.message ?? ""}): ${advice2}`);
@@ -127,15 +266,15 @@ async function check(config, imds, log, print) {
   try {
     const credentials = loadCredentials(config, log);
     const token = await credentials.token();
-    const response = await fetch(`${config.githubApiUrl.replace(/\/+$/, "")}/repos/${config.repository}`, {
-      headers: {
-        accept: "application/vnd.github+json",
-        authorization: `Bearer ${token}`,
-        "user-agent": `azure-spot-restarter-agent/${AGENT_VERSION}`
-      },
-      signal: AbortSignal.timeout(1e4)
+    const response = await send(`${config.githubApiUrl.replace(/\/+$/, "")}/repos/${config.repository}`, {
+      headers: githubHeaders(token),
+      timeoutMs: 1e4
     });
-    const body = await response.json().catch(() => ({}));
+    let body = {};
+    try {
+      body = JSON.parse(response.text);
+    } catch {
+    }
     if (response.status === 200) {
       const push = body.permissions?.push;
       add(
@@ -412,7 +551,6 @@ function helpText(version) {
 }
 
 // agent/src/imds.ts
-var import_node_http = require("node:http");
 var ImdsError = class extends Error {
   constructor(kind, message) {
     super(message);
@@ -448,40 +586,26 @@ var Imds = class {
   async approve(eventId, timeoutMs = 5e3) {
     await this.call("POST", EVENTS, timeoutMs, JSON.stringify({ StartRequests: [{ EventId: eventId }] }));
   }
-  call(method, path, timeoutMs, body) {
-    const url = new URL(`${this.baseUrl.replace(/\/+$/, "")}${path}`);
-    return new Promise((resolve, reject) => {
-      const req = (0, import_node_http.request)(
-        url,
-        {
-          method,
-          headers: { Metadata: "true", ...body ? { "content-type": "application/json" } : {} },
-          timeout: timeoutMs
-        },
-        (res) => {
-          let text = "";
-          res.setEncoding("utf8");
-          res.on("data", (c) => text += c);
-          res.on("end", () => {
-            if ((res.statusCode ?? 0) >= 400)
-              return reject(new ImdsError("status", `IMDS answered ${res.statusCode}`));
-            if (!text) return resolve(void 0);
-            try {
-              resolve(JSON.parse(text));
-            } catch {
-              reject(new ImdsError("garbage", "IMDS answered something that is not JSON"));
-            }
-          });
-          res.on("error", (e) => reject(new ImdsError("connection", e.message)));
-        }
-      );
-      req.on(
-        "timeout",
-        () => req.destroy(new ImdsError("timeout", `IMDS did not answer within ${timeoutMs} ms`))
-      );
-      req.on("error", (e) => reject(e instanceof ImdsError ? e : new ImdsError("connection", e.message)));
-      req.end(body);
-    });
+  async call(method, path, timeoutMs, body) {
+    let answer;
+    try {
+      answer = await send(`${this.baseUrl.replace(/\/+$/, "")}${path}`, {
+        method,
+        headers: { Metadata: "true", ...body ? { "content-type": "application/json" } : {} },
+        body,
+        timeoutMs
+      });
+    } catch (error) {
+      const e = error;
+      throw new ImdsError(e.kind ?? "connection", e.message);
+    }
+    if (answer.status >= 400) throw new ImdsError("status", `IMDS answered ${answer.status}`);
+    if (!answer.text) return void 0;
+    try {
+      return JSON.parse(answer.text);
+    } catch {
+      throw new ImdsError("garbage", "IMDS answered something that is not JSON");
+    }
   }
 };
 
@@ -627,99 +751,6 @@ function printable(value) {
     /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g,
     (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`
   );
-}
-
-// agent/src/dispatch.ts
-var sleepReal = (ms) => new Promise((r) => setTimeout(r, ms));
-async function sendDispatch(o) {
-  const sleep = o.sleep ?? sleepReal;
-  let refreshed = false;
-  for (let attempt = 1; ; attempt++) {
-    let status;
-    let retryAfterMs;
-    let why;
-    try {
-      const token = await o.credentials.token();
-      const response = await fetch(`${o.apiUrl.replace(/\/+$/, "")}/repos/${o.repository}/dispatches`, {
-        method: "POST",
-        headers: {
-          accept: "application/vnd.github+json",
-          authorization: `Bearer ${token}`,
-          "content-type": "application/json",
-          "x-github-api-version": "2022-11-28",
-          "user-agent": `azure-spot-restarter-agent/${AGENT_VERSION}`
-        },
-        body: JSON.stringify({ event_type: o.eventType, client_payload: o.payload }),
-        signal: AbortSignal.timeout(1e4)
-      });
-      status = response.status;
-      if (status === 204 || status === 200) return { ok: true, attempts: attempt, status };
-      const text = await response.text().catch(() => "");
-      const message = safeMessage(text);
-      retryAfterMs = retryAfter(response.headers);
-      const rateLimited = status === 429 || status === 403 && (retryAfterMs !== void 0 || response.headers.get("x-ratelimit-remaining") === "0");
-      if (status === 401 && o.credentials.kind === "github-app" && !refreshed) {
-        o.credentials.invalidate();
-        refreshed = true;
-        attempt--;
-        continue;
-      }
-      if (!rateLimited && [400, 401, 403, 404, 422].includes(status)) {
-        return {
-          ok: false,
-          attempts: attempt,
-          status,
-          retryable: false,
-          reason: advice(status, o.repository, message)
-        };
-      }
-      why = rateLimited ? `rate limited (${status})` : `GitHub answered ${status}`;
-    } catch (error) {
-      why = `request failed: ${error.message}`;
-    }
-    const delay = Math.min(retryAfterMs ?? Math.min(5e3, 250 * 2 ** (attempt - 1)), 6e4);
-    if (Date.now() + delay > o.deadline)
-      return {
-        ok: false,
-        attempts: attempt,
-        status,
-        retryable: true,
-        reason: `${why}; gave up at the deadline`
-      };
-    o.onRetry?.(attempt, why, delay);
-    await sleep(delay);
-  }
-}
-function retryAfter(headers) {
-  const value = headers.get("retry-after");
-  if (value && /^\d+$/.test(value)) return Number(value) * 1e3;
-  if (headers.get("x-ratelimit-remaining") === "0") {
-    const reset = Number(headers.get("x-ratelimit-reset"));
-    if (reset) return Math.max(1e3, reset * 1e3 - Date.now());
-  }
-  return void 0;
-}
-function safeMessage(text) {
-  try {
-    const body = JSON.parse(text);
-    return String(body.message ?? "").slice(0, 300);
-  } catch {
-    return text.slice(0, 200);
-  }
-}
-function advice(status, repository, message) {
-  switch (status) {
-    case 401:
-      return `GitHub refused the credentials (401 ${message}): the token is wrong, expired or revoked`;
-    case 403:
-      return `GitHub refused the dispatch (403 ${message}): the token needs "Contents: write" on ${repository} (fine-grained token or GitHub App) or the "repo" scope (classic token)`;
-    case 404:
-      return `GitHub answered 404 for ${repository}: the repository does not exist, or the token cannot see it (check --repository and the token's repository access)`;
-    case 422:
-      return `GitHub refused the payload (422 ${message}): check --event-type`;
-    default:
-      return `GitHub answered ${status} ${message}`;
-  }
 }
 
 // agent/src/hooks.ts

@@ -7,6 +7,8 @@ import type { Config } from './config.js';
 import { loadCredentials } from './credentials.js';
 import type { Imds } from './imds.js';
 import type { Logger } from './log.js';
+import { githubHeaders } from './dispatch.js';
+import { send } from './http.js';
 import { AGENT_VERSION } from './version.js';
 
 type Line = { ok: boolean | 'warn'; what: string };
@@ -52,15 +54,16 @@ export async function check(
   try {
     const credentials = loadCredentials(config, log);
     const token = await credentials.token();
-    const response = await fetch(`${config.githubApiUrl.replace(/\/+$/, '')}/repos/${config.repository}`, {
-      headers: {
-        accept: 'application/vnd.github+json',
-        authorization: `Bearer ${token}`,
-        'user-agent': `azure-spot-restarter-agent/${AGENT_VERSION}`
-      },
-      signal: AbortSignal.timeout(10_000)
+    const response = await send(`${config.githubApiUrl.replace(/\/+$/, '')}/repos/${config.repository}`, {
+      headers: githubHeaders(token),
+      timeoutMs: 10_000
     });
-    const body = (await response.json().catch(() => ({}))) as { permissions?: { push?: boolean } };
+    let body: { permissions?: { push?: boolean } } = {};
+    try {
+      body = JSON.parse(response.text);
+    } catch {
+      // not JSON: the status says enough
+    }
     if (response.status === 200) {
       const push = body.permissions?.push;
       add(

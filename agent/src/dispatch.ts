@@ -5,6 +5,7 @@
  */
 import type { Credentials } from './credentials.js';
 import type { DispatchPayload } from '../../src/payload.js';
+import { header, send, type HttpAnswer } from './http.js';
 import { AGENT_VERSION } from './version.js';
 
 export type DispatchResult =
@@ -34,27 +35,19 @@ export async function sendDispatch(o: DispatchOptions): Promise<DispatchResult> 
     let why: string;
     try {
       const token = await o.credentials.token();
-      const response = await fetch(`${o.apiUrl.replace(/\/+$/, '')}/repos/${o.repository}/dispatches`, {
+      const response = await send(`${o.apiUrl.replace(/\/+$/, '')}/repos/${o.repository}/dispatches`, {
         method: 'POST',
-        headers: {
-          accept: 'application/vnd.github+json',
-          authorization: `Bearer ${token}`,
-          'content-type': 'application/json',
-          'x-github-api-version': '2022-11-28',
-          'user-agent': `azure-spot-restarter-agent/${AGENT_VERSION}`
-        },
+        headers: githubHeaders(token, true),
         body: JSON.stringify({ event_type: o.eventType, client_payload: o.payload }),
-        signal: AbortSignal.timeout(10_000)
+        timeoutMs: 10_000
       });
       status = response.status;
       if (status === 204 || status === 200) return { ok: true, attempts: attempt, status };
-      const text = await response.text().catch(() => '');
-      const message = safeMessage(text);
-      retryAfterMs = retryAfter(response.headers);
+      const message = safeMessage(response.text);
+      retryAfterMs = retryAfter(response);
       const rateLimited =
         status === 429 ||
-        (status === 403 &&
-          (retryAfterMs !== undefined || response.headers.get('x-ratelimit-remaining') === '0'));
+        (status === 403 && (retryAfterMs !== undefined || header(response, 'x-ratelimit-remaining') === '0'));
       if (status === 401 && o.credentials.kind === 'github-app' && !refreshed) {
         // An installation token can expire between two events: fetch a new one, once.
         o.credentials.invalidate();
@@ -89,11 +82,21 @@ export async function sendDispatch(o: DispatchOptions): Promise<DispatchResult> 
   }
 }
 
-function retryAfter(headers: Headers): number | undefined {
-  const value = headers.get('retry-after');
+export function githubHeaders(token: string, json = false): Record<string, string> {
+  return {
+    accept: 'application/vnd.github+json',
+    authorization: `Bearer ${token}`,
+    'x-github-api-version': '2022-11-28',
+    'user-agent': `azure-spot-restarter-agent/${AGENT_VERSION}`,
+    ...(json ? { 'content-type': 'application/json' } : {})
+  };
+}
+
+function retryAfter(response: HttpAnswer): number | undefined {
+  const value = header(response, 'retry-after');
   if (value && /^\d+$/.test(value)) return Number(value) * 1000;
-  if (headers.get('x-ratelimit-remaining') === '0') {
-    const reset = Number(headers.get('x-ratelimit-reset'));
+  if (header(response, 'x-ratelimit-remaining') === '0') {
+    const reset = Number(header(response, 'x-ratelimit-reset'));
     if (reset) return Math.max(1000, reset * 1000 - Date.now());
   }
   return undefined;

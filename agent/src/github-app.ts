@@ -1,6 +1,7 @@
 /** GitHub App authentication: an RS256 JWT signed with the app's key, exchanged for an installation token. */
 import { createSign } from 'node:crypto';
-import { AGENT_VERSION } from './version.js';
+import { githubHeaders } from './dispatch.js';
+import { send } from './http.js';
 
 export function appJwt(appId: string, privateKeyPem: string, now = Math.floor(Date.now() / 1000)): string {
   const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
@@ -16,24 +17,20 @@ export async function installationToken(
   installationId: string,
   privateKeyPem: string
 ): Promise<{ token: string; expiresAt: number }> {
-  const response = await fetch(
+  const response = await send(
     `${apiUrl.replace(/\/+$/, '')}/app/installations/${encodeURIComponent(installationId)}/access_tokens`,
     {
       method: 'POST',
-      headers: {
-        accept: 'application/vnd.github+json',
-        authorization: `Bearer ${appJwt(appId, privateKeyPem)}`,
-        'x-github-api-version': '2022-11-28',
-        'user-agent': `azure-spot-restarter-agent/${AGENT_VERSION}`
-      },
-      signal: AbortSignal.timeout(10_000)
+      headers: githubHeaders(appJwt(appId, privateKeyPem)),
+      timeoutMs: 10_000
     }
   );
-  const body = (await response.json().catch(() => ({}))) as {
-    token?: string;
-    expires_at?: string;
-    message?: string;
-  };
+  let body: { token?: string; expires_at?: string; message?: string } = {};
+  try {
+    body = JSON.parse(response.text);
+  } catch {
+    // not JSON: the status decides below
+  }
   if (response.status !== 201 || !body.token) {
     const advice =
       response.status === 401

@@ -1,9 +1,9 @@
 /**
- * The Instance Metadata Service, over plain node:http: IMDS must never go through a proxy, and it
- * wants the `Metadata: true` header. Every failure is an ImdsError with a kind, so the monitor can
+ * The Instance Metadata Service: never through a proxy (send() uses node:http directly), and
+ * always with the `Metadata: true` header. Every failure is an ImdsError with a kind, so the monitor can
  * log each kind once and back off.
  */
-import { request } from 'node:http';
+import { send, type HttpError } from './http.js';
 
 export interface ComputeMetadata {
   name: string;
@@ -80,38 +80,25 @@ export class Imds {
     await this.call('POST', EVENTS, timeoutMs, JSON.stringify({ StartRequests: [{ EventId: eventId }] }));
   }
 
-  private call(method: string, path: string, timeoutMs: number, body?: string): Promise<unknown> {
-    const url = new URL(`${this.baseUrl.replace(/\/+$/, '')}${path}`);
-    return new Promise((resolve, reject) => {
-      const req = request(
-        url,
-        {
-          method,
-          headers: { Metadata: 'true', ...(body ? { 'content-type': 'application/json' } : {}) },
-          timeout: timeoutMs
-        },
-        res => {
-          let text = '';
-          res.setEncoding('utf8');
-          res.on('data', c => (text += c));
-          res.on('end', () => {
-            if ((res.statusCode ?? 0) >= 400)
-              return reject(new ImdsError('status', `IMDS answered ${res.statusCode}`));
-            if (!text) return resolve(undefined);
-            try {
-              resolve(JSON.parse(text));
-            } catch {
-              reject(new ImdsError('garbage', 'IMDS answered something that is not JSON'));
-            }
-          });
-          res.on('error', e => reject(new ImdsError('connection', e.message)));
-        }
-      );
-      req.on('timeout', () =>
-        req.destroy(new ImdsError('timeout', `IMDS did not answer within ${timeoutMs} ms`))
-      );
-      req.on('error', e => reject(e instanceof ImdsError ? e : new ImdsError('connection', e.message)));
-      req.end(body);
-    });
+  private async call(method: string, path: string, timeoutMs: number, body?: string): Promise<unknown> {
+    let answer;
+    try {
+      answer = await send(`${this.baseUrl.replace(/\/+$/, '')}${path}`, {
+        method,
+        headers: { Metadata: 'true', ...(body ? { 'content-type': 'application/json' } : {}) },
+        body,
+        timeoutMs
+      });
+    } catch (error) {
+      const e = error as HttpError;
+      throw new ImdsError(e.kind ?? 'connection', e.message);
+    }
+    if (answer.status >= 400) throw new ImdsError('status', `IMDS answered ${answer.status}`);
+    if (!answer.text) return undefined;
+    try {
+      return JSON.parse(answer.text);
+    } catch {
+      throw new ImdsError('garbage', 'IMDS answered something that is not JSON');
+    }
   }
 }

@@ -31,6 +31,11 @@ export class ScaledClock {
     return this.emulatedStart + (realMs - this.realStart) * this.scale;
   }
 
+  /** The real moment of an emulated one. */
+  realAt(emulatedMs: number): number {
+    return this.realStart + (emulatedMs - this.emulatedStart) / this.scale;
+  }
+
   iso(ms = this.now()): string {
     return new Date(ms).toISOString();
   }

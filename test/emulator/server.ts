@@ -50,6 +50,8 @@ export class Emulator {
   readonly faults = new Faults();
   readonly dispatches: Dispatch[] = [];
   readonly requests: Record<string, number> = {};
+  /** Answers by kind and status, e.g. `start:429` (Azure's own throttling, not injected faults). */
+  readonly answers: Record<string, number> = {};
   readonly imdsDown = new Set<string>();
   readonly tokensIssued: Record<string, number> = {};
   runner!: Runner;
@@ -266,7 +268,9 @@ export class Emulator {
         entraKey: this.entraKey,
         tenantId: this.tenantId,
         subscriptions: this.options.fleet.subscriptions.map(s => s.toLowerCase()),
-        base: () => this.url
+        base: () => this.url,
+        onRequest: (kind, status) =>
+          (this.answers[`${kind}:${status}`] = (this.answers[`${kind}:${status}`] ?? 0) + 1)
       })) ??
       (await handleEntra(req, {
         tenantId: this.tenantId,

@@ -212,7 +212,7 @@ describe('restartVm', () => {
       outcome: 'started',
       source: 'dispatch'
     });
-    expect(d.clock.slept).toEqual([500, 750, 1125]);
+    expect(d.clock.slept).toEqual([500, 750, 1000]);
   });
 
   test('not-deallocated-in-time: still running when wait-for-deallocation runs out', async () => {
