@@ -125,7 +125,6 @@ async function restore(vms: number, subs: number, timeScale: number): Promise<Re
     runDispatchedWorkflows: false
   });
   try {
-    emu.runner; // the runner exists once started
     const [run] = await emu.schedule('sweep.yml');
     const t0 = run!.startedAt;
     const times = (what: string) =>
