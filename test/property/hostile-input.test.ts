@@ -27,6 +27,8 @@ const nasty = fc.oneof(
   )
 );
 const json = fc.jsonValue({ maxDepth: 5 });
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f]/;
 
 describe('dispatch payloads', () => {
   test('10 000 generated payloads: no crash; only well-formed ones pass, and every error names a field', () => {
@@ -59,7 +61,7 @@ describe('dispatch payloads', () => {
           expect(result.errors.length).toBeGreaterThan(0);
           for (const e of result.errors) expect(e).toMatch(/^client_payload/);
           // Untrusted text is quoted and escaped, so an error stays one line.
-          for (const e of result.errors) expect(e).not.toMatch(/[\n\r\u0000]/);
+          for (const e of result.errors) expect(e).not.toMatch(CONTROL);
         }
       }),
       { numRuns: 10_000 }
@@ -100,9 +102,8 @@ describe('inputs', () => {
 describe('KQL string literals', () => {
   test('whatever a value holds, it reaches the query as one literal with the same text', () => {
     fc.assert(
-      // eslint-disable-next-line no-control-regex
       fc.property(
-        fc.string({ unit: 'grapheme', maxLength: 60 }).filter(s => !/[\u0000-\u001f]/.test(s)),
+        fc.string({ unit: 'grapheme', maxLength: 60 }).filter(s => !CONTROL.test(s)),
         value => {
           const query = `resources | where name == ${kqlString(value)} | project id, name`;
           const rows = runQuery(query, {
