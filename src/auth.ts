@@ -18,6 +18,10 @@ export function createCredential(
   settings: Settings,
   getIdToken: GetIdToken = core.getIDToken
 ): TokenCredential {
+  return new SharedTokenCache(baseCredential(settings, getIdToken));
+}
+
+function baseCredential(settings: Settings, getIdToken: GetIdToken): TokenCredential {
   const options = {
     authorityHost: settings.cloud.authorityHost,
     // Instance discovery asks the public cloud about the authority: wrong for Azure Stack and for a local one.

@@ -14,6 +14,7 @@ import { buildVmQuery, queryVms, type DiscoveryStats, type VmRecord } from './di
 import { judge, type Verdict } from './eligibility.js';
 import { InputError, readSettings, type GetInput, type Settings, type VmTarget } from './inputs.js';
 import type { VmResult } from './outcomes.js';
+import { missingPermissions, REQUIRED_ACTIONS } from './permissions.js';
 import { parseVmResourceId, vmKey, vmResourceId } from './resource-id.js';
 import { annotate, shouldFail, writeOutputs, writeSummary, type RunReport } from './report.js';
 import { restartVm, type RestartDeps } from './restart.js';
@@ -71,6 +72,21 @@ export async function run(deps: Partial<RunDeps> = {}): Promise<RunReport | unde
     const stats: DiscoveryStats = { requests: 0, pages: 0, quotaWaits: 0 };
     const lookup = (filter: Parameters<typeof buildVmQuery>[0]) =>
       queryVms(graph, buildVmQuery(filter), settings.subscriptions, clock, stats);
+
+    const permissionGaps = settings.subscriptions.length
+      ? await missingPermissions(
+          credential,
+          settings.cloud.resourceManager,
+          armScope(settings.cloud.resourceManager),
+          settings.subscriptions
+        ).catch(() => [])
+      : [];
+    for (const gap of permissionGaps) {
+      core.error(
+        `The identity lacks ${gap.missing.map(a => `'${a}' (${REQUIRED_ACTIONS[a as keyof typeof REQUIRED_ACTIONS]})`).join(', ')} on subscription ${gap.subscriptionId}. Add them to its role: see docs/spot-restarter-role.json.`,
+        { title: 'Missing permissions' }
+      );
+    }
 
     core.startGroup('Discover and restart');
     const handled = new Set<string>();
@@ -132,6 +148,7 @@ export async function run(deps: Partial<RunDeps> = {}): Promise<RunReport | unde
       dryRun: settings.dryRun,
       results: results.sort((a, b) => a.id.localeCompare(b.id)),
       payloadErrors: plan.payloadErrors ?? [],
+      permissionGaps,
       discovery: { ...stats, candidates },
       durationMs: clock.now() - began
     };

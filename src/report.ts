@@ -9,6 +9,8 @@ export interface RunReport {
   dryRun: boolean;
   results: VmResult[];
   payloadErrors: string[];
+  /** Permissions the identity lacks, per subscription (from the check before the run). */
+  permissionGaps: { subscriptionId: string; missing: string[] }[];
   discovery: { requests: number; pages: number; quotaWaits: number; candidates: number };
   durationMs: number;
 }
@@ -72,6 +74,7 @@ export function shouldFail(report: RunReport, failOn: FailOn): string | undefine
       `${bad.length} VM(s) could not be started (${[...new Set(bad.map(r => r.outcome))].join(', ')})`
     );
   if (report.payloadErrors.length) parts.push('the dispatch payload was refused');
+  if (report.permissionGaps.length) parts.push('the identity lacks permissions it needs');
   return parts.length ? `${parts.join('; ')}. See the job summary.` : undefined;
 }
 
@@ -86,6 +89,10 @@ export async function writeSummary(report: RunReport): Promise<void> {
     `${line || 'No VM needed a restart.'} — ${report.discovery.candidates} candidate(s) from ${report.discovery.requests} Resource Graph request(s) in ${formatDuration(report.durationMs)}.`,
     true
   );
+  if (report.permissionGaps.length) {
+    core.summary.addHeading('Missing permissions', 3);
+    core.summary.addList(report.permissionGaps.map(g => `${g.subscriptionId}: ${g.missing.join(', ')}`));
+  }
   if (report.payloadErrors.length) {
     core.summary.addHeading('Dispatch payload refused', 3);
     core.summary.addList(report.payloadErrors);

@@ -133,6 +133,14 @@ async function startWithCapacityRetry(
     } catch (error) {
       const info = describeAzureError(error);
       // A dropped answer may hide a start that went through: look before asking again.
+      if (info.status === 403 && acceptedAt !== undefined) {
+        const failure = classifyStartFailure(info);
+        return result(
+          'failed',
+          `the start was accepted, but its progress cannot be followed: ${failure.detail}`,
+          { attempts: attempt, errorCode: info.code }
+        );
+      }
       const state = (await readPowerState(vm, deps).catch(() => undefined))?.code;
       if (state && RUNNING_STATES.includes(state) && info.status === 409) {
         return result('already-running', `${shortState(state)}: being started by another operation`, {

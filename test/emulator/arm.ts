@@ -38,6 +38,7 @@ const VM_PATH =
 const OPERATION_PATH =
   /^\/subscriptions\/([^/]+)\/providers\/Microsoft\.Compute\/locations\/([^/]+)\/operations\/([^/]+)$/i;
 const ARG_PATH = /^\/providers\/Microsoft\.ResourceGraph\/resources$/i;
+const PERMISSIONS_PATH = /^\/subscriptions\/([^/]+)\/providers\/Microsoft\.Authorization\/permissions$/i;
 
 export const ARM_ACTIONS = {
   read: 'Microsoft.Compute/virtualMachines/read',
@@ -52,6 +53,7 @@ export const ARM_ACTIONS = {
 
 export function armKind(req: Request): string | undefined {
   if (ARG_PATH.test(req.path)) return 'arg';
+  if (PERMISSIONS_PATH.test(req.path)) return 'permissions';
   if (OPERATION_PATH.test(req.path)) return 'operation';
   const vm = VM_PATH.exec(req.path);
   if (!vm) return undefined;
@@ -66,7 +68,12 @@ export async function handleArm(req: Request, o: ArmOptions): Promise<Response |
   const auth = await authenticate(req, o);
   if ('error' in auth) return withHeaders(auth.error, ids);
   const principal = auth.principal;
-  const response = kind === 'arg' ? resourceGraph(req, principal, o) : compute(req, kind, principal, o);
+  const response =
+    kind === 'arg'
+      ? resourceGraph(req, principal, o)
+      : kind === 'permissions'
+        ? permissions(req, principal, o)
+        : compute(req, kind, principal, o);
   o.onRequest?.(kind, response.status);
   return withHeaders(response, ids);
 }
@@ -240,6 +247,18 @@ function compute(req: Request, kind: string, principal: string, o: ArmOptions): 
   }
 }
 
+/**
+ * `GET /subscriptions/{id}/providers/Microsoft.Authorization/permissions` (api-version 2022-04-01):
+ * the caller's own effective permissions there; reading them needs no permission.
+ */
+function permissions(req: Request, principal: string, o: ArmOptions): Response {
+  const [, sub] = PERMISSIONS_PATH.exec(req.path)!;
+  const actions = o.rbac.actionsOn(principal, sub!);
+  return json(200, {
+    value: actions ? [{ actions, notActions: [], dataActions: [], notDataActions: [] }] : []
+  });
+}
+
 function forbidden(principal: string, action: string, scope: string): Response {
   return armError(azureErrors.authorizationFailed(principal, action, scope));
 }
@@ -366,7 +385,7 @@ function resourceGraph(req: Request, principal: string, o: ArmOptions): Response
       [
         {
           code: 'AuthorizationFailed',
-          message: `The client '${principal}' does not have authorization to read the requested subscriptions, or they do not exist.`
+          message: `The client '${principal}' does not have authorization to perform action '${ARM_ACTIONS.subscriptions}' over scope '/subscriptions/${requested[0]}', or the subscriptions do not exist.`
         }
       ],
       quotaHeaders

@@ -44,6 +44,13 @@ export class Rbac {
     return allows(role.actions, action);
   }
 
+  /** The actions the app holds on a subscription, or undefined without an assignment there. */
+  actionsOn(clientId: string, subscriptionId: string): string[] | undefined {
+    const role = this.roles.get(clientId.toLowerCase());
+    if (!role || (role.scopes && !role.scopes.includes(subscriptionId.toLowerCase()))) return undefined;
+    return role.actions;
+  }
+
   readableSubscriptions(clientId: string, all: string[]): string[] {
     return all.filter(s => this.can(clientId, 'Microsoft.Resources/subscriptions/read', s));
   }

@@ -128,3 +128,34 @@ describe('generated docs', () => {
     expect(squash(files.agentReadme)).toBe(squash(out.agentReadme));
   });
 });
+
+describe('docs/spot-restarter-role.json', () => {
+  test('grants exactly the actions the action needs (src/permissions.ts), nothing more', async () => {
+    const { REQUIRED_ACTIONS } = await import('../../src/permissions.js');
+    const role = JSON.parse(readFileSync('docs/spot-restarter-role.json', 'utf8'));
+    expect([...role.Actions].sort()).toEqual(Object.keys(REQUIRED_ACTIONS).sort());
+    expect(role.DataActions).toEqual([]);
+  });
+
+  test('wildcards and NotActions are honoured when reading effective permissions', async () => {
+    const { permits } = await import('../../src/permissions.js');
+    expect(permits([{ actions: ['*'] }], 'Microsoft.Compute/virtualMachines/start/action')).toBe(true);
+    expect(
+      permits([{ actions: ['Microsoft.Compute/*/read'] }], 'Microsoft.Compute/virtualMachines/read')
+    ).toBe(true);
+    expect(
+      permits(
+        [
+          { actions: ['Microsoft.Compute/*'], notActions: ['Microsoft.Compute/virtualMachines/start/action'] }
+        ],
+        'Microsoft.Compute/virtualMachines/start/action'
+      )
+    ).toBe(false);
+    expect(
+      permits(
+        [{ actions: ['Microsoft.Compute/virtualMachines/read'] }],
+        'Microsoft.Compute/virtualMachines/start/action'
+      )
+    ).toBe(false);
+  });
+});
