@@ -15,7 +15,7 @@ function counting(lifetimeMs: number, now: () => number): TokenCredential & { ca
 
 describe('SharedTokenCache', () => {
   test('many clients asking at once cost one exchange; the token is shared per scope', async () => {
-    let now = 0;
+    const now = 0;
     const inner = counting(3_600_000, () => now);
     const cache = new SharedTokenCache(inner, () => now);
     const tokens = await Promise.all([
