@@ -122,6 +122,14 @@ async function startWithCapacityRetry(
       acceptedAt = deps.clock.now();
       deps.inFlight.set(vm.subscriptionId, (deps.inFlight.get(vm.subscriptionId) ?? 0) + 1);
       try {
+        // Our own loop rather than the poller's fixed interval: the pace follows how many
+        // operations are in flight now, not when this one began.
+        while (!poller.isDone) {
+          await deps.clock.sleep(
+            pollInterval(deps.pollIntervalMs, deps.inFlight.get(vm.subscriptionId) ?? 1)
+          );
+          await poller.poll();
+        }
         await poller.pollUntilDone();
       } finally {
         deps.inFlight.set(vm.subscriptionId, (deps.inFlight.get(vm.subscriptionId) ?? 1) - 1);

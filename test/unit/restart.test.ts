@@ -121,7 +121,8 @@ describe('restartVm', () => {
       outcome: 'started',
       attempts: 3
     });
-    expect(d.clock.slept).toEqual([30_000, 30_000]);
+    // The other pauses are the polls of the start operations.
+    expect(d.clock.slept.filter(ms => ms === 30_000)).toEqual([30_000, 30_000]);
   });
 
   test('price-above-max reports the current price', async () => {
@@ -212,7 +213,7 @@ describe('restartVm', () => {
       outcome: 'started',
       source: 'dispatch'
     });
-    expect(d.clock.slept).toEqual([500, 750, 1000]);
+    expect(d.clock.slept.slice(0, 3)).toEqual([500, 750, 1000]);
   });
 
   test('not-deallocated-in-time: still running when wait-for-deallocation runs out', async () => {
