@@ -32,6 +32,7 @@ export const Inputs = {
   RetryFor: 'retry-for',
   RetryInterval: 'retry-interval',
   PollInterval: 'poll-interval',
+  RequestTimeout: 'request-timeout',
   SkipUserStopped: 'skip-user-stopped',
   SweepOnDispatch: 'sweep-on-dispatch',
   DryRun: 'dry-run',
@@ -69,6 +70,8 @@ export interface Settings {
   retryIntervalMs: number;
   /** How often a start's long-running operation is polled. */
   pollIntervalMs: number;
+  /** An Azure request that has not answered by then is given up and retried. */
+  requestTimeoutMs: number;
   skipUserStopped: boolean;
   sweepOnDispatch: boolean;
   dryRun: boolean;
@@ -148,6 +151,7 @@ export function readSettings(getInput: GetInput = name => core.getInput(name)): 
     retryForMs: duration(Inputs.RetryFor, text(Inputs.RetryFor)),
     retryIntervalMs: duration(Inputs.RetryInterval, text(Inputs.RetryInterval), 100) ?? 30_000,
     pollIntervalMs: duration(Inputs.PollInterval, text(Inputs.PollInterval), 100) ?? 5_000,
+    requestTimeoutMs: duration(Inputs.RequestTimeout, text(Inputs.RequestTimeout), 100) ?? 60_000,
     skipUserStopped: boolean(Inputs.SkipUserStopped, text(Inputs.SkipUserStopped), true),
     sweepOnDispatch: boolean(Inputs.SweepOnDispatch, text(Inputs.SweepOnDispatch), true),
     dryRun: boolean(Inputs.DryRun, text(Inputs.DryRun), false),

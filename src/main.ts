@@ -7,6 +7,7 @@ import * as core from '@actions/core';
 import { ComputeManagementClient } from '@azure/arm-compute';
 import { ResourceGraphClient } from '@azure/arm-resourcegraph';
 import type { TokenCredential } from '@azure/identity';
+import type { PipelineRequest, SendRequest } from '@azure/core-rest-pipeline';
 import pLimit from 'p-limit';
 import { createCredential, OidcError, presentedClaims, type GetIdToken } from './auth.js';
 import { armScope } from './clouds.js';
@@ -45,7 +46,20 @@ export async function run(deps: Partial<RunDeps> = {}): Promise<RunReport | unde
     const clientOptions = {
       endpoint: settings.cloud.resourceManager,
       credentials: { scopes: [armScope(settings.cloud.resourceManager)] },
-      retryOptions: PIPELINE_RETRY
+      retryOptions: PIPELINE_RETRY,
+      // The SDK waits forever for an answer by default; a hung connection must not hang the run.
+      additionalPolicies: [
+        {
+          position: 'perCall' as const,
+          policy: {
+            name: 'requestTimeout',
+            sendRequest: (request: PipelineRequest, next: SendRequest) => {
+              if (!request.timeout) request.timeout = settings.requestTimeoutMs;
+              return next(request);
+            }
+          }
+        }
+      ]
     };
     const graph = new ResourceGraphClient(credential, clientOptions);
     const computeClients = new Map<string, ComputeManagementClient>();

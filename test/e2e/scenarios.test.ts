@@ -9,7 +9,7 @@ import { DEFAULT_APP } from '../emulator/fleet.js';
 import { shippedRoleActions } from '../emulator/rbac.js';
 import { subscriptionIds, TAG } from '../emulator/sample-fleet.js';
 import type { Emulator } from '../emulator/server.js';
-import { emulator, githubPost, outcomes, results, TEST_WORKFLOWS, until } from './harness.js';
+import { emulator, githubPost, leakedSecrets, outcomes, results, TEST_WORKFLOWS, until } from './harness.js';
 
 const [SUB] = subscriptionIds(1) as [string];
 const SUBJECT = 'repo:acme/spot-fleet:ref:refs/heads/main';
@@ -42,6 +42,7 @@ function fleet(
 
 let emu: Emulator | undefined;
 afterEach(async () => {
+  if (emu) expect(leakedSecrets(emu, [GH_TOKEN])).toEqual([]);
   await emu?.stop();
   emu = undefined;
 });

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { Emulator } from '../emulator/server.js';
 import { sampleFleet } from '../emulator/sample-fleet.js';
-import { emulator, outcomes, results, until } from './harness.js';
+import { emulator, leakedSecrets, outcomes, results, until } from './harness.js';
 
 describe('a scheduled sweep (restart-on-schedule.yml)', () => {
   const fleet = sampleFleet({ subscriptions: 3, eligible: 9, decoysPerKind: 2 });
@@ -24,7 +24,10 @@ describe('a scheduled sweep (restart-on-schedule.yml)', () => {
       'the wave to be deallocated'
     );
   });
-  afterAll(() => emu.stop());
+  afterAll(async () => {
+    expect(leakedSecrets(emu)).toEqual([]);
+    await emu.stop();
+  });
 
   test('starts exactly the eligible VMs and touches none of the decoys', async () => {
     const [run] = await emu.schedule('restart-on-schedule.yml');

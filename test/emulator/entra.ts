@@ -20,7 +20,8 @@ export interface EntraOptions {
   /** Real seconds an access token lives; short values make the SDK refresh mid-run. */
   tokenLifetimeS: number;
   base: () => string;
-  onToken?: (clientId: string) => void;
+  /** Called for every access token issued (tests scan run logs for them). */
+  onToken?: (clientId: string, accessToken: string) => void;
 }
 
 export async function handleEntra(req: Request, o: EntraOptions): Promise<Response | undefined> {
@@ -102,7 +103,6 @@ export async function handleEntra(req: Request, o: EntraOptions): Promise<Respon
       )
     );
   }
-  o.onToken?.(app.clientId);
   const resource = scope.slice(0, -'/.default'.length);
   const accessToken = await sign(
     o.entraKey,
@@ -115,6 +115,7 @@ export async function handleEntra(req: Request, o: EntraOptions): Promise<Respon
     },
     o.tokenLifetimeS
   );
+  o.onToken?.(app.clientId, accessToken);
   return json(200, {
     token_type: 'Bearer',
     expires_in: o.tokenLifetimeS,

@@ -54,6 +54,8 @@ export interface GitHubOptions {
   /** Request tokens of running jobs → who they are (the OIDC token's claims). */
   runs: Map<string, RunIdentity>;
   onDispatch: (d: Dispatch) => void;
+  /** Called for every credential GitHub hands out (ID tokens, installation tokens). */
+  onSecret?: (secret: string) => void;
 }
 
 /** Installation tokens handed out to GitHub Apps: token → repositories and expiry. */
@@ -226,5 +228,6 @@ async function oidcToken(req: Request, o: GitHubOptions): Promise<Response> {
     },
     300
   );
+  o.onSecret?.(value);
   return json(200, { count: 1, value });
 }

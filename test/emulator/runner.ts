@@ -85,10 +85,10 @@ export class Runner {
   }
 
   /** Runs every listening workflow; resolves when they all finished. */
-  async trigger(event: string, payload: Record<string, unknown>, only?: string): Promise<RunRecord[]> {
+  async trigger(event: string, payload: Record<string, unknown>, only?: string, extraInputs: Record<string, string> = {}): Promise<RunRecord[]> {
     const eventType = event === 'repository_dispatch' ? String(payload.action) : undefined;
     const files = this.workflowsFor(event, eventType).filter(f => !only || f === only);
-    const all = await Promise.all(files.map(file => this.runWorkflow(file, event, payload)));
+    const all = await Promise.all(files.map(file => this.runWorkflow(file, event, payload, extraInputs)));
     return all.flat();
   }
 
@@ -99,7 +99,8 @@ export class Runner {
   private async runWorkflow(
     file: string,
     event: string,
-    payload: Record<string, unknown>
+    payload: Record<string, unknown>,
+    extraInputs: Record<string, string> = {}
   ): Promise<RunRecord[]> {
     const workflow = this.load(file);
     const records: Promise<RunRecord>[] = [];
@@ -114,7 +115,7 @@ export class Runner {
               context
             )
           : undefined;
-        const run = () => this.runStep(file, workflow, job, step.with ?? {}, event, payload, matrix, context);
+        const run = () => this.runStep(file, workflow, job, { ...step.with, ...extraInputs }, event, payload, matrix, context);
         records.push(group ? this.enqueue(group, run) : run());
       }
     }

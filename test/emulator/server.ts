@@ -54,6 +54,8 @@ export class Emulator {
   readonly answers: Record<string, number> = {};
   readonly imdsDown = new Set<string>();
   readonly tokensIssued: Record<string, number> = {};
+  /** Every credential the emulator handed out: access tokens, GitHub ID tokens. */
+  readonly secretsIssued: string[] = [];
   runner!: Runner;
   url = '';
   imdsUrl = '';
@@ -258,7 +260,8 @@ export class Emulator {
         spec: this.github,
         githubKey: this.githubKey,
         runs: this.runIdentities,
-        onDispatch: d => this.onDispatch(d)
+        onDispatch: d => this.onDispatch(d),
+        onSecret: secret => this.secretsIssued.push(secret)
       })) ??
       (await handleArm(req, {
         model: this.model,
@@ -279,7 +282,10 @@ export class Emulator {
         githubKey: this.githubKey,
         tokenLifetimeS: this.options.tokenLifetimeS ?? 3600,
         base: () => this.url,
-        onToken: id => (this.tokensIssued[id] = (this.tokensIssued[id] ?? 0) + 1)
+        onToken: (id, token) => {
+          this.tokensIssued[id] = (this.tokensIssued[id] ?? 0) + 1;
+          this.secretsIssued.push(token);
+        }
       }))
     );
   }

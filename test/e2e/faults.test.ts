@@ -1,0 +1,101 @@
+/**
+ * The fault matrix, end to end: each scenario ends with every eligible VM running once capacity
+ * allows, no VM started twice by us, and outputs that tell the truth. (Throttling storms, 5xx,
+ * missing permissions and capacity are in scenarios.test.ts; IMDS and GitHub outages and agent
+ * restarts in agent.test.ts.)
+ */
+import { afterEach, describe, expect, test } from '@jest/globals';
+import { buildPayload } from '../../src/payload.js';
+import { DEFAULT_APP, type FleetSpec } from '../emulator/fleet.js';
+import { subscriptionIds, TAG } from '../emulator/sample-fleet.js';
+import type { Emulator } from '../emulator/server.js';
+import { emulator, githubPost, leakedSecrets, results, TEST_WORKFLOWS, until } from './harness.js';
+
+const [SUB] = subscriptionIds(1) as [string];
+const SUBJECT = 'repo:acme/spot-fleet:ref:refs/heads/main';
+const GH_TOKEN = 'ghs_faultMatrixToken00000000000000000000';
+const NAMES = Array.from({ length: 8 }, (_, i) => `vm-${i}`);
+
+function fleet(vars: Record<string, string> = {}): FleetSpec {
+  return {
+    subscriptions: [SUB],
+    apps: [{ clientId: DEFAULT_APP, federatedSubjects: [SUBJECT] }],
+    vms: NAMES.map(name => ({ subscriptionId: SUB, resourceGroup: 'rg-batch', name, tags: TAG })),
+    github: { repository: 'acme/spot-fleet', tokens: [{ token: GH_TOKEN, repositories: ['acme/spot-fleet'] }], vars }
+  };
+}
+
+let emu: Emulator | undefined;
+afterEach(async () => {
+  if (emu) {
+    expect(leakedSecrets(emu, [GH_TOKEN])).toEqual([]);
+    // Never started twice by us, whatever happened on the way.
+    for (const n of NAMES) expect([n, emu.vm(n).startsAccepted]).toEqual([n, 1]);
+  }
+  await emu?.stop();
+  emu = undefined;
+});
+
+async function evicted(e: Emulator): Promise<void> {
+  for (const n of NAMES) e.model.evict(e.vm(n), 'simulated');
+  await until(() => NAMES.every(n => e.vm(n).argPowerState === 'deallocated'), 10_000, 'eviction');
+}
+
+async function allRunning(e: Emulator): Promise<void> {
+  await until(() => NAMES.every(n => e.vm(n).powerState === 'running'), 15_000, 'every VM running');
+}
+
+describe('fault matrix', () => {
+  test('dropped connections on one Azure request in five', async () => {
+    emu = await emulator(fleet(), { workflowsDir: TEST_WORKFLOWS });
+    await evicted(emu);
+    emu.faults.add({ target: 'arm', kind: 'reset', probability: 0.2 });
+    const [run] = await emu.schedule();
+    expect(run!.exitCode).toBe(0);
+    expect(results(run).map(r => r.outcome)).toEqual(NAMES.map(() => 'started'));
+    expect(emu.faults.injected['start:reset'] ?? 0).toBeGreaterThanOrEqual(0);
+    await allRunning(emu);
+  });
+
+  test('answers slower than the request timeout are given up and retried', async () => {
+    emu = await emulator(fleet({}), { workflowsDir: TEST_WORKFLOWS });
+    await evicted(emu);
+    emu.faults.add({ target: 'instanceView', kind: 'slow', delayMs: 4000, count: 3 });
+    emu.faults.add({ target: 'start', kind: 'slow', delayMs: 4000, count: 2 });
+    const [run] = await emu.runner.trigger('schedule', { schedule: '*/5 * * * *' }, undefined, { 'request-timeout': '1s' });
+    expect(run!.exitCode).toBe(0);
+    expect(results(run).map(r => r.outcome)).toEqual(NAMES.map(() => 'started'));
+    await allRunning(emu);
+  });
+
+  test('access tokens that expire during the run are renewed', async () => {
+    emu = await emulator(fleet({ RETRY_FOR: '20s', RETRY_INTERVAL: '1s' }), { workflowsDir: TEST_WORKFLOWS, tokenLifetimeS: 1 });
+    await evicted(emu);
+    const vm = emu.vm('vm-0');
+    emu.model.setCapacity(vm.location, vm.vmSize, 0);
+    const running = emu.schedule();
+    // Hold the run for a few seconds on capacity retries, then give capacity back.
+    await new Promise(r => setTimeout(r, 3000));
+    emu.model.setCapacity(vm.location, vm.vmSize, 100);
+    const [run] = await running;
+    expect(run!.exitCode).toBe(0);
+    expect(results(run).every(r => r.outcome === 'started')).toBe(true);
+    expect(emu.tokensIssued[DEFAULT_APP]).toBeGreaterThan(1);
+    await allRunning(emu);
+  });
+
+  test('a scheduled sweep and a dispatched run on the same fleet at once: each VM started once, and claimed once', async () => {
+    emu = await emulator(fleet(), { timeScale: 20 });
+    const target = emu.vm('vm-3');
+    const event = emu.model.evict(target, 'simulated')!;
+    for (const n of NAMES.filter(n => n !== 'vm-3')) emu.model.evict(emu.vm(n), 'simulated');
+    const payload = buildPayload({ vmResourceId: target.id, vmId: target.vmId, eventId: event.EventId, eventType: 'Preempt', detectedAt: new Date().toISOString() });
+    expect((await githubPost(emu, '/repos/acme/spot-fleet/dispatches', GH_TOKEN, { event_type: 'spot-vm-preempted', client_payload: payload })).status).toBe(204);
+    await until(() => NAMES.every(n => emu!.vm(n).argPowerState === 'deallocated'), 10_000, 'eviction');
+    const [sweep] = await emu.schedule('restart-on-schedule.yml');
+    const dispatched = await emu.settle();
+    const claims = [sweep!, ...dispatched].flatMap(r => results(r).filter(v => v.outcome === 'started').map(v => v.name));
+    expect(claims.sort()).toEqual([...NAMES].sort());
+    await allRunning(emu);
+  });
+});
