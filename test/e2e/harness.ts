@@ -69,11 +69,24 @@ export async function githubPost(
  * aside — GitHub consumes those and never shows them), its outputs and its job summary.
  */
 export function leakedSecrets(emu: Emulator, extra: string[] = []): string[] {
-  const secrets = [...emu.secretsIssued, ...extra, ...(emu.options.fleet.apps ?? []).flatMap(a => (a.secret ? [a.secret] : []))];
+  const secrets = [
+    ...emu.secretsIssued,
+    ...extra,
+    ...(emu.options.fleet.apps ?? []).flatMap(a => (a.secret ? [a.secret] : []))
+  ];
   const leaks: string[] = [];
   for (const run of emu.runner.runs) {
-    const visible = [run.log.split('\n').filter(l => !l.startsWith('::add-mask::')).join('\n'), JSON.stringify(run.outputs), run.summary].join('\n');
-    for (const s of secrets) if (s && visible.includes(s)) leaks.push(`run ${run.id} (${run.workflow}) shows a secret starting ${s.slice(0, 6)}…`);
+    const visible = [
+      run.log
+        .split('\n')
+        .filter(l => !l.startsWith('::add-mask::'))
+        .join('\n'),
+      JSON.stringify(run.outputs),
+      run.summary
+    ].join('\n');
+    for (const s of secrets)
+      if (s && visible.includes(s))
+        leaks.push(`run ${run.id} (${run.workflow}) shows a secret starting ${s.slice(0, 6)}…`);
   }
   return leaks;
 }

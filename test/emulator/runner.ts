@@ -85,7 +85,12 @@ export class Runner {
   }
 
   /** Runs every listening workflow; resolves when they all finished. */
-  async trigger(event: string, payload: Record<string, unknown>, only?: string, extraInputs: Record<string, string> = {}): Promise<RunRecord[]> {
+  async trigger(
+    event: string,
+    payload: Record<string, unknown>,
+    only?: string,
+    extraInputs: Record<string, string> = {}
+  ): Promise<RunRecord[]> {
     const eventType = event === 'repository_dispatch' ? String(payload.action) : undefined;
     const files = this.workflowsFor(event, eventType).filter(f => !only || f === only);
     const all = await Promise.all(files.map(file => this.runWorkflow(file, event, payload, extraInputs)));
@@ -115,7 +120,17 @@ export class Runner {
               context
             )
           : undefined;
-        const run = () => this.runStep(file, workflow, job, { ...step.with, ...extraInputs }, event, payload, matrix, context);
+        const run = () =>
+          this.runStep(
+            file,
+            workflow,
+            job,
+            { ...step.with, ...extraInputs },
+            event,
+            payload,
+            matrix,
+            context
+          );
         records.push(group ? this.enqueue(group, run) : run());
       }
     }
