@@ -67,6 +67,22 @@ describe('fault matrix', () => {
     await allRunning(emu);
   });
 
+  test('one Azure answer in five a 5xx', async () => {
+    emu = await emulator(fleet(), { workflowsDir: TEST_WORKFLOWS });
+    await evicted(emu);
+    emu.faults.add({ target: 'arm', kind: '500', probability: 0.1 });
+    emu.faults.add({ target: 'arm', kind: '503', probability: 0.1 });
+    const [run] = await emu.schedule();
+    expect(run!.exitCode).toBe(0);
+    expect(results(run).map(r => r.outcome)).toEqual(NAMES.map(() => 'started'));
+    expect(
+      (emu.faults.injected['start:500'] ?? 0) +
+        (emu.faults.injected['instanceView:503'] ?? 0) +
+        (emu.faults.injected['arg:500'] ?? 0)
+    ).toBeGreaterThanOrEqual(0);
+    await allRunning(emu);
+  });
+
   test('answers slower than the request timeout are given up and retried', async () => {
     emu = await emulator(fleet({}), { workflowsDir: TEST_WORKFLOWS });
     await evicted(emu);
