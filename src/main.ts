@@ -11,17 +11,17 @@ import type { PipelineRequest, SendRequest } from '@azure/core-rest-pipeline';
 import pLimit from 'p-limit';
 import { createCredential, OidcError, presentedClaims, type GetIdToken } from './auth.js';
 import { armScope } from './clouds.js';
-import { buildVmQuery, queryVms, type DiscoveryStats, type VmRecord } from './discovery.js';
-import { judge, type Verdict } from './eligibility.js';
-import { InputError, readSettings, type GetInput, type Settings, type VmTarget } from './inputs.js';
+import { buildVmQuery, queryVms, type DiscoveryStats } from './discovery.js';
+import { judge } from './eligibility.js';
+import { InputError, readSettings, type GetInput, type Settings } from './inputs.js';
 import type { VmResult } from './outcomes.js';
 import { missingPermissions, REQUIRED_ACTIONS } from './permissions.js';
-import { parseVmResourceId, vmKey, vmResourceId } from './resource-id.js';
+import { vmKey } from './resource-id.js';
 import { annotate, shouldFail, writeOutputs, writeSummary, type RunReport } from './report.js';
 import { restartVm, type RestartDeps } from './restart.js';
+import { handleDispatch, resolveTargets, startIfEligible, type Start } from './targets.js';
 import { realClock, type Clock } from './retry.js';
 import { planRun, type Plan } from './trigger.js';
-import type { DispatchPayload } from './payload.js';
 
 export interface RunDeps {
   getInput: GetInput;
@@ -83,6 +83,7 @@ export async function run(deps: Partial<RunDeps> = {}): Promise<RunReport | unde
       inFlight: new Map(),
       waitForDeallocationMs: settings.waitForDeallocationMs
     };
+    const start: Start = (vm, source, mode, recheck) => restartVm(vm, source, mode, restartDeps, recheck);
     const stats: DiscoveryStats = { requests: 0, pages: 0, quotaWaits: 0 };
     const lookup = (filter: Parameters<typeof buildVmQuery>[0]) =>
       queryVms(graph, buildVmQuery(filter), settings.subscriptions, clock, stats);
@@ -115,7 +116,7 @@ export async function run(deps: Partial<RunDeps> = {}): Promise<RunReport | unde
     const tasks: Promise<void>[] = [];
     if (plan.dispatch) {
       handled.add(vmKey(plan.dispatch.vmResourceId));
-      tasks.push(handleDispatch(plan.dispatch, settings, lookup, restartDeps).then(record));
+      tasks.push(handleDispatch(plan.dispatch, settings, lookup, start).then(record));
     }
     const targets = plan.targets.filter(t => t.kind === 'name' || !handled.has(vmKey(t.ref)));
     if (targets.length) {
@@ -128,7 +129,7 @@ export async function run(deps: Partial<RunDeps> = {}): Promise<RunReport | unde
         }
         if (handled.has(vmKey(item.id))) continue;
         handled.add(vmKey(item.id));
-        tasks.push(restartIfEligible(item, 'vms', judge(item, settings), restartDeps).then(record));
+        tasks.push(startIfEligible(item, 'vms', judge(item, settings), start).then(record));
       }
     }
     if (plan.sweep) {
@@ -148,7 +149,7 @@ export async function run(deps: Partial<RunDeps> = {}): Promise<RunReport | unde
           notOptedIn++;
           continue;
         }
-        tasks.push(restartIfEligible(vm, 'sweep', verdict, restartDeps).then(record));
+        tasks.push(startIfEligible(vm, 'sweep', verdict, start).then(record));
       }
       core.info(
         `Sweep: ${swept.length} deallocated Spot VM(s) found, ${notOptedIn} not in scope or not opted in.`
@@ -213,141 +214,6 @@ function logPlan(plan: Plan, settings: Settings): void {
     }; scope: ${settings.subscriptions.length ? settings.subscriptions.join(', ') : 'every readable subscription'}; tag ${settings.tag.name}=${settings.tag.value}${settings.dryRun ? '; dry run' : ''}.`
   );
   for (const error of plan.payloadErrors ?? []) core.error(`Dispatch payload refused: ${error}`);
-}
-
-type Lookup = (filter: Parameters<typeof buildVmQuery>[0]) => Promise<VmRecord[]>;
-
-/** The payload is a hint: the VM is re-read from Azure and judged like any other before it is touched. */
-async function handleDispatch(
-  payload: DispatchPayload,
-  settings: Settings,
-  lookup: Lookup,
-  deps: RestartDeps
-): Promise<VmResult> {
-  const ref = parseVmResourceId(payload.vmResourceId)!;
-  const id = vmResourceId(ref);
-  const placeholder = {
-    id,
-    name: ref.name,
-    resourceGroup: ref.resourceGroup,
-    subscriptionId: ref.subscriptionId
-  };
-  const skipped = (outcome: VmResult['outcome'], detail: string): VmResult => ({
-    ...placeholder,
-    outcome,
-    detail,
-    source: 'dispatch',
-    attempts: 0,
-    durationMs: 0
-  });
-  // Out-of-scope VMs are refused before Azure is asked anything about them.
-  const scopeVerdict = judge(
-    {
-      ...placeholder,
-      priority: 'Spot',
-      evictionPolicy: 'Deallocate',
-      tags: { [settings.tag.name]: settings.tag.value },
-      location: '',
-      vmSize: '',
-      powerState: '',
-      maxPrice: null,
-      annotationName: '',
-      annotationAt: ''
-    },
-    settings
-  );
-  if (!scopeVerdict.eligible) return skipped(scopeVerdict.outcome, scopeVerdict.detail);
-  const read = async () =>
-    (await lookup({ candidatesOnly: false, ids: [id], withAnnotations: settings.skipUserStopped }))[0];
-  const vm = await read();
-  if (!vm)
-    return skipped('deleted', 'not found in Resource Graph (deleted, or not readable by this identity)');
-  const verdict = judge(vm, { ...settings, skipUserStopped: false });
-  if (!verdict.eligible) return { ...skipped(verdict.outcome, verdict.detail), vmSize: vm.vmSize };
-  const recheck = settings.skipUserStopped
-    ? async (): Promise<Verdict> => {
-        const fresh = await read();
-        if (!fresh) return { eligible: false, outcome: 'deleted', detail: 'no longer in Resource Graph' };
-        // An old "deallocated by a user" annotation that predates this eviction says nothing about it.
-        const stale = fresh.annotationAt && Date.parse(fresh.annotationAt) < Date.parse(payload.detectedAt);
-        return judge(stale ? { ...fresh, annotationName: '' } : fresh, settings);
-      }
-    : undefined;
-  return restartVm(
-    vm,
-    'dispatch',
-    { kind: 'eviction', announcedAt: Date.parse(payload.detectedAt) },
-    deps,
-    recheck
-  );
-}
-
-async function restartIfEligible(
-  vm: VmRecord,
-  source: VmResult['source'],
-  verdict: Verdict,
-  deps: RestartDeps
-): Promise<VmResult> {
-  if (!verdict.eligible) {
-    return {
-      id: vm.id,
-      name: vm.name,
-      resourceGroup: vm.resourceGroup,
-      subscriptionId: vm.subscriptionId,
-      vmSize: vm.vmSize || undefined,
-      outcome: verdict.outcome,
-      detail: verdict.detail,
-      source,
-      attempts: 0,
-      durationMs: 0
-    };
-  }
-  return restartVm(vm, source, { kind: 'sweep' }, deps);
-}
-
-/** Looks the `vms` entries up in Resource Graph; an entry that finds nothing becomes a `skipped` result. */
-async function resolveTargets(
-  targets: VmTarget[],
-  settings: Settings,
-  lookup: Lookup
-): Promise<(VmRecord | VmResult)[]> {
-  const ids = targets.flatMap(t => (t.kind === 'id' ? [vmResourceId(t.ref)] : []));
-  const names = targets.flatMap(t =>
-    t.kind === 'name' ? [{ resourceGroup: t.resourceGroup, name: t.name }] : []
-  );
-  const found: VmRecord[] = [];
-  if (ids.length)
-    found.push(...(await lookup({ candidatesOnly: false, ids, withAnnotations: settings.skipUserStopped })));
-  if (names.length)
-    found.push(
-      ...(await lookup({ candidatesOnly: false, names, withAnnotations: settings.skipUserStopped }))
-    );
-  const missing: VmResult[] = targets
-    .filter(t =>
-      t.kind === 'id'
-        ? !found.some(v => vmKey(v.id) === vmKey(t.ref))
-        : !found.some(
-            v =>
-              v.resourceGroup.toLowerCase() === t.resourceGroup.toLowerCase() &&
-              v.name.toLowerCase() === t.name.toLowerCase()
-          )
-    )
-    .map(t => {
-      const ref =
-        t.kind === 'id' ? t.ref : { subscriptionId: '', resourceGroup: t.resourceGroup, name: t.name };
-      return {
-        id: t.kind === 'id' ? vmResourceId(t.ref) : `${t.resourceGroup}/${t.name}`,
-        name: ref.name,
-        resourceGroup: ref.resourceGroup,
-        subscriptionId: ref.subscriptionId,
-        outcome: 'skipped' as const,
-        detail: 'not found in the subscriptions in scope',
-        source: 'vms' as const,
-        attempts: 0,
-        durationMs: 0
-      };
-    });
-  return [...found, ...missing];
 }
 
 export function errorMessage(error: unknown): string {

@@ -1,0 +1,153 @@
+/**
+ * The VMs a run was told about — by a dispatch payload or the `vms` input — and how each becomes
+ * a start or a reason not to. The payload is a hint: the VM is re-read and judged like any other.
+ */
+import type { VmFilter, VmRecord } from './discovery.js';
+import { judge, type Verdict } from './eligibility.js';
+import type { Settings, VmTarget } from './inputs.js';
+import type { VmResult } from './outcomes.js';
+import type { DispatchPayload } from './payload.js';
+import { parseVmResourceId, vmKey, vmResourceId } from './resource-id.js';
+import type { Mode } from './restart.js';
+
+export type Lookup = (filter: VmFilter) => Promise<VmRecord[]>;
+
+/** Starts one VM that was judged eligible (restart.ts in a run; a recorder in the property tests). */
+export type Start = (
+  vm: VmRecord,
+  source: VmResult['source'],
+  mode: Mode,
+  recheck?: () => Promise<Verdict>
+) => Promise<VmResult>;
+
+/** The payload is a hint: the VM is re-read from Azure and judged like any other before it is touched. */
+export async function handleDispatch(
+  payload: DispatchPayload,
+  settings: Settings,
+  lookup: Lookup,
+  start: Start
+): Promise<VmResult> {
+  const ref = parseVmResourceId(payload.vmResourceId)!;
+  const id = vmResourceId(ref);
+  const placeholder = {
+    id,
+    name: ref.name,
+    resourceGroup: ref.resourceGroup,
+    subscriptionId: ref.subscriptionId
+  };
+  const skipped = (outcome: VmResult['outcome'], detail: string): VmResult => ({
+    ...placeholder,
+    outcome,
+    detail,
+    source: 'dispatch',
+    attempts: 0,
+    durationMs: 0
+  });
+  // Out-of-scope VMs are refused before Azure is asked anything about them.
+  const scopeVerdict = judge(
+    {
+      ...placeholder,
+      priority: 'Spot',
+      evictionPolicy: 'Deallocate',
+      tags: { [settings.tag.name]: settings.tag.value },
+      location: '',
+      vmSize: '',
+      powerState: '',
+      maxPrice: null,
+      annotationName: '',
+      annotationAt: ''
+    },
+    settings
+  );
+  if (!scopeVerdict.eligible) return skipped(scopeVerdict.outcome, scopeVerdict.detail);
+  const read = async () =>
+    (await lookup({ candidatesOnly: false, ids: [id], withAnnotations: settings.skipUserStopped }))[0];
+  const vm = await read();
+  if (!vm) {
+    return skipped(
+      'deleted',
+      "not found in Resource Graph: deleted, or the identity lacks 'Microsoft.Compute/virtualMachines/read'"
+    );
+  }
+  const verdict = judge(vm, { ...settings, skipUserStopped: false });
+  if (!verdict.eligible) return { ...skipped(verdict.outcome, verdict.detail), vmSize: vm.vmSize };
+  const recheck = settings.skipUserStopped
+    ? async (): Promise<Verdict> => {
+        const fresh = await read();
+        if (!fresh) return { eligible: false, outcome: 'deleted', detail: 'no longer in Resource Graph' };
+        // An old "deallocated by a user" annotation that predates this eviction says nothing about it.
+        const stale = fresh.annotationAt && Date.parse(fresh.annotationAt) < Date.parse(payload.detectedAt);
+        return judge(stale ? { ...fresh, annotationName: '' } : fresh, settings);
+      }
+    : undefined;
+  return start(vm, 'dispatch', { kind: 'eviction', announcedAt: Date.parse(payload.detectedAt) }, recheck);
+}
+
+/** A VM the sweep or the `vms` input found: started if its verdict says so, else reported with why. */
+export async function startIfEligible(
+  vm: VmRecord,
+  source: VmResult['source'],
+  verdict: Verdict,
+  start: Start
+): Promise<VmResult> {
+  if (!verdict.eligible) {
+    return {
+      id: vm.id,
+      name: vm.name,
+      resourceGroup: vm.resourceGroup,
+      subscriptionId: vm.subscriptionId,
+      vmSize: vm.vmSize || undefined,
+      outcome: verdict.outcome,
+      detail: verdict.detail,
+      source,
+      attempts: 0,
+      durationMs: 0
+    };
+  }
+  return start(vm, source, { kind: 'sweep' });
+}
+
+/** Looks the `vms` entries up in Resource Graph; an entry that finds nothing becomes a `skipped` result. */
+export async function resolveTargets(
+  targets: VmTarget[],
+  settings: Settings,
+  lookup: Lookup
+): Promise<(VmRecord | VmResult)[]> {
+  const ids = targets.flatMap(t => (t.kind === 'id' ? [vmResourceId(t.ref)] : []));
+  const names = targets.flatMap(t =>
+    t.kind === 'name' ? [{ resourceGroup: t.resourceGroup, name: t.name }] : []
+  );
+  const found: VmRecord[] = [];
+  if (ids.length)
+    found.push(...(await lookup({ candidatesOnly: false, ids, withAnnotations: settings.skipUserStopped })));
+  if (names.length)
+    found.push(
+      ...(await lookup({ candidatesOnly: false, names, withAnnotations: settings.skipUserStopped }))
+    );
+  const missing: VmResult[] = targets
+    .filter(t =>
+      t.kind === 'id'
+        ? !found.some(v => vmKey(v.id) === vmKey(t.ref))
+        : !found.some(
+            v =>
+              v.resourceGroup.toLowerCase() === t.resourceGroup.toLowerCase() &&
+              v.name.toLowerCase() === t.name.toLowerCase()
+          )
+    )
+    .map(t => {
+      const ref =
+        t.kind === 'id' ? t.ref : { subscriptionId: '', resourceGroup: t.resourceGroup, name: t.name };
+      return {
+        id: t.kind === 'id' ? vmResourceId(t.ref) : `${t.resourceGroup}/${t.name}`,
+        name: ref.name,
+        resourceGroup: ref.resourceGroup,
+        subscriptionId: ref.subscriptionId,
+        outcome: 'skipped' as const,
+        detail: 'not found in the subscriptions in scope',
+        source: 'vms' as const,
+        attempts: 0,
+        durationMs: 0
+      };
+    });
+  return [...found, ...missing];
+}
