@@ -156,6 +156,24 @@ describe('the agent', () => {
     expect(a.child.exitCode).toBeNull();
   });
 
+  test('IMDS down for two minutes: the agent keeps trying (backoff ≤ 10 s) and dispatches soon after it is back', async () => {
+    const e = await setup();
+    const a = agent(e, 'worker-1');
+    await a.waitFor(msg('watching Scheduled Events'));
+    const vm = e.vm('worker-1');
+    e.imdsDown.add(vm.key);
+    await new Promise(r => setTimeout(r, 120_000));
+    const before = e.requests.imds ?? 0;
+    e.imdsDown.delete(vm.key);
+    e.model.evict(vm, 'simulated');
+    const back = Date.now();
+    await until(() => e.dispatches.length === 1, 20_000, 'the dispatch');
+    expect(Date.now() - back).toBeLessThan(12_000); // the longest backoff, and a poll
+    expect(a.logs.filter(msg('Scheduled Events poll failed'))).toHaveLength(1);
+    expect(before).toBeGreaterThan(12); // it kept polling through the outage, backing off
+    expect(a.child.exitCode).toBeNull();
+  }, 180_000);
+
   test('GitHub answers 503 and 429 first: retried, then sent', async () => {
     const e = await setup();
     e.faults.add({ target: 'dispatch', kind: '503', count: 2 });
