@@ -12,6 +12,7 @@ import { createServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { agentEnv, msg, startAgent, type AgentProcess } from '../emulator/agents.js';
+import { githubPost, preemptPayload } from '../emulator/client.js';
 import { DEFAULT_APP, type FleetSpec, type VmSpec } from '../emulator/fleet.js';
 import { subscriptionIds, TAG } from '../emulator/sample-fleet.js';
 import { Emulator } from '../emulator/server.js';
@@ -241,18 +242,14 @@ async function evictionToStart(samples: number): Promise<number[]> {
     timing: { evictionNoticeS: 4, deallocateDurationS: 2, startDurationS: 3, argLagS: 1 }
   });
   try {
-    const { buildPayload } = await import('../../src/payload.js');
     for (const spec of vms) {
       const vm = emu.vm(spec.name);
       const event = emu.model.evict(vm, 'simulated')!;
-      const payload = buildPayload({
-        vmResourceId: vm.id,
-        vmId: vm.vmId,
-        eventId: event.EventId,
-        eventType: 'Preempt',
-        detectedAt: new Date().toISOString()
+      const answer = await githubPost(emu, '/repos/acme/spot-fleet/dispatches', 't0k3n-bench', {
+        event_type: 'spot-vm-preempted',
+        client_payload: preemptPayload(vm, event)
       });
-      await post(emu, { event_type: 'spot-vm-preempted', client_payload: payload });
+      if (answer.status !== 204) throw new Error(`dispatch answered ${answer.status}`);
     }
     await emu.settle();
     return vms.map(spec => {
@@ -262,28 +259,6 @@ async function evictionToStart(samples: number): Promise<number[]> {
   } finally {
     await emu.stop();
   }
-}
-
-async function post(emu: Emulator, body: unknown): Promise<void> {
-  const { request } = await import('node:https');
-  await new Promise<void>((resolve, reject) => {
-    const req = request(
-      `${emu.url}/repos/acme/spot-fleet/dispatches`,
-      {
-        method: 'POST',
-        ca: readFileSync(emu.caFile),
-        headers: { authorization: 'Bearer t0k3n-bench', 'content-type': 'application/json' }
-      },
-      res => {
-        res.resume();
-        res.on('end', () =>
-          res.statusCode === 204 ? resolve() : reject(new Error(`dispatch answered ${res.statusCode}`))
-        );
-      }
-    );
-    req.on('error', reject);
-    req.end(JSON.stringify(body));
-  });
 }
 
 /** The agent: Preempt-to-dispatch latency over many events (run on a quiet machine), and its footprint. */

@@ -5,11 +5,18 @@
  * restarts in agent.test.ts.)
  */
 import { afterEach, describe, expect, test } from '@jest/globals';
-import { buildPayload } from '../../src/payload.js';
 import { DEFAULT_APP, type FleetSpec } from '../emulator/fleet.js';
 import { subscriptionIds, TAG } from '../emulator/sample-fleet.js';
 import type { Emulator } from '../emulator/server.js';
-import { emulator, githubPost, leakedSecrets, results, TEST_WORKFLOWS, until } from './harness.js';
+import {
+  emulator,
+  githubPost,
+  leakedSecrets,
+  preemptPayload,
+  results,
+  TEST_WORKFLOWS,
+  until
+} from './harness.js';
 
 const [SUB] = subscriptionIds(1) as [string];
 const SUBJECT = 'repo:acme/spot-fleet:ref:refs/heads/main';
@@ -124,13 +131,7 @@ describe('fault matrix', () => {
     const target = emu.vm('vm-3');
     const event = emu.model.evict(target, 'simulated')!;
     for (const n of NAMES.filter(n => n !== 'vm-3')) emu.model.evict(emu.vm(n), 'simulated');
-    const payload = buildPayload({
-      vmResourceId: target.id,
-      vmId: target.vmId,
-      eventId: event.EventId,
-      eventType: 'Preempt',
-      detectedAt: new Date().toISOString()
-    });
+    const payload = preemptPayload(target, event);
     expect(
       (
         await githubPost(emu, '/repos/acme/spot-fleet/dispatches', GH_TOKEN, {

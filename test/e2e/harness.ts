@@ -1,5 +1,6 @@
 /** Starting the emulator for an end-to-end scenario, and reading what a run did. */
 import { Emulator, type EmulatorOptions } from '../emulator/server.js';
+export { githubPost, preemptPayload } from '../emulator/client.js';
 import type { RunRecord } from '../emulator/runner.js';
 import type { FleetSpec } from '../emulator/fleet.js';
 import type { VmResult } from '../../src/outcomes.js';
@@ -27,41 +28,6 @@ export async function until(check: () => boolean, timeoutMs = 10_000, what = 'co
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise(r => setTimeout(r, 20));
   }
-}
-
-/** POSTs to the emulated GitHub API from the test process, trusting the emulator's CA. */
-export async function githubPost(
-  emu: Emulator,
-  path: string,
-  token: string | undefined,
-  body: unknown
-): Promise<{ status: number; body: unknown }> {
-  const { request } = await import('node:https');
-  const { readFileSync } = await import('node:fs');
-  const data = typeof body === 'string' ? body : JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const req = request(
-      `${emu.url}${path}`,
-      {
-        method: 'POST',
-        ca: readFileSync(emu.caFile),
-        headers: {
-          'content-type': 'application/json',
-          accept: 'application/vnd.github+json',
-          ...(token ? { authorization: `Bearer ${token}` } : {})
-        }
-      },
-      res => {
-        let text = '';
-        res.on('data', c => (text += c));
-        res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : undefined })
-        );
-      }
-    );
-    req.on('error', reject);
-    req.end(data);
-  });
 }
 
 /**

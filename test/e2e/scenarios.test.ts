@@ -3,13 +3,21 @@
  * result read from the emulator's state and the run's outputs.
  */
 import { afterEach, describe, expect, test } from '@jest/globals';
-import { buildPayload } from '../../src/payload.js';
 import type { FleetSpec } from '../emulator/fleet.js';
 import { DEFAULT_APP } from '../emulator/fleet.js';
 import { shippedRoleActions } from '../emulator/rbac.js';
 import { subscriptionIds, TAG } from '../emulator/sample-fleet.js';
 import type { Emulator } from '../emulator/server.js';
-import { emulator, githubPost, leakedSecrets, outcomes, results, TEST_WORKFLOWS, until } from './harness.js';
+import {
+  emulator,
+  githubPost,
+  leakedSecrets,
+  outcomes,
+  preemptPayload,
+  results,
+  TEST_WORKFLOWS,
+  until
+} from './harness.js';
 
 const [SUB] = subscriptionIds(1) as [string];
 const SUBJECT = 'repo:acme/spot-fleet:ref:refs/heads/main';
@@ -102,13 +110,8 @@ describe('repository_dispatch (restart-on-eviction.yml)', () => {
     emu = await emulator(fleet(), { timeScale: 20 });
     const vm = emu.vm('vm-b');
     const event = emu.model.evict(vm, 'simulated')!;
-    const payload = buildPayload({
-      vmResourceId: vm.id,
-      vmId: vm.vmId,
-      eventId: event.EventId,
-      eventType: 'Preempt',
+    const payload = preemptPayload(vm, event, {
       notBefore: new Date(Date.parse(event.NotBefore)).toISOString(),
-      detectedAt: new Date().toISOString(),
       evictionPolicy: 'Deallocate',
       agentVersion: '0.1.0'
     });
