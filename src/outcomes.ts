@@ -9,20 +9,30 @@ export const OUTCOMES = [
   'deleted',
   'user-stopped',
   'not-deallocated-in-time',
-  'failed'
+  'failed',
+  /** Deallocated, but Azure's evidence of why has not arrived yet: a later run decides. */
+  'awaiting-evidence',
+  /** Started on one of the owner's fallback sizes because the preferred one had no capacity. */
+  'started-fallback',
+  /** A scale set with Try & restore: Azure restores its instances itself, so we leave them be. */
+  'platform-restores'
 ] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
 /** Outputs group outcomes: `failed`, `capacity-unavailable` and `skipped` list resource IDs. */
 export const OUTPUT_GROUPS: Record<'started' | 'failed' | 'capacity-unavailable' | 'skipped', Outcome[]> = {
-  started: ['started'],
+  started: ['started', 'started-fallback'],
   failed: ['failed', 'quota-exceeded', 'not-deallocated-in-time'],
   'capacity-unavailable': ['capacity-unavailable', 'price-above-max'],
-  skipped: ['skipped', 'user-stopped', 'deleted', 'already-running']
+  skipped: ['skipped', 'user-stopped', 'deleted', 'already-running', 'awaiting-evidence', 'platform-restores']
 };
+
+/** What kind of thing a target is: a standalone VM, or an instance of a Flexible or Uniform scale set. */
+export type TargetKind = 'vm' | 'vmss-flex' | 'vmss-uniform';
 
 export interface VmResult {
   id: string;
+  kind?: TargetKind;
   name: string;
   resourceGroup: string;
   subscriptionId: string;
@@ -32,8 +42,15 @@ export interface VmResult {
   /** Where the VM came from: the sweep, a dispatch payload or the `vms` input. */
   source: 'sweep' | 'dispatch' | 'vms';
   attempts: number;
+  /** When Azure evicted it, ISO-8601: the Preempt annotation's time, or the agent's detection. */
+  evictedAt?: string;
   /** When the start call was accepted, ISO-8601. */
   startAcceptedAt?: string;
+  /** When the start operation succeeded (the VM running), ISO-8601. */
+  runningAt?: string;
+  /** started-fallback: the size the owner prefers and the size it started on. */
+  preferredSize?: string;
+  usedSize?: string;
   durationMs: number;
   currentPrice?: number;
   errorCode?: string;
