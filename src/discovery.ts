@@ -1,12 +1,19 @@
 /**
- * Finding VMs with Azure Resource Graph: one query per page of up to 1000 rows, `order by id` for
- * stable pages, many subscriptions per request, paced by ARG's per-user quota headers.
+ * Finding VMs with Azure Resource Graph: one query per page of up to 1000 rows, `order by id`, at
+ * most 1000 subscriptions per request, paced by ARG's per-user quota headers.
+ *
+ * Paging a result that changes between page requests can repeat or skip rows (Microsoft Learn,
+ * "Working with large Azure resource data sets": paging results), and during a mass eviction the
+ * power state changes by the second. So the query filters only on what an eviction does not
+ * change (type, priority, eviction policy) and the power state is judged from the rows and the
+ * instance view.
  */
 import * as core from '@actions/core';
 import type { ResourceGraphClient } from '@azure/arm-resourcegraph';
 import { kqlList, kqlString } from './kql.js';
 import { parseRetryAfter } from './errors.js';
 import { withTransientRetry, type Clock } from './retry.js';
+import type { AnnotationEvidence } from './deallocation-cause.js';
 
 /** A VM as the action sees it: the row our query projects. */
 export interface VmRecord {
@@ -24,13 +31,27 @@ export interface VmRecord {
   /** The VM's latest Resource Health annotation (`resourceAnnotations/current`), when read. */
   annotationName: string;
   annotationAt: string;
+  annotationContext?: string;
+  /** Earlier annotations from `HealthResourceChanges`, read only when the current one does not explain the deallocation. */
+  history?: AnnotationEvidence[];
 }
 
 export const PAGE_SIZE = 1000;
-export const ANNOTATION_USER_STOPPED = 'VirtualMachineDeallocationInitiated';
+/** Resource Graph takes at most 1000 subscriptions in one request (Microsoft Learn, "Working with large Azure resource data sets"). */
+export const SUBSCRIPTIONS_PER_REQUEST = 1000;
+
+/** Power states in which a sweep looks closer: down, or on the way down. */
+export const DOWN_STATES = ['PowerState/deallocated', 'PowerState/deallocating'];
+
+export class DiscoveryError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DiscoveryError';
+  }
+}
 
 export interface VmFilter {
-  /** The sweep reads only what can be eligible: Spot, policy Deallocate, deallocated. */
+  /** The sweep reads only what can be eligible: Spot, policy Deallocate (the power state is judged from the rows). */
   candidatesOnly: boolean;
   resourceGroups?: string[];
   ids?: string[];
@@ -45,8 +66,7 @@ export function buildVmQuery(filter: VmFilter): string {
   if (filter.candidatesOnly) {
     lines.push(
       "| where tostring(properties.priority) =~ 'Spot'",
-      "| where tostring(properties.evictionPolicy) =~ 'Deallocate'",
-      "| where tostring(properties.extended.instanceView.powerState.code) =~ 'PowerState/deallocated'"
+      "| where tostring(properties.evictionPolicy) =~ 'Deallocate'"
     );
   }
   if (filter.resourceGroups?.length)
@@ -65,7 +85,7 @@ export function buildVmQuery(filter: VmFilter): string {
       '    healthresources',
       "    | where type =~ 'microsoft.resourcehealth/resourceannotations'",
       '    | extend vmKey = tolower(tostring(properties.targetResourceId))',
-      '    | project vmKey, annotationName = tostring(properties.annotationName), annotationAt = tostring(properties.occurredTime)',
+      '    | project vmKey, annotationName = tostring(properties.annotationName), annotationAt = tostring(properties.occurredTime), annotationContext = tostring(properties.context)',
       '  ) on vmKey'
     );
   }
@@ -76,7 +96,7 @@ export function buildVmQuery(filter: VmFilter): string {
       ' evictionPolicy = tostring(properties.evictionPolicy),' +
       ' powerState = tostring(properties.extended.instanceView.powerState.code),' +
       ' maxPrice = todouble(properties.billingProfile.maxPrice)' +
-      (filter.withAnnotations ? ', annotationName, annotationAt' : ''),
+      (filter.withAnnotations ? ', annotationName, annotationAt, annotationContext' : ''),
     '| order by id asc'
   );
   return lines.join('\n');
@@ -89,8 +109,10 @@ export interface DiscoveryStats {
 }
 
 /**
- * Runs a query over every page. `subscriptions` empty means every subscription the identity can
- * read (ARG's own default when the field is left out).
+ * Runs a query over every page, in batches of at most 1000 subscriptions. `subscriptions` empty
+ * means every subscription the identity can read (ARG's own default when the field is left out).
+ * A row seen twice (a moving result) is kept once; a result ARG truncated is an error, never a
+ * silent first page.
  */
 export async function queryVms(
   client: ResourceGraphClient,
@@ -99,26 +121,53 @@ export async function queryVms(
   clock: Clock,
   stats: DiscoveryStats = { requests: 0, pages: 0, quotaWaits: 0 }
 ): Promise<VmRecord[]> {
-  const rows: VmRecord[] = [];
+  const byId = new Map<string, VmRecord>();
+  for (const row of await queryRows(client, query, subscriptions, clock, stats)) {
+    const vm = toRecord(row);
+    byId.set(vm.id.toLowerCase(), vm);
+  }
+  return [...byId.values()];
+}
+
+export async function queryRows(
+  client: ResourceGraphClient,
+  query: string,
+  subscriptions: string[],
+  clock: Clock,
+  stats: DiscoveryStats
+): Promise<Record<string, unknown>[]> {
+  const rows: Record<string, unknown>[] = [];
+  const batches = subscriptions.length ? chunk(subscriptions, SUBSCRIPTIONS_PER_REQUEST) : [undefined];
+  const quota = { waitMs: 0 };
+  for (const batch of batches) rows.push(...(await queryPages(client, query, batch, clock, stats, quota)));
+  return rows;
+}
+
+async function queryPages(
+  client: ResourceGraphClient,
+  query: string,
+  subscriptions: string[] | undefined,
+  clock: Clock,
+  stats: DiscoveryStats,
+  quota: { waitMs: number }
+): Promise<Record<string, unknown>[]> {
+  const rows: Record<string, unknown>[] = [];
   let skipToken: string | undefined;
-  let quotaWaitMs = 0;
+  let expected: number | undefined;
   do {
-    if (quotaWaitMs > 0) {
+    if (quota.waitMs > 0) {
       stats.quotaWaits++;
-      core.info(`Resource Graph quota used up: waiting ${quotaWaitMs} ms for it to refill.`);
-      await clock.sleep(quotaWaitMs);
+      core.info(`Resource Graph quota used up: waiting ${quota.waitMs} ms for it to refill.`);
+      await clock.sleep(quota.waitMs);
+      quota.waitMs = 0;
     }
     const page = await withTransientRetry(clock, 'Resource Graph query', () => {
       stats.requests++;
       return client.resources(
-        {
-          query,
-          subscriptions: subscriptions.length ? subscriptions : undefined,
-          options: { top: PAGE_SIZE, skipToken, resultFormat: 'objectArray' }
-        },
+        { query, subscriptions, options: { top: PAGE_SIZE, skipToken, resultFormat: 'objectArray' } },
         {
           onResponse: response => {
-            quotaWaitMs = quotaWait(
+            quota.waitMs = quotaWait(
               response.headers.get('x-ms-user-quota-remaining'),
               response.headers.get('x-ms-user-quota-resets-after')
             );
@@ -127,10 +176,28 @@ export async function queryVms(
       );
     });
     stats.pages++;
-    for (const row of page.data as Record<string, unknown>[]) rows.push(toRecord(row));
+    // `resultTruncated` is a string in the 2024-04-01 description ("true"/"false"), a boolean in older ones.
+    if (String(page.resultTruncated).toLowerCase() === 'true') {
+      throw new DiscoveryError(
+        `Resource Graph truncated the result at ${page.count} of ${page.totalRecords} rows and gave no way to page on: the query must project 'id' to be paged.`
+      );
+    }
+    expected ??= page.totalRecords;
+    rows.push(...(page.data as Record<string, unknown>[]));
     skipToken = page.skipToken;
   } while (skipToken);
+  if (expected !== undefined && rows.length < expected) {
+    throw new DiscoveryError(
+      `Resource Graph said the result has ${expected} rows but returned ${rows.length} and no $skipToken for the rest; no VM was judged from a partial list.`
+    );
+  }
   return rows;
+}
+
+function chunk<T>(list: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < list.length; i += size) out.push(list.slice(i, i + size));
+  return out;
 }
 
 /** ARG says how many queries are left in the window and when it refills (`hh:mm:ss`). */
@@ -161,6 +228,7 @@ function toRecord(row: Record<string, unknown>): VmRecord {
     tags,
     maxPrice,
     annotationName: str('annotationName'),
-    annotationAt: str('annotationAt')
+    annotationAt: str('annotationAt'),
+    annotationContext: str('annotationContext') || undefined
   };
 }

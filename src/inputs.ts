@@ -34,6 +34,7 @@ export const Inputs = {
   PollInterval: 'poll-interval',
   RequestTimeout: 'request-timeout',
   SkipUserStopped: 'skip-user-stopped',
+  StartWithoutEvidenceAfter: 'start-without-evidence-after',
   SweepOnDispatch: 'sweep-on-dispatch',
   DryRun: 'dry-run',
   FailOn: 'fail-on'
@@ -73,6 +74,8 @@ export interface Settings {
   /** An Azure request that has not answered by then is given up and retried. */
   requestTimeoutMs: number;
   skipUserStopped: boolean;
+  /** A deallocation with no Resource Health evidence at all this long after it is treated as an eviction. */
+  startWithoutEvidenceAfterMs: number;
   sweepOnDispatch: boolean;
   dryRun: boolean;
   failOn: FailOn;
@@ -153,6 +156,9 @@ export function readSettings(getInput: GetInput = name => core.getInput(name)): 
     pollIntervalMs: duration(Inputs.PollInterval, text(Inputs.PollInterval), 100) ?? 5_000,
     requestTimeoutMs: duration(Inputs.RequestTimeout, text(Inputs.RequestTimeout), 100) ?? 60_000,
     skipUserStopped: boolean(Inputs.SkipUserStopped, text(Inputs.SkipUserStopped), true),
+    startWithoutEvidenceAfterMs:
+      duration(Inputs.StartWithoutEvidenceAfter, text(Inputs.StartWithoutEvidenceAfter), 5 * 60_000) ??
+      15 * 60_000,
     sweepOnDispatch: boolean(Inputs.SweepOnDispatch, text(Inputs.SweepOnDispatch), true),
     dryRun: boolean(Inputs.DryRun, text(Inputs.DryRun), false),
     failOn: oneOf(Inputs.FailOn, text(Inputs.FailOn) || 'error', FAIL_ON)

@@ -1,16 +1,18 @@
 /**
  * One VM from "found" to an outcome: read its power state (ARG can lag), wait for deallocation
- * when a dispatch announced an eviction, start it, and keep trying while capacity or price is the
- * obstacle and retry-for allows.
+ * when a dispatch announced an eviction, ask whether this deallocation was an eviction, start it,
+ * and keep trying while capacity or price is the obstacle and retry-for allows. Every read of the
+ * VM is paced within Compute's per-VM budget, and no wait runs past the VM's deadline.
  */
 import * as core from '@actions/core';
 import type { ComputeManagementClient } from '@azure/arm-compute';
 import type { LimitFunction } from 'p-limit';
 import type { VmRecord } from './discovery.js';
-import type { Verdict } from './eligibility.js';
+import type { DeallocationFacts, Verdict } from './eligibility.js';
 import { classifyStartFailure, describeAzureError, isTransient } from './errors.js';
 import type { VmResult } from './outcomes.js';
-import { backoff, withTransientRetry, type Clock } from './retry.js';
+import type { ResourceBudget } from './resource-budget.js';
+import { backoff, DeadlineError, withTransientRetry, type Clock } from './retry.js';
 import { formatDuration } from './duration.js';
 
 export type ComputeFor = (subscriptionId: string) => ComputeManagementClient;
@@ -27,7 +29,14 @@ export interface RestartDeps {
   /** Start operations being polled right now, per subscription (Azure's read budget is per subscription). */
   inFlight: Map<string, number>;
   waitForDeallocationMs: number;
+  /** Compute's per-VM "Low Cost Get VM" budget (GET and instance view). */
+  vmReads: ResourceBudget;
+  /** Compute's per-resource "Get Operation" budget (polling a start). */
+  operationReads: ResourceBudget;
 }
+
+/** Asked once the VM is seen deallocated: may it be started? (the cause of the deallocation) */
+export type Decide = (facts: DeallocationFacts) => Verdict | Promise<Verdict>;
 
 /**
  * `sweep`: the VM should already be deallocated. `eviction`: a dispatch said (at `announcedAt`)
@@ -37,21 +46,39 @@ export type Mode = { kind: 'sweep' } | { kind: 'eviction'; announcedAt: number }
 
 interface PowerState {
   code: string;
-  /** When the VM's last operation finished (the ProvisioningState status' time). */
+  /** When the VM's last operation finished (the ProvisioningState status' time); absent while one runs. */
   changedAt?: number;
+  /** `ProvisioningState/updating`: an operation is under way (Azure shows no time then). */
+  updating?: boolean;
 }
 
 const RUNNING_STATES = ['PowerState/running', 'PowerState/starting'];
 const ON_THE_WAY_DOWN = ['PowerState/deallocating', 'PowerState/stopping'];
+/** Reads the wait for a deallocation may not spend: the one after it, and the start's own. */
+const READ_RESERVE = 6;
+/** The first seconds after an announced eviction are polled fast; after that, at the budget's refill rate. */
+const FAST_WAIT_MS = 30_000;
+
+/**
+ * A VM that is starting from deallocated can show `PowerState/stopped` for a moment while its
+ * provisioning state is `updating`: another actor is starting it, it is not a stopped VM.
+ */
+function effectiveState(p: PowerState): string {
+  if (p.code === 'PowerState/stopped' && p.updating) return 'PowerState/starting';
+  return p.code;
+}
 
 export async function restartVm(
   vm: VmRecord,
   source: VmResult['source'],
   mode: Mode,
   deps: RestartDeps,
-  recheck?: () => Promise<Verdict>
+  decide: Decide
 ): Promise<VmResult> {
   const began = deps.clock.now();
+  // What this run may spend on the VM: the wait for its deallocation, then retry-for (at least a minute).
+  const deadline =
+    began + (mode.kind === 'eviction' ? deps.waitForDeallocationMs : 0) + Math.max(deps.retryForMs, 60_000);
   const result = (outcome: VmResult['outcome'], detail: string, extra: Partial<VmResult> = {}): VmResult => ({
     id: vm.id,
     name: vm.name,
@@ -66,12 +93,14 @@ export async function restartVm(
     ...extra
   });
   try {
-    const { code: state, restarted } = await waitUntilDeallocated(vm, mode, deps);
+    const { code: state, restarted, changedAt } = await waitUntilDeallocated(vm, mode, deps, deadline);
     if (restarted)
       return result('already-running', 'evicted and already started again (by another run, or a person)');
     if (state !== 'PowerState/deallocated') {
       if (state === 'gone')
         return result('deleted', 'the VM no longer exists (eviction policy Delete, or deleted)');
+      if (state === 'PowerState/starting')
+        return result('already-running', 'starting: another operation is starting it');
       if (RUNNING_STATES.includes(state)) {
         return mode.kind === 'eviction'
           ? result(
@@ -88,13 +117,18 @@ export async function restartVm(
       }
       return result('skipped', `power state ${shortState(state)}: only deallocated VMs are started`);
     }
-    if (recheck) {
-      const verdict = await recheck();
-      if (!verdict.eligible) return result(verdict.outcome, verdict.detail);
-    }
-    if (deps.dryRun) return result('skipped', 'dry run: would start it');
-    return await startWithCapacityRetry(vm, deps, began, result);
+    const verdict = await decide({ lastOperationEndedAt: changedAt, now: deps.clock.now() });
+    if (!verdict.eligible) return result(verdict.outcome, verdict.detail);
+    const evictedAt = verdict.evictedAt ? new Date(verdict.evictedAt).toISOString() : undefined;
+    if (deps.dryRun)
+      return result('skipped', `dry run: would start it (${verdict.because ?? 'evicted'})`, { evictedAt });
+    const started = await startWithCapacityRetry(vm, deps, began, deadline, result);
+    // Started without Azure's evidence (the no-evidence bound): say why it was started.
+    const noEvidence = verdict.because && verdict.evictedAt === undefined ? ` (${verdict.because})` : '';
+    return { ...started, evictedAt, detail: started.detail + (started.outcome === 'started' ? noEvidence : '') };
   } catch (error) {
+    if (error instanceof DeadlineError)
+      return result('failed', `${error.message}; a later run tries again`, { errorCode: 'TooManyRequests' });
     const info = describeAzureError(error);
     const failure = classifyStartFailure(info);
     return result(failure.outcome, failure.detail, { errorCode: info.code });
@@ -105,6 +139,7 @@ async function startWithCapacityRetry(
   vm: VmRecord,
   deps: RestartDeps,
   began: number,
+  deadline: number,
   result: (outcome: VmResult['outcome'], detail: string, extra?: Partial<VmResult>) => VmResult
 ): Promise<VmResult> {
   const client = deps.compute(vm.subscriptionId);
@@ -128,6 +163,8 @@ async function startWithCapacityRetry(
           await deps.clock.sleep(
             pollInterval(deps.pollIntervalMs, deps.inFlight.get(vm.subscriptionId) ?? 1)
           );
+          // A start can outlast the operation's read budget; past the deadline it is left running.
+          await deps.operationReads.take(vm.id.toLowerCase(), { what: `${vm.name}: following its start` });
           await poller.poll();
         }
         await poller.pollUntilDone();
@@ -136,7 +173,8 @@ async function startWithCapacityRetry(
       }
       return result('started', attempt > 1 ? `started on attempt ${attempt}` : 'started', {
         attempts: attempt,
-        startAcceptedAt: new Date(acceptedAt).toISOString()
+        startAcceptedAt: new Date(acceptedAt).toISOString(),
+        runningAt: new Date(deps.clock.now()).toISOString()
       });
     } catch (error) {
       const info = describeAzureError(error);
@@ -149,7 +187,9 @@ async function startWithCapacityRetry(
           { attempts: attempt, errorCode: info.code }
         );
       }
-      const state = (await readPowerState(vm, deps).catch(() => undefined))?.code;
+      if (error instanceof DeadlineError) throw error;
+      const seen = await readPowerState(vm, deps, deadline).catch(() => undefined);
+      const state = seen ? effectiveState(seen) : undefined;
       if (state && RUNNING_STATES.includes(state) && info.status === 409) {
         return result('already-running', `${shortState(state)}: being started by another operation`, {
           attempts: attempt
@@ -168,7 +208,10 @@ async function startWithCapacityRetry(
       if (state === 'gone') return result('deleted', 'the VM no longer exists', { attempts: attempt });
       const elapsed = deps.clock.now() - began;
       if (isTransient(info) && attempt < 20 && elapsed < Math.max(deps.retryForMs, 60_000)) {
-        await deps.clock.sleep(info.retryAfterMs ?? backoff(attempt, { baseMs: 1000, maxMs: 30_000 }));
+        const pause = info.retryAfterMs ?? backoff(attempt, { baseMs: 1000, maxMs: 30_000 });
+        if (deps.clock.now() + pause > deadline)
+          throw new DeadlineError(`${vm.name}: start`, pause, info.status === 429 ? 'throttling (Retry-After)' : 'retry pause');
+        await deps.clock.sleep(pause);
         continue;
       }
       const failure = classifyStartFailure(info);
@@ -200,46 +243,70 @@ export function pollInterval(baseMs: number, inFlight: number): number {
 }
 
 /**
- * Polls the instance view with growing pauses until the VM is deallocated, gone, or time is up.
- * A VM that is running again with an operation finished after the eviction was announced went
- * down and came back already (another run's sweep, or a person): no use waiting for it.
+ * Polls the instance view until the VM is deallocated, gone, or time is up: every second while
+ * the deallocation is likely, then at the pace Compute's per-VM read budget refills, always leaving
+ * a reserve. A VM that is running again with an operation finished after the eviction was
+ * announced went down and came back already (another run's sweep, or a person): no use waiting.
  */
 async function waitUntilDeallocated(
   vm: VmRecord,
   mode: Mode,
-  deps: RestartDeps
-): Promise<{ code: string; restarted?: boolean }> {
-  const deadline = deps.clock.now() + deps.waitForDeallocationMs;
-  let pause = 500;
-  for (;;) {
-    const { code, changedAt } = await readPowerState(vm, deps);
-    if (code === 'PowerState/deallocated' || code === 'gone') return { code };
+  deps: RestartDeps,
+  deadline: number
+): Promise<{ code: string; restarted?: boolean; changedAt?: number }> {
+  const began = deps.clock.now();
+  const waitEnds = began + (mode.kind === 'eviction' ? deps.waitForDeallocationMs : 60_000);
+  const slowPause = Math.ceil(60_000 / deps.vmReads.limits.perMinute);
+  for (let first = true; ; first = false) {
+    const seen = await readPowerState(vm, deps, deadline, first ? 0 : READ_RESERVE);
+    const code = effectiveState(seen);
+    // Deallocated with an operation under way (a resize, a start just accepted): look again.
+    const settled = !(code === 'PowerState/deallocated' && seen.updating);
+    if ((code === 'PowerState/deallocated' && settled) || code === 'gone')
+      return { code, changedAt: seen.changedAt };
     const running = RUNNING_STATES.includes(code);
-    if (mode.kind === 'eviction' && running && changedAt !== undefined && changedAt > mode.announcedAt)
+    if (mode.kind === 'eviction' && running && seen.changedAt !== undefined && seen.changedAt > mode.announcedAt)
       return { code, restarted: true };
-    const worthWaiting = ON_THE_WAY_DOWN.includes(code) || (mode.kind === 'eviction' && running);
-    if (!worthWaiting || deps.clock.now() + pause > deadline) return { code };
+    const worthWaiting = !settled || ON_THE_WAY_DOWN.includes(code) || (mode.kind === 'eviction' && running);
+    const pause = deps.clock.now() - began < FAST_WAIT_MS ? 1000 : slowPause;
+    if (!worthWaiting || deps.clock.now() + pause > Math.min(waitEnds, deadline))
+      return { code, changedAt: seen.changedAt };
     await deps.clock.sleep(pause);
-    // Capped at 1 s: once the VM is down, every second before the start call is a second lost.
-    pause = Math.min(1000, Math.round(pause * 1.5));
   }
 }
 
 /** The VM's power state from its instance view (the truth, where ARG may lag), or `gone`. */
 export async function readPowerState(
   vm: VmRecord,
-  deps: Pick<RestartDeps, 'clock' | 'compute'>
+  deps: Pick<RestartDeps, 'clock' | 'compute' | 'vmReads'>,
+  deadline?: number,
+  reserve = 0
 ): Promise<PowerState> {
+  const key = vm.id.toLowerCase();
+  const what = `${vm.name}: instance view`;
   try {
-    const view = await withTransientRetry(deps.clock, `${vm.name}: instance view`, () =>
-      deps.compute(vm.subscriptionId).virtualMachines.instanceView(vm.resourceGroup, vm.name)
+    await deps.vmReads.take(key, { reserve, deadline, what });
+    const view = await withTransientRetry(
+      deps.clock,
+      what,
+      () =>
+        deps
+          .compute(vm.subscriptionId)
+          .virtualMachines.instanceView(vm.resourceGroup, vm.name, {
+            onResponse: r => deps.vmReads.observe(key, r.headers.get('x-ms-ratelimit-remaining-resource'))
+          }),
+      undefined,
+      deadline
     );
-    const time = view.statuses?.find(s => s.code?.startsWith('ProvisioningState/'))?.time;
+    const provisioning = view.statuses?.find(s => s.code?.startsWith('ProvisioningState/'));
+    const time = provisioning?.time;
     return {
       code: view.statuses?.find(s => s.code?.startsWith('PowerState/'))?.code ?? 'PowerState/unknown',
-      changedAt: time ? new Date(time).getTime() : undefined
+      changedAt: time ? new Date(time).getTime() : undefined,
+      updating: provisioning?.code?.toLowerCase() === 'provisioningstate/updating'
     };
   } catch (error) {
+    if (error instanceof DeadlineError) throw error;
     const info = describeAzureError(error);
     if (info.status === 404) return { code: 'gone' };
     throw error;

@@ -27,11 +27,14 @@ function settings(i: Inputs): Settings {
   return { ...i, tag: TAG } as unknown as Settings;
 }
 
+/** The fleet's annotations are dated 2026-11-21T00:00:00Z; the deallocations ended 5 minutes later. */
+const DEALLOCATED_AT = Date.parse('2026-11-21T00:05:00Z');
+
 /** A start that records what it was asked to start, after the recheck a real start runs. */
 function recorder(): { start: Start; started: string[] } {
   const started: string[] = [];
-  const start: Start = async (vm, source, _mode, recheck) => {
-    const verdict = recheck ? await recheck() : { eligible: true as const };
+  const start: Start = async (vm, source, _mode, decide) => {
+    const verdict = await decide({ lastOperationEndedAt: DEALLOCATED_AT, now: DEALLOCATED_AT + 60_000 });
     if (verdict.eligible) started.push(vm.id);
     return {
       id: vm.id,
@@ -109,7 +112,7 @@ describe('named VMs', () => {
           const { start, started } = recorder();
           const found = await resolveTargets(targets, s, lookupOver(fleet, inputs.subscriptions));
           for (const item of found)
-            if (!('outcome' in item)) await startIfEligible(item, 'vms', judge(item, s), start);
+            if (!('outcome' in item)) await startIfEligible(item, 'vms', judge(item, s), start, s);
           expect(started.sort()).toEqual(
             chosen
               .filter(v => allowed(v, inputs))

@@ -137,7 +137,9 @@ describe('run', () => {
           argRow('untagged', { tags: {} })
         ]
       });
-    instanceView(arm, 'evicted', 'PowerState/deallocated');
+    // Both deallocations ended two minutes after their annotations began.
+    instanceView(arm, 'evicted', 'PowerState/deallocated', 1, '2026-11-21T11:02:00Z');
+    instanceView(arm, 'stopped-by-me', 'PowerState/deallocated', 1, '2026-11-21T11:02:00Z');
     startAccepted(arm, 'evicted', { status: 'Succeeded' });
 
     const report = await run({ getInput: inputs({}) });
@@ -169,7 +171,7 @@ describe('run', () => {
     });
     nock(ARM)
       .post('/providers/Microsoft.ResourceGraph/resources', body =>
-        body.query.includes("=~ 'PowerState/deallocated'")
+        body.query.includes("=~ 'Deallocate'")
       )
       .query(true)
       .reply(200, { totalRecords: 0, count: 0, resultTruncated: 'false', data: [] });

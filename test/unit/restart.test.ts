@@ -5,7 +5,8 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
 import nock from 'nock';
 import pLimit from 'p-limit';
-import { pollInterval, restartVm, type RestartDeps } from '../../src/restart.js';
+import { pollInterval, restartVm as restartWith, type RestartDeps } from '../../src/restart.js';
+import { GET_OPERATION, LOW_COST_GET_VM, ResourceBudget } from '../../src/resource-budget.js';
 import type { Clock } from '../../src/retry.js';
 import { azureErrors } from '../emulator/azure-errors.js';
 import {
@@ -26,11 +27,18 @@ function fakeClock(): Clock & { slept: number[] } {
   return { slept, now: () => now, sleep: async ms => void (slept.push(ms), (now += ms)) };
 }
 
+/** The cause of the deallocation is decided elsewhere (eligibility tests): here every VM was evicted. */
+const restartVm = (...args: Parameters<typeof restartWith> extends [...infer Head, unknown] ? Head : never) =>
+  restartWith(...args, () => ({ eligible: true }));
+
 function deps(overrides: Partial<RestartDeps> = {}): RestartDeps & { clock: ReturnType<typeof fakeClock> } {
   const client = computeClient();
+  const clock = overrides.clock ?? fakeClock();
   return {
-    clock: fakeClock(),
+    clock,
     compute: () => client,
+    vmReads: new ResourceBudget(clock, LOW_COST_GET_VM),
+    operationReads: new ResourceBudget(clock, GET_OPERATION),
     limit: pLimit(4),
     dryRun: false,
     retryForMs: 0,
@@ -213,7 +221,7 @@ describe('restartVm', () => {
       outcome: 'started',
       source: 'dispatch'
     });
-    expect(d.clock.slept.slice(0, 3)).toEqual([500, 750, 1000]);
+    expect(d.clock.slept.slice(0, 3)).toEqual([1000, 1000, 1000]);
   });
 
   test('not-deallocated-in-time: still running when wait-for-deallocation runs out', async () => {
@@ -242,14 +250,18 @@ describe('restartVm', () => {
     });
   });
 
-  test('user-stopped is decided after deallocation by the recheck', async () => {
-    instanceView(nock(ARM), 'vm1', 'PowerState/deallocated');
-    const result = await restartVm(vm('vm1'), 'dispatch', EVICTION, deps(), async () => ({
+  test('the cause is decided once the VM is down, with the time its deallocation ended', async () => {
+    instanceView(nock(ARM), 'vm1', 'PowerState/deallocated', 1, '2026-11-21T11:59:40Z');
+    const asked: unknown[] = [];
+    const result = await restartWith(vm('vm1'), 'dispatch', EVICTION, deps(), async facts => (asked.push(facts), {
       eligible: false,
       outcome: 'user-stopped',
       detail: 'deallocated by a user'
     }));
     expect(result).toMatchObject({ outcome: 'user-stopped' });
+    expect(asked).toEqual([
+      { lastOperationEndedAt: Date.parse('2026-11-21T11:59:40Z'), now: expect.any(Number) }
+    ]);
   });
 
   test('the more starts are being polled, the slower each is polled', () => {
@@ -262,7 +274,7 @@ describe('restartVm', () => {
     instanceView(nock(ARM), 'vm1', 'PowerState/deallocated');
     expect(await restartVm(vm('vm1'), 'sweep', SWEEP, deps({ dryRun: true }))).toMatchObject({
       outcome: 'skipped',
-      detail: 'dry run: would start it'
+      detail: 'dry run: would start it (evicted)'
     });
   });
 });
