@@ -48,7 +48,13 @@ export async function attachHistory(
   const wanted = vms.filter(needsHistory);
   for (let i = 0; i < wanted.length; i += VMS_PER_QUERY) {
     const batch = wanted.slice(i, i + VMS_PER_QUERY);
-    const rows = await queryRows(client, buildHistoryQuery(batch.map(v => v.id)), subscriptions, clock, stats);
+    const rows = await queryRows(
+      client,
+      buildHistoryQuery(batch.map(v => v.id)),
+      subscriptions,
+      clock,
+      stats
+    );
     const byVm = historyByVm(rows);
     for (const vm of batch) vm.history = byVm.get(vm.id.toLowerCase()) ?? [];
   }
@@ -56,7 +62,8 @@ export async function attachHistory(
 
 /** Change rows → each VM's annotations, oldest first; a change without a name repeats the one before it. */
 export function historyByVm(rows: Record<string, unknown>[]): Map<string, AnnotationEvidence[]> {
-  const str = (row: Record<string, unknown>, key: string) => (typeof row[key] === 'string' ? (row[key] as string) : '');
+  const str = (row: Record<string, unknown>, key: string) =>
+    typeof row[key] === 'string' ? (row[key] as string) : '';
   const grouped = new Map<string, { at: number; name: string; context: string }[]>();
   for (const row of rows) {
     const target = str(row, 'targetId');

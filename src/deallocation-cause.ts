@@ -61,7 +61,10 @@ export const PERSON_DOWN_ANNOTATIONS = [
   'VirtualMachineStoppedInternally'
 ];
 /** Customer operations a VM can undergo while it stays deallocated: they replace the annotation that explains it. */
-export const WHILE_DEALLOCATED_ANNOTATIONS = ['VirtualMachineSizeChanged', 'VirtualMachineConfigurationUpdated'];
+export const WHILE_DEALLOCATED_ANNOTATIONS = [
+  'VirtualMachineSizeChanged',
+  'VirtualMachineConfigurationUpdated'
+];
 
 const is = (list: string[], name: string) => list.some(n => n.toLowerCase() === name.toLowerCase());
 
@@ -107,7 +110,8 @@ export function deallocationCause(evidence: DeallocationEvidence, rules: Evidenc
   }
   const fresh = explanation && explanation.at >= deallocatedBy - tolerance;
   const agent = evidence.agentPreemptAt;
-  const agentFits = agent !== undefined && agent <= deallocatedBy + skew && agent >= deallocatedBy - tolerance;
+  const agentFits =
+    agent !== undefined && agent <= deallocatedBy + skew && agent >= deallocatedBy - tolerance;
 
   if (explanation && fresh && is(PERSON_DOWN_ANNOTATIONS, explanation.name)) {
     // A person's stop that began after the agent's Preempt (during the notice) still wins.
@@ -120,7 +124,11 @@ export function deallocationCause(evidence: DeallocationEvidence, rules: Evidenc
     }
   }
   if (explanation && fresh && is(EVICTION_ANNOTATIONS, explanation.name)) {
-    return { cause: 'evicted', because: `${explanation.name}${describe(explanation)}`, evictedAt: explanation.at };
+    return {
+      cause: 'evicted',
+      because: `${explanation.name}${describe(explanation)}`,
+      evictedAt: explanation.at
+    };
   }
   if (agentFits) {
     return {

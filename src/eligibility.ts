@@ -76,7 +76,11 @@ export function judgeDeallocation(
     case 'evicted':
       return { eligible: true, evictedAt: found.evictedAt, because: found.because };
     case 'person':
-      return { eligible: false, outcome: 'user-stopped', detail: `deallocated by a person or script: ${found.because}` };
+      return {
+        eligible: false,
+        outcome: 'user-stopped',
+        detail: `deallocated by a person or script: ${found.because}`
+      };
     case 'unknown':
       return {
         eligible: false,

@@ -16,8 +16,16 @@ export interface BucketLimits {
   perMinute: number;
 }
 
-export const LOW_COST_GET_VM: BucketLimits = { policy: 'Microsoft.Compute/LowCostGet', capacity: 36, perMinute: 12 };
-export const GET_OPERATION: BucketLimits = { policy: 'Microsoft.Compute/GetOperation', capacity: 45, perMinute: 15 };
+export const LOW_COST_GET_VM: BucketLimits = {
+  policy: 'Microsoft.Compute/LowCostGet',
+  capacity: 36,
+  perMinute: 12
+};
+export const GET_OPERATION: BucketLimits = {
+  policy: 'Microsoft.Compute/GetOperation',
+  capacity: 45,
+  perMinute: 15
+};
 
 export class ResourceBudget {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
@@ -32,13 +40,20 @@ export class ResourceBudget {
    * for reads that matter more (the one after the deallocation, the start's own). Never waits past
    * `deadline`: throws DeadlineError instead.
    */
-  async take(key: string, options: { reserve?: number; deadline?: number; what?: string } = {}): Promise<void> {
+  async take(
+    key: string,
+    options: { reserve?: number; deadline?: number; what?: string } = {}
+  ): Promise<void> {
     const bucket = this.refill(key);
     const needed = 1 + (options.reserve ?? 0);
     if (bucket.tokens < needed) {
       const waitMs = Math.ceil(((needed - bucket.tokens) * 60_000) / this.limits.perMinute);
       if (options.deadline !== undefined && this.clock.now() + waitMs > options.deadline)
-        throw new DeadlineError(options.what ?? `${this.limits.policy} for ${key}`, waitMs, 'its read budget');
+        throw new DeadlineError(
+          options.what ?? `${this.limits.policy} for ${key}`,
+          waitMs,
+          'its read budget'
+        );
       await this.clock.sleep(waitMs);
       this.refill(key);
     }
@@ -63,7 +78,10 @@ export class ResourceBudget {
     const now = this.clock.now();
     let bucket = this.buckets.get(key);
     if (!bucket) this.buckets.set(key, (bucket = { tokens: this.limits.capacity, at: now }));
-    bucket.tokens = Math.min(this.limits.capacity, bucket.tokens + ((now - bucket.at) * this.limits.perMinute) / 60_000);
+    bucket.tokens = Math.min(
+      this.limits.capacity,
+      bucket.tokens + ((now - bucket.at) * this.limits.perMinute) / 60_000
+    );
     bucket.at = now;
     return bucket;
   }

@@ -125,7 +125,11 @@ export async function restartVm(
     const started = await startWithCapacityRetry(vm, deps, began, deadline, result);
     // Started without Azure's evidence (the no-evidence bound): say why it was started.
     const noEvidence = verdict.because && verdict.evictedAt === undefined ? ` (${verdict.because})` : '';
-    return { ...started, evictedAt, detail: started.detail + (started.outcome === 'started' ? noEvidence : '') };
+    return {
+      ...started,
+      evictedAt,
+      detail: started.detail + (started.outcome === 'started' ? noEvidence : '')
+    };
   } catch (error) {
     if (error instanceof DeadlineError)
       return result('failed', `${error.message}; a later run tries again`, { errorCode: 'TooManyRequests' });
@@ -210,7 +214,11 @@ async function startWithCapacityRetry(
       if (isTransient(info) && attempt < 20 && elapsed < Math.max(deps.retryForMs, 60_000)) {
         const pause = info.retryAfterMs ?? backoff(attempt, { baseMs: 1000, maxMs: 30_000 });
         if (deps.clock.now() + pause > deadline)
-          throw new DeadlineError(`${vm.name}: start`, pause, info.status === 429 ? 'throttling (Retry-After)' : 'retry pause');
+          throw new DeadlineError(
+            `${vm.name}: start`,
+            pause,
+            info.status === 429 ? 'throttling (Retry-After)' : 'retry pause'
+          );
         await deps.clock.sleep(pause);
         continue;
       }
@@ -265,7 +273,12 @@ async function waitUntilDeallocated(
     if ((code === 'PowerState/deallocated' && settled) || code === 'gone')
       return { code, changedAt: seen.changedAt };
     const running = RUNNING_STATES.includes(code);
-    if (mode.kind === 'eviction' && running && seen.changedAt !== undefined && seen.changedAt > mode.announcedAt)
+    if (
+      mode.kind === 'eviction' &&
+      running &&
+      seen.changedAt !== undefined &&
+      seen.changedAt > mode.announcedAt
+    )
       return { code, restarted: true };
     const worthWaiting = !settled || ON_THE_WAY_DOWN.includes(code) || (mode.kind === 'eviction' && running);
     const pause = deps.clock.now() - began < FAST_WAIT_MS ? 1000 : slowPause;
@@ -290,11 +303,9 @@ export async function readPowerState(
       deps.clock,
       what,
       () =>
-        deps
-          .compute(vm.subscriptionId)
-          .virtualMachines.instanceView(vm.resourceGroup, vm.name, {
-            onResponse: r => deps.vmReads.observe(key, r.headers.get('x-ms-ratelimit-remaining-resource'))
-          }),
+        deps.compute(vm.subscriptionId).virtualMachines.instanceView(vm.resourceGroup, vm.name, {
+          onResponse: r => deps.vmReads.observe(key, r.headers.get('x-ms-ratelimit-remaining-resource'))
+        }),
       undefined,
       deadline
     );

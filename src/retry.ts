@@ -54,7 +54,11 @@ export async function withTransientRetry<T>(
       if (!isTransient(info) || attempt >= policy.attempts) throw error;
       const delay = info.retryAfterMs ?? backoff(attempt, policy);
       if (deadline !== undefined && clock.now() + delay > deadline)
-        throw new DeadlineError(what, delay, info.status === 429 ? 'throttling (Retry-After)' : 'retry pause');
+        throw new DeadlineError(
+          what,
+          delay,
+          info.status === 429 ? 'throttling (Retry-After)' : 'retry pause'
+        );
       core.info(
         `${what}: ${info.status ?? info.code ?? 'error'} (${info.message.slice(0, 120)}); retrying in ${delay} ms.`
       );

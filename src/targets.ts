@@ -16,7 +16,12 @@ export type Lookup = (filter: VmFilter) => Promise<VmRecord[]>;
  * Starts one VM that was judged in scope (restart.ts in a run; a recorder in the property tests).
  * `decide` is asked once the VM is seen deallocated: was it evicted?
  */
-export type Start = (vm: VmRecord, source: VmResult['source'], mode: Mode, decide: Decide) => Promise<VmResult>;
+export type Start = (
+  vm: VmRecord,
+  source: VmResult['source'],
+  mode: Mode,
+  decide: Decide
+) => Promise<VmResult>;
 
 /** The payload is a hint: the VM is re-read from Azure and judged like any other before it is touched. */
 export async function handleDispatch(

@@ -57,6 +57,12 @@ export const azureErrors = {
       'OperationNotAllowed',
       `Operation 'start' is not allowed on VM '${vmName}' since the VM is marked for '${operation}'. Retry after the current operation completes.`
     ),
+  operationNotAllowedWhileRunning: (vmName: string, operation: string) =>
+    armError(
+      409,
+      'OperationNotAllowed',
+      `The ${operation} of VM '${vmName}' is only allowed while it is deallocated. Deallocate it first.`
+    ),
   notFound: (resourceGroup: string, vmName: string) =>
     armError(
       404,

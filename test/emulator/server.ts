@@ -300,7 +300,7 @@ export class Emulator {
             name: v.name,
             id: v.id,
             powerState: v.deleted ? 'deleted' : v.powerState,
-            annotation: v.annotation?.name,
+            annotation: this.model.currentAnnotation(v)?.name,
             startsAccepted: v.startsAccepted
           })),
           runs: this.runner.runs.map(r => ({

@@ -170,9 +170,7 @@ describe('run', () => {
       client_payload: { schema: PAYLOAD_SCHEMA, vmResourceId: `${vmPath('x')}'; drop`, eventType: 'Preempt' }
     });
     nock(ARM)
-      .post('/providers/Microsoft.ResourceGraph/resources', body =>
-        body.query.includes("=~ 'Deallocate'")
-      )
+      .post('/providers/Microsoft.ResourceGraph/resources', body => body.query.includes("=~ 'Deallocate'"))
       .query(true)
       .reply(200, { totalRecords: 0, count: 0, resultTruncated: 'false', data: [] });
     const report = await run({ getInput: inputs({}) });

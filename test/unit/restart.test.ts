@@ -253,11 +253,20 @@ describe('restartVm', () => {
   test('the cause is decided once the VM is down, with the time its deallocation ended', async () => {
     instanceView(nock(ARM), 'vm1', 'PowerState/deallocated', 1, '2026-11-21T11:59:40Z');
     const asked: unknown[] = [];
-    const result = await restartWith(vm('vm1'), 'dispatch', EVICTION, deps(), async facts => (asked.push(facts), {
-      eligible: false,
-      outcome: 'user-stopped',
-      detail: 'deallocated by a user'
-    }));
+    const result = await restartWith(
+      vm('vm1'),
+      'dispatch',
+      EVICTION,
+      deps(),
+      async facts => (
+        asked.push(facts),
+        {
+          eligible: false,
+          outcome: 'user-stopped',
+          detail: 'deallocated by a user'
+        }
+      )
+    );
     expect(result).toMatchObject({ outcome: 'user-stopped' });
     expect(asked).toEqual([
       { lastOperationEndedAt: Date.parse('2026-11-21T11:59:40Z'), now: expect.any(Number) }
