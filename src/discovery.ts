@@ -37,7 +37,7 @@ export interface VmRecord {
 }
 
 export const PAGE_SIZE = 1000;
-/** Resource Graph takes at most 1000 subscriptions in one request (Microsoft Learn, "Working with large Azure resource data sets"). */
+/** Resource Graph refuses long explicit subscription lists; 1000 per request is the limit we work within (and the emulator enforces). */
 export const SUBSCRIPTIONS_PER_REQUEST = 1000;
 
 /** Power states in which a sweep looks closer: down, or on the way down. */

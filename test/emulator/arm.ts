@@ -153,6 +153,25 @@ function throttled(retryAfterMs: number, o: ArmOptions, code = 'TooManyRequests'
   );
 }
 
+/** Compute's 429: its own body and the wait until the refusing bucket has a token again. */
+function computeThrottled(
+  refused: { retryAfterMs: number; policy: string; allowed: number },
+  o: ArmOptions
+): Response {
+  const now = o.clock.now();
+  const e = azureErrors.computeThrottled(
+    refused.policy,
+    refused.allowed,
+    refused.allowed + 1,
+    new Date(now).toISOString(),
+    new Date(now + refused.retryAfterMs).toISOString()
+  );
+  return json(429, e.body, {
+    ...retryHeaders(refused.retryAfterMs, o),
+    'x-ms-ratelimit-remaining-resource': `Microsoft.Compute/${refused.policy};0`
+  });
+}
+
 /** Retry-After is whole seconds of real time; with a time scale the emulator adds x-ms-retry-after-ms. */
 export function retryHeaders(emulatedMs: number, o: Pick<ArmOptions, 'clock'>): Record<string, string> {
   const realMs = Math.ceil(o.clock.real(emulatedMs));
@@ -171,6 +190,9 @@ function compute(req: Request, kind: string, principal: string, o: ArmOptions): 
     const op = o.model.operations.get(opId!);
     if (!op)
       return json(404, { error: { code: 'NotFound', message: `The operation '${opId}' was not found.` } });
+    const [, , location] = OPERATION_PATH.exec(req.path)!;
+    const opRead = o.throttles.computeOperationRead(sub!.toLowerCase(), location!.toLowerCase(), op.vmKey);
+    if (!opRead.ok) return computeThrottled(opRead, o);
     if (req.url.searchParams.get('monitor') === 'true')
       return op.status === 'InProgress' ? empty(202, retryHeaders(1000, o)) : empty(200);
     return json(
@@ -220,6 +242,10 @@ function compute(req: Request, kind: string, principal: string, o: ArmOptions): 
   const vm = o.model.get(scope);
   if (!vm) return armError(azureErrors.notFound(rg!, name!), limitHeader);
 
+  if (!isWrite) {
+    const vmRead = o.throttles.computeRead(subscription, vm.location.toLowerCase(), vm.key);
+    if (!vmRead.ok) return computeThrottled(vmRead, o);
+  }
   switch (kind) {
     case 'get':
       return json(200, vmResource(vm), limitHeader);
@@ -378,6 +404,19 @@ function resourceGraph(req: Request, principal: string, o: ArmOptions): Response
     return argError(
       400,
       [{ code: 'InvalidTop', message: "The '$top' option must be between 1 and 1000." }],
+      quotaHeaders
+    );
+  }
+  // Long explicit subscription lists are refused; 1000 per request is the limit the action works within.
+  if (Array.isArray(body.subscriptions) && body.subscriptions.length > 1000) {
+    return argError(
+      400,
+      [
+        {
+          code: 'InvalidSubscriptionsCount',
+          message: `The request names ${body.subscriptions.length} subscriptions; at most 1000 are allowed in one request.`
+        }
+      ],
       quotaHeaders
     );
   }

@@ -204,11 +204,12 @@ export class SpotModel {
       events: [],
       incarnation: 1,
       startsAccepted: 0,
-      changedAt: this.clock.iso(),
+      changedAt: this.clock.iso(this.clock.now() - (spec.sinceMinutes ?? 0) * 60_000),
       createdAt: this.clock.iso()
     };
     // A fleet's past: its annotation began a minute before the state it explains, and has arrived.
-    if (spec.annotation) this.annotate(vm, spec.annotation, { lagS: 0 }, this.clock.now() - 60_000);
+    if (spec.annotation)
+      this.annotate(vm, spec.annotation, { lagS: 0 }, Date.parse(vm.changedAt) - 60_000);
     this.vms.set(vm.key, vm);
     return vm;
   }
