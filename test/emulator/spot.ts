@@ -208,8 +208,7 @@ export class SpotModel {
       createdAt: this.clock.iso()
     };
     // A fleet's past: its annotation began a minute before the state it explains, and has arrived.
-    if (spec.annotation)
-      this.annotate(vm, spec.annotation, { lagS: 0 }, Date.parse(vm.changedAt) - 60_000);
+    if (spec.annotation) this.annotate(vm, spec.annotation, { lagS: 0 }, Date.parse(vm.changedAt) - 60_000);
     this.vms.set(vm.key, vm);
     return vm;
   }
