@@ -98,6 +98,20 @@ describe('release assets', () => {
     expect(cloudConfig.runcmd[0]).toEqual(['bash', '/root/spot-agent/install-agent.sh']);
   });
 
+  test("the agent's README downloads and checks only release assets, the checksums first", () => {
+    const readme = readFileSync(join(ROOT, 'agent/README.md'), 'utf8');
+    const bash = /^for file in (.+); do$/m.exec(readme)![1]!.split(' ');
+    const powershell = [...readme.matchAll(/^foreach \(\$file in (.+)\) \{/gm)].map(m =>
+      m[1]!.split(', ').map(f => f.replace(/'/g, ''))
+    );
+    expect(bash[0]).toBe('SHA256SUMS');
+    expect(powershell[0]![0]).toBe('SHA256SUMS');
+    for (const file of [...bash, ...powershell.flat()]) expect(readdirSync(assets)).toContain(file);
+    expect(readme).toContain('sha256sum --check --strict --ignore-missing SHA256SUMS');
+    // Each file it then runs is one it checked.
+    expect(powershell[1]).toEqual(['azure-spot-restarter-agent.cjs', 'install.ps1']);
+  });
+
   test("the released cloud-config.yml downloads its own release's version", () => {
     const released = parse(readFileSync(join(assets, 'cloud-config.yml'), 'utf8')) as typeof cloudConfig;
     const script = released.write_files.find(f => f.path.endsWith('install-agent.sh'))!.content;
