@@ -83,9 +83,9 @@ describe(WORKFLOW, () => {
     });
     emu.model.evict(emu.vm('worker-1'), 'simulated');
     await until(
-      () => emu.vm('worker-1').argPowerState === 'deallocated',
-      10_000,
-      'worker-1 to be deallocated'
+      () => emu.vm('worker-1').powerState === 'deallocated' && emu.model.settled(emu.vm('worker-1')),
+      30_000,
+      'worker-1 to be deallocated and its eviction to reach Resource Health'
     );
   });
   afterAll(() => emu.stop());
