@@ -14,10 +14,17 @@ import { kqlList, kqlString } from './kql.js';
 import { parseRetryAfter } from './errors.js';
 import { withTransientRetry, type Clock } from './retry.js';
 import type { AnnotationEvidence } from './deallocation-cause.js';
+import type { TargetKind } from './outcomes.js';
 
-/** A VM as the action sees it: the row our query projects. */
+/** A VM as the action sees it: the row our query projects. Scale-set instances are VMs too. */
 export interface VmRecord {
   id: string;
+  /** A standalone VM, or an instance of a Flexible or Uniform scale set. */
+  kind: TargetKind;
+  /** The scale set of an instance, its tags (opt-in may sit there) and whether Azure restores it (Try & restore). */
+  scaleSet?: { id: string; name: string; tags: Record<string, string>; tryRestore: boolean };
+  /** A Uniform instance's id within its scale set. */
+  instanceId?: string;
   name: string;
   resourceGroup: string;
   subscriptionId: string;
@@ -60,15 +67,28 @@ export interface VmFilter {
   withAnnotations: boolean;
 }
 
-/** Builds the one query the action sends; every value in it is a KQL string literal. */
-export function buildVmQuery(filter: VmFilter): string {
-  const lines = ['resources', "| where type =~ 'microsoft.compute/virtualmachines'"];
-  if (filter.candidatesOnly) {
-    lines.push(
-      "| where tostring(properties.priority) =~ 'Spot'",
-      "| where tostring(properties.evictionPolicy) =~ 'Deallocate'"
-    );
-  }
+const SCALE_SETS =
+  "resources | where type =~ 'microsoft.compute/virtualmachinescalesets'" +
+  ' | project scaleSetKey = tolower(id), scaleSetTags = tags,' +
+  ' tryRestore = tostring(properties.spotRestorePolicy.enabled),' +
+  ' ssPriority = tostring(properties.virtualMachineProfile.priority),' +
+  ' ssEvictionPolicy = tostring(properties.virtualMachineProfile.evictionPolicy),' +
+  ' ssMaxPrice = todouble(properties.virtualMachineProfile.billingProfile.maxPrice),' +
+  ' ssSize = tostring(sku.name)';
+
+/** Which tables a lookup needs: standalone and Flexible VMs live in `resources`, Uniform instances in `computeresources`. */
+export function buildQueries(filter: VmFilter): string[] {
+  const uniformIds = filter.ids?.filter(id => /\/virtualMachineScaleSets\//i.test(id));
+  const vmIds = filter.ids?.filter(id => !/\/virtualMachineScaleSets\//i.test(id));
+  const queries: string[] = [];
+  if (!filter.ids || vmIds!.length) queries.push(buildVmQuery({ ...filter, ids: filter.ids && vmIds }));
+  if (!filter.ids || uniformIds!.length)
+    queries.push(buildUniformQuery({ ...filter, ids: filter.ids && uniformIds }));
+  return queries;
+}
+
+function scopeFilters(filter: VmFilter): string[] {
+  const lines: string[] = [];
   if (filter.resourceGroups?.length)
     lines.push(`| where resourceGroup in~ ${kqlList(filter.resourceGroups)}`);
   if (filter.ids?.length) lines.push(`| where id in~ ${kqlList(filter.ids)}`);
@@ -78,25 +98,75 @@ export function buildVmQuery(filter: VmFilter): string {
     );
     lines.push(`| where ${pairs.join(' or ')}`);
   }
-  if (filter.withAnnotations) {
+  return lines;
+}
+
+function annotationJoin(filter: VmFilter): string[] {
+  if (!filter.withAnnotations) return [];
+  return [
+    '| extend vmKey = tolower(id)',
+    '| join kind=leftouter (',
+    '    healthresources',
+    "    | where type =~ 'microsoft.resourcehealth/resourceannotations'",
+    '    | extend vmKey = tolower(tostring(properties.targetResourceId))',
+    '    | project vmKey, annotationName = tostring(properties.annotationName), annotationAt = tostring(properties.occurredTime), annotationContext = tostring(properties.context)',
+    '  ) on vmKey'
+  ];
+}
+
+const annotationColumns = (filter: VmFilter) =>
+  filter.withAnnotations ? ', annotationName, annotationAt, annotationContext' : '';
+
+/** Standalone VMs and Flexible scale-set instances; every value in it is a KQL string literal. */
+export function buildVmQuery(filter: VmFilter): string {
+  const lines = ['resources', "| where type =~ 'microsoft.compute/virtualmachines'"];
+  if (filter.candidatesOnly) {
     lines.push(
-      '| extend vmKey = tolower(id)',
-      '| join kind=leftouter (',
-      '    healthresources',
-      "    | where type =~ 'microsoft.resourcehealth/resourceannotations'",
-      '    | extend vmKey = tolower(tostring(properties.targetResourceId))',
-      '    | project vmKey, annotationName = tostring(properties.annotationName), annotationAt = tostring(properties.occurredTime), annotationContext = tostring(properties.context)',
-      '  ) on vmKey'
+      "| where tostring(properties.priority) =~ 'Spot'",
+      "| where tostring(properties.evictionPolicy) =~ 'Deallocate'"
     );
   }
+  lines.push(...scopeFilters(filter));
   lines.push(
+    '| extend scaleSetKey = tolower(tostring(properties.virtualMachineScaleSet.id))',
+    `| join kind=leftouter (${SCALE_SETS}) on scaleSetKey`,
+    ...annotationJoin(filter),
     '| project id, name, resourceGroup, subscriptionId, location, tags,' +
       ' vmSize = tostring(properties.hardwareProfile.vmSize),' +
       ' priority = tostring(properties.priority),' +
       ' evictionPolicy = tostring(properties.evictionPolicy),' +
       ' powerState = tostring(properties.extended.instanceView.powerState.code),' +
-      ' maxPrice = todouble(properties.billingProfile.maxPrice)' +
-      (filter.withAnnotations ? ', annotationName, annotationAt, annotationContext' : ''),
+      ' maxPrice = todouble(properties.billingProfile.maxPrice),' +
+      ' scaleSetId = tostring(properties.virtualMachineScaleSet.id), scaleSetTags, tryRestore' +
+      annotationColumns(filter),
+    '| order by id asc'
+  );
+  return lines.join('\n');
+}
+
+/**
+ * Uniform scale-set instances (`computeresources`, Microsoft Learn's Resource Graph samples for
+ * ComputeResources): priority, eviction policy, max price, size and usually the tags belong to the
+ * scale set, joined from `resources`.
+ */
+export function buildUniformQuery(filter: VmFilter): string {
+  const lines = [
+    'computeresources',
+    "| where type =~ 'microsoft.compute/virtualmachinescalesets/virtualmachines'",
+    ...scopeFilters(filter),
+    "| extend scaleSetKey = tolower(tostring(split(id, '/virtualMachines/')[0]))",
+    `| join kind=inner (${SCALE_SETS}) on scaleSetKey`
+  ];
+  if (filter.candidatesOnly)
+    lines.push("| where ssPriority =~ 'Spot'", "| where ssEvictionPolicy =~ 'Deallocate'");
+  lines.push(
+    ...annotationJoin(filter),
+    '| project id, name, resourceGroup, subscriptionId, location, tags,' +
+      ' vmSize = ssSize, priority = ssPriority, evictionPolicy = ssEvictionPolicy,' +
+      ' powerState = tostring(properties.extended.instanceView.powerState.code),' +
+      ' maxPrice = ssMaxPrice, instanceId = tostring(properties.instanceId),' +
+      " scaleSetId = tostring(split(id, '/virtualMachines/')[0]), scaleSetTags, tryRestore" +
+      annotationColumns(filter),
     '| order by id asc'
   );
   return lines.join('\n');
@@ -127,6 +197,20 @@ export async function queryVms(
     byId.set(vm.id.toLowerCase(), vm);
   }
   return [...byId.values()];
+}
+
+/** Every VM (of any kind) a filter matches: one query per table it needs. */
+export async function lookupVms(
+  client: ResourceGraphClient,
+  filter: VmFilter,
+  subscriptions: string[],
+  clock: Clock,
+  stats: DiscoveryStats
+): Promise<VmRecord[]> {
+  const found: VmRecord[] = [];
+  for (const query of buildQueries(filter))
+    found.push(...(await queryVms(client, query, subscriptions, clock, stats)));
+  return found;
 }
 
 export async function queryRows(
@@ -215,8 +299,25 @@ function toRecord(row: Record<string, unknown>): VmRecord {
     for (const [k, v] of Object.entries(row.tags as Record<string, unknown>)) tags[k] = String(v);
   }
   const maxPrice = typeof row.maxPrice === 'number' ? row.maxPrice : null;
+  const scaleSetId = str('scaleSetId');
+  const scaleSetTags: Record<string, string> = {};
+  if (row.scaleSetTags && typeof row.scaleSetTags === 'object') {
+    for (const [k, v] of Object.entries(row.scaleSetTags as Record<string, unknown>))
+      scaleSetTags[k] = String(v);
+  }
+  const uniform = /\/virtualMachineScaleSets\/[^/]+\/virtualMachines\/[^/]+$/i.test(str('id'));
   return {
     id: str('id'),
+    kind: uniform ? 'vmss-uniform' : scaleSetId ? 'vmss-flex' : 'vm',
+    scaleSet: scaleSetId
+      ? {
+          id: scaleSetId,
+          name: scaleSetId.split('/').pop()!,
+          tags: scaleSetTags,
+          tryRestore: str('tryRestore').toLowerCase() === 'true'
+        }
+      : undefined,
+    instanceId: uniform ? str('instanceId') || str('id').split('/').pop() : undefined,
     name: str('name'),
     resourceGroup: str('resourceGroup'),
     subscriptionId: str('subscriptionId'),

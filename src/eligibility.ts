@@ -13,7 +13,8 @@ export type Verdict =
   | { eligible: true; evictedAt?: number; because?: string }
   | { eligible: false; outcome: Outcome; detail: string };
 
-type Scope = Pick<Settings, 'subscriptions' | 'resourceGroups' | 'tag'>;
+type Scope = Pick<Settings, 'subscriptions' | 'resourceGroups' | 'tag'> &
+  Partial<Pick<Settings, 'takeOverTryRestore'>>;
 
 export function judge(vm: VmRecord, scope: Scope): Verdict {
   const skip = (detail: string): Verdict => ({ eligible: false, outcome: 'skipped', detail });
@@ -21,10 +22,23 @@ export function judge(vm: VmRecord, scope: Scope): Verdict {
   if (!inScope.eligible) return inScope;
   if (vm.priority.toLowerCase() !== 'spot')
     return skip(`not a Spot VM (priority ${vm.priority || 'Regular'})`);
-  if (!hasTag(vm.tags, scope.tag.name, scope.tag.value))
-    return skip(`not opted in: no tag ${scope.tag.name}=${scope.tag.value}`);
+  // A scale-set instance opts in with the tag on itself or on its scale set (where Uniform tags live).
+  if (
+    !hasTag(vm.tags, scope.tag.name, scope.tag.value) &&
+    !hasTag(vm.scaleSet?.tags ?? {}, scope.tag.name, scope.tag.value)
+  )
+    return skip(
+      `not opted in: no tag ${scope.tag.name}=${scope.tag.value}${vm.scaleSet ? ' on the instance or its scale set' : ''}`
+    );
   if (vm.evictionPolicy.toLowerCase() !== 'deallocate') {
     return skip(`eviction policy ${vm.evictionPolicy || 'unknown'}: only Deallocate VMs can be restarted`);
+  }
+  if (vm.scaleSet?.tryRestore && !scope.takeOverTryRestore) {
+    return {
+      eligible: false,
+      outcome: 'platform-restores',
+      detail: `its scale set ${vm.scaleSet.name} has Try & restore: Azure restores its instances when capacity returns (take-over-try-restore: true starts them anyway)`
+    };
   }
   return { eligible: true };
 }

@@ -12,7 +12,7 @@ import pLimit from 'p-limit';
 import { createCredential, OidcError, presentedClaims, type GetIdToken } from './auth.js';
 import { armScope } from './clouds.js';
 import { attachHistory } from './annotation-history.js';
-import { buildVmQuery, DOWN_STATES, queryVms, type DiscoveryStats } from './discovery.js';
+import { DOWN_STATES, lookupVms, type DiscoveryStats, type VmFilter } from './discovery.js';
 import { judge } from './eligibility.js';
 import { InputError, readSettings, type GetInput, type Settings } from './inputs.js';
 import type { VmResult } from './outcomes.js';
@@ -21,6 +21,7 @@ import { vmKey } from './resource-id.js';
 import { annotate, shouldFail, writeOutputs, writeSummary, type RunReport } from './report.js';
 import { GET_OPERATION, LOW_COST_GET_VM, ResourceBudget } from './resource-budget.js';
 import { restartVm, type RestartDeps } from './restart.js';
+import { ScaleSetStarter } from './start-operation.js';
 import { longRetryAfterPolicy } from './long-retry-after.js';
 import { handleDispatch, resolveTargets, startIfEligible, type Start } from './targets.js';
 import { realClock, type Clock } from './retry.js';
@@ -87,12 +88,13 @@ export async function run(deps: Partial<RunDeps> = {}): Promise<RunReport | unde
       inFlight: new Map(),
       waitForDeallocationMs: settings.waitForDeallocationMs,
       vmReads: new ResourceBudget(clock, LOW_COST_GET_VM),
-      operationReads: new ResourceBudget(clock, GET_OPERATION)
+      operationReads: new ResourceBudget(clock, GET_OPERATION),
+      scaleSets: new ScaleSetStarter(() => restartDeps)
     };
     const start: Start = (vm, source, mode, decide) => restartVm(vm, source, mode, restartDeps, decide);
     const stats: DiscoveryStats = { requests: 0, pages: 0, quotaWaits: 0 };
-    const lookup = async (filter: Parameters<typeof buildVmQuery>[0]) => {
-      const vms = await queryVms(graph, buildVmQuery(filter), settings.subscriptions, clock, stats);
+    const lookup = async (filter: VmFilter) => {
+      const vms = await lookupVms(graph, filter, settings.subscriptions, clock, stats);
       // A resize or a max-price change replaced the annotation that explains a deallocation: read the history.
       if (filter.withAnnotations)
         await attachHistory(

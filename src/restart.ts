@@ -12,27 +12,24 @@ import type { DeallocationFacts, Verdict } from './eligibility.js';
 import { classifyStartFailure, describeAzureError, isTransient } from './errors.js';
 import type { VmResult } from './outcomes.js';
 import type { ResourceBudget } from './resource-budget.js';
-import { backoff, DeadlineError, withTransientRetry, type Clock } from './retry.js';
+import { backoff, DeadlineError, withTransientRetry } from './retry.js';
 import { formatDuration } from './duration.js';
+import { startOnce, type StartDeps } from './start-operation.js';
+
+export { pollInterval } from './start-operation.js';
 
 export type ComputeFor = (subscriptionId: string) => ComputeManagementClient;
 
-export interface RestartDeps {
-  clock: Clock;
+export interface RestartDeps extends StartDeps {
   compute: ComputeFor;
   /** Bounds how many start calls are in flight; polling the started ones is not bounded by it. */
   limit: LimitFunction;
   dryRun: boolean;
   retryForMs: number;
   retryIntervalMs: number;
-  pollIntervalMs: number;
-  /** Start operations being polled right now, per subscription (Azure's read budget is per subscription). */
-  inFlight: Map<string, number>;
   waitForDeallocationMs: number;
-  /** Compute's per-VM "Low Cost Get VM" budget (GET and instance view). */
+  /** Compute's per-VM "Low Cost Get VM" budget (GET and instance view; "Get VMSS VMs" has the same numbers). */
   vmReads: ResourceBudget;
-  /** Compute's per-resource "Get Operation" budget (polling a start). */
-  operationReads: ResourceBudget;
 }
 
 /** Asked once the VM is seen deallocated: may it be started? (the cause of the deallocation) */
@@ -81,6 +78,7 @@ export async function restartVm(
     began + (mode.kind === 'eviction' ? deps.waitForDeallocationMs : 0) + Math.max(deps.retryForMs, 60_000);
   const result = (outcome: VmResult['outcome'], detail: string, extra: Partial<VmResult> = {}): VmResult => ({
     id: vm.id,
+    kind: vm.kind,
     name: vm.name,
     resourceGroup: vm.resourceGroup,
     subscriptionId: vm.subscriptionId,
@@ -146,38 +144,13 @@ async function startWithCapacityRetry(
   deadline: number,
   result: (outcome: VmResult['outcome'], detail: string, extra?: Partial<VmResult>) => VmResult
 ): Promise<VmResult> {
-  const client = deps.compute(vm.subscriptionId);
   for (let attempt = 1; ; attempt++) {
     let acceptedAt: number | undefined;
     try {
-      // Wrapped: a poller is thenable, and returning it bare from an async function would await it.
-      const { poller } = await deps.limit(async () => {
-        const started = client.virtualMachines.start(vm.resourceGroup, vm.name, {
-          updateIntervalInMs: pollInterval(deps.pollIntervalMs, deps.inFlight.get(vm.subscriptionId) ?? 0)
-        });
-        await started.submitted();
-        return { poller: started };
-      });
-      acceptedAt = deps.clock.now();
-      deps.inFlight.set(vm.subscriptionId, (deps.inFlight.get(vm.subscriptionId) ?? 0) + 1);
-      try {
-        // Our own loop rather than the poller's fixed interval: the pace follows how many
-        // operations are in flight now, not when this one began.
-        while (!poller.isDone) {
-          await deps.clock.sleep(
-            pollInterval(deps.pollIntervalMs, deps.inFlight.get(vm.subscriptionId) ?? 1)
-          );
-          // A start can outlast the operation's read budget; past the deadline it is left running.
-          await deps.operationReads.take(vm.id.toLowerCase(), { what: `${vm.name}: following its start` });
-          await poller.poll();
-        }
-        await poller.pollUntilDone();
-      } finally {
-        deps.inFlight.set(vm.subscriptionId, (deps.inFlight.get(vm.subscriptionId) ?? 1) - 1);
-      }
+      await startOnce(vm, deps, at => (acceptedAt = at));
       return result('started', attempt > 1 ? `started on attempt ${attempt}` : 'started', {
         attempts: attempt,
-        startAcceptedAt: new Date(acceptedAt).toISOString(),
+        startAcceptedAt: new Date(acceptedAt!).toISOString(),
         runningAt: new Date(deps.clock.now()).toISOString()
       });
     } catch (error) {
@@ -237,17 +210,6 @@ async function startWithCapacityRetry(
       });
     }
   }
-}
-
-/**
- * Azure refills a principal's reads at 25 a second per subscription. Thousands of starts each
- * polled every few seconds would spend that on polling and get the run throttled: the more
- * operations in flight, the slower each is polled, so that all of them together stay near
- * READS_PER_SECOND_FOR_POLLING. A start is accepted at once either way; only noticing its end waits.
- */
-const READS_PER_SECOND_FOR_POLLING = 15;
-export function pollInterval(baseMs: number, inFlight: number): number {
-  return Math.max(baseMs, Math.round(((inFlight + 1) * 1000) / READS_PER_SECOND_FOR_POLLING));
 }
 
 /**

@@ -522,7 +522,7 @@ function argTables(o: ArmOptions, principal: string, scope: string[]): Tables {
     if (current) health.push(annotationRow(vm, current, o.tenantId));
     healthChanges.push(...annotationChanges(vm, o.model.visibleAnnotations(vm), o.tenantId));
   }
-  return { resources, healthresources: health, healthresourcechanges: healthChanges };
+  return { resources, healthresources: health, healthresourcechanges: healthChanges, computeresources: [] };
 }
 
 const annotationId = (vm: Vm) => `${vm.id}/providers/Microsoft.ResourceHealth/resourceAnnotations/current`;

@@ -125,7 +125,11 @@ describe('run', () => {
     event('schedule', { schedule: '3-59/5 * * * *' });
     const arm = nock(ARM).matchHeader('authorization', 'Bearer arm-access-token');
     arm
-      .post('/providers/Microsoft.ResourceGraph/resources')
+      .post('/providers/Microsoft.ResourceGraph/resources', body => body.query.startsWith('computeresources'))
+      .query(true)
+      .reply(200, { totalRecords: 0, count: 0, resultTruncated: 'false', data: [] });
+    arm
+      .post('/providers/Microsoft.ResourceGraph/resources', body => body.query.startsWith('resources'))
       .query(true)
       .reply(200, {
         totalRecords: 3,
@@ -172,6 +176,7 @@ describe('run', () => {
     nock(ARM)
       .post('/providers/Microsoft.ResourceGraph/resources', body => body.query.includes("=~ 'Deallocate'"))
       .query(true)
+      .times(2) // standalone and Flexible VMs, then Uniform scale-set instances
       .reply(200, { totalRecords: 0, count: 0, resultTruncated: 'false', data: [] });
     const report = await run({ getInput: inputs({}) });
     expect(report?.payloadErrors).toEqual(

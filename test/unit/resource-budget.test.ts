@@ -7,6 +7,7 @@ import { afterEach, describe, expect, test } from '@jest/globals';
 import nock from 'nock';
 import pLimit from 'p-limit';
 import { GET_OPERATION, LOW_COST_GET_VM, ResourceBudget } from '../../src/resource-budget.js';
+import { ScaleSetStarter } from '../../src/start-operation.js';
 import { restartVm, type RestartDeps } from '../../src/restart.js';
 import { DeadlineError, type Clock } from '../../src/retry.js';
 import { ARM, computeClient, vm, vmPath } from '../helpers/arm-nock.js';
@@ -92,7 +93,8 @@ describe('waiting for a deallocation', () => {
       inFlight: new Map(),
       waitForDeallocationMs: 5 * 60_000,
       vmReads: new ResourceBudget(clock, LOW_COST_GET_VM),
-      operationReads: new ResourceBudget(clock, GET_OPERATION)
+      operationReads: new ResourceBudget(clock, GET_OPERATION),
+      scaleSets: new ScaleSetStarter(() => deps)
     };
     const result = await restartVm(
       vm('vm1'),

@@ -5,6 +5,7 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
 import nock from 'nock';
 import pLimit from 'p-limit';
+import { ScaleSetStarter } from '../../src/start-operation.js';
 import { pollInterval, restartVm as restartWith, type RestartDeps } from '../../src/restart.js';
 import { GET_OPERATION, LOW_COST_GET_VM, ResourceBudget } from '../../src/resource-budget.js';
 import type { Clock } from '../../src/retry.js';
@@ -34,11 +35,12 @@ const restartVm = (...args: Parameters<typeof restartWith> extends [...infer Hea
 function deps(overrides: Partial<RestartDeps> = {}): RestartDeps & { clock: ReturnType<typeof fakeClock> } {
   const client = computeClient();
   const clock = overrides.clock ?? fakeClock();
-  return {
+  const made = {
     clock,
     compute: () => client,
     vmReads: new ResourceBudget(clock, LOW_COST_GET_VM),
     operationReads: new ResourceBudget(clock, GET_OPERATION),
+    scaleSets: new ScaleSetStarter(() => made),
     limit: pLimit(4),
     dryRun: false,
     retryForMs: 0,
@@ -48,6 +50,7 @@ function deps(overrides: Partial<RestartDeps> = {}): RestartDeps & { clock: Retu
     waitForDeallocationMs: 60_000,
     ...overrides
   } as RestartDeps & { clock: ReturnType<typeof fakeClock> };
+  return made;
 }
 
 const SWEEP = { kind: 'sweep' } as const;
@@ -65,6 +68,7 @@ describe('restartVm', () => {
     instanceView(scope, 'vm1', 'PowerState/deallocated');
     startAccepted(scope, 'vm1', { status: 'Succeeded' });
     const result = await restartVm(vm('vm1'), 'sweep', SWEEP, deps());
+    expect(result.detail).toBe('started');
     expect(result).toMatchObject({ outcome: 'started', attempts: 1, id: vmPath('vm1'), subscriptionId: SUB });
     expect(result.startAcceptedAt).toBeDefined();
   });
