@@ -111,7 +111,8 @@ describe('authentication', () => {
 
 describe('repository_dispatch (restart-on-eviction.yml)', () => {
   test('the run waits for the preempted VM to be deallocated, then starts it', async () => {
-    emu = await emulator(fleet(), { timeScale: 20 });
+    // A notice of two emulated minutes: the dispatch is answered well before the eviction, however busy the machine.
+    emu = await emulator(fleet(), { timeScale: 20, timing: { evictionNoticeS: 120 } });
     const vm = emu.vm('vm-b');
     const event = emu.model.evict(vm, 'simulated')!;
     const payload = preemptPayload(vm, event, {
