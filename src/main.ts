@@ -15,6 +15,7 @@ import { buildVmQuery, queryVms, type DiscoveryStats } from './discovery.js';
 import { judge } from './eligibility.js';
 import { InputError, readSettings, type GetInput, type Settings } from './inputs.js';
 import type { VmResult } from './outcomes.js';
+import { surfaceNestedErrors } from './operation-errors.js';
 import { missingPermissions, REQUIRED_ACTIONS } from './permissions.js';
 import { vmKey } from './resource-id.js';
 import { annotate, shouldFail, writeOutputs, writeSummary, type RunReport } from './report.js';
@@ -58,7 +59,8 @@ export async function run(deps: Partial<RunDeps> = {}): Promise<RunReport | unde
               return next(request);
             }
           }
-        }
+        },
+        { position: 'perCall' as const, policy: surfaceNestedErrors }
       ]
     };
     const graph = new ResourceGraphClient(credential, clientOptions);
