@@ -71,9 +71,11 @@ export function innermostKnownError(tree: unknown): { code: string; message: str
     }
     const n = node as ErrorNode;
     if (n.error) visit(n.error, depth);
-    const code = decisiveCode(n.code) ?? decisiveCode(n.exceptiontype);
+    let code = decisiveCode(n.code) ?? decisiveCode(n.exceptiontype);
     const message =
       typeof n.message === 'string' ? n.message : typeof n.errordetail === 'string' ? n.errordetail : '';
+    // OperationNotAllowed decides only as a cores quota; otherwise it is a wrapper (Compute's 429, a busy VM).
+    if (code === 'OperationNotAllowed' && !/quota/i.test(message)) code = undefined;
     if (code && (!best || depth > best.depth)) best = { code, message, depth };
     visit(n.details, depth + 1);
     visit(n.innererror, depth + 1);

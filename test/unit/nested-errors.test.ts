@@ -209,6 +209,15 @@ describe('innermostKnownError', () => {
       { error: { code: 'X', details: [{ code: 'allocationfailed', message: 'm' }] } },
       'AllocationFailed'
     ],
+    [
+      'OperationNotAllowed decides only as a quota',
+      {
+        code: 'AllocationFailed',
+        message: 'a',
+        details: [{ code: 'OperationNotAllowed', message: 'VM is busy' }]
+      },
+      'AllocationFailed'
+    ],
     ['not JSON in a message', { code: 'X', message: 'contains "code" but { not json' }, undefined]
   ])('%s', (_name, tree, code) => {
     expect(innermostKnownError(tree)?.code).toBe(code);
