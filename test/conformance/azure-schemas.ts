@@ -10,6 +10,14 @@
  * - Long-running operation status (Azure-AsyncOperation): the ARM RPC's operation resource —
  *   status Succeeded|Failed|Canceled or in progress, startTime/endTime, error {code, message}.
  * - ARM errors: specification/common-types/resource-management/v5/types.json ErrorResponse/ErrorDetail.
+ * - Effective permissions: specification/authorization/resource-manager/Microsoft.Authorization/
+ *   stable/2022-04-01/authorization-RoleDefinitionsCalls.json — Permissions_ListForResourceGroup
+ *   (`/subscriptions/{subscriptionId}/resourcegroups/{resourceGroupName}/providers/
+ *   Microsoft.Authorization/permissions`, x-ms-pageable nextLinkName `nextLink`), definitions
+ *   PermissionGetResult and Permission. The operation is documented at resource-group and
+ *   resource scope only.
+ * - Compute's own error: specification/compute/resource-manager/Microsoft.Compute/common-types/v1/
+ *   common.json ApiError (`details: ApiErrorBase[]`, `innererror`).
  */
 const errorDetail = {
   type: 'object',
@@ -146,5 +154,46 @@ export const operationStatus = {
       required: ['code', 'message'],
       properties: { code: { type: 'string' }, message: { type: 'string' } }
     }
+  }
+};
+
+const stringArray = { type: 'array', items: { type: 'string' } };
+
+export const permissionGetResult = {
+  type: 'object',
+  properties: {
+    value: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          actions: stringArray,
+          notActions: stringArray,
+          dataActions: stringArray,
+          notDataActions: stringArray
+        }
+      }
+    },
+    nextLink: { type: 'string' }
+  }
+};
+
+/** Compute's ApiError (common-types/v1/common.json): what a failed start operation's `error` holds. */
+export const computeApiError = {
+  type: 'object',
+  required: ['code', 'message'],
+  properties: {
+    code: { type: 'string' },
+    message: { type: 'string' },
+    target: { type: 'string' },
+    details: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: { code: { type: 'string' }, target: { type: 'string' }, message: { type: 'string' } }
+      }
+    },
+    innererror: { type: 'object' }
   }
 };

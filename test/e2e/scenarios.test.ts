@@ -249,18 +249,3 @@ describe('least privilege', () => {
     expect(run!.log).toContain('::error title=vm-a%3A failed::'); // the annotation, ':' escaped as the runner wants
   });
 });
-
-describe('least privilege: the shipped role is enough, and each of its actions is needed', () => {
-  test.each(shippedRoleActions())('without %s the run fails and names it', async missing => {
-    const actions = shippedRoleActions().filter(a => a !== missing);
-    emu = await emulator(
-      fleet({ apps: [{ clientId: DEFAULT_APP, federatedSubjects: [SUBJECT], actions }] }),
-      { workflowsDir: TEST_WORKFLOWS }
-    );
-    await evictAll(emu, ['vm-a']);
-    const [run] = await emu.schedule();
-    expect(run!.exitCode).toBe(1);
-    const errors = run!.log.split('\n').filter(l => l.startsWith('::error'));
-    expect(errors.join('\n')).toContain(missing);
-  });
-});

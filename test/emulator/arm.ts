@@ -38,7 +38,8 @@ const VM_PATH =
 const OPERATION_PATH =
   /^\/subscriptions\/([^/]+)\/providers\/Microsoft\.Compute\/locations\/([^/]+)\/operations\/([^/]+)$/i;
 const ARG_PATH = /^\/providers\/Microsoft\.ResourceGraph\/resources$/i;
-const PERMISSIONS_PATH = /^\/subscriptions\/([^/]+)\/providers\/Microsoft\.Authorization\/permissions$/i;
+const PERMISSIONS_PATH =
+  /^\/subscriptions\/([^/]+)(?:\/resourcegroups\/([^/]+))?\/providers\/Microsoft\.Authorization\/permissions$/i;
 
 export const ARM_ACTIONS = {
   read: 'Microsoft.Compute/virtualMachines/read',
@@ -183,11 +184,13 @@ export function retryHeaders(emulatedMs: number, o: Pick<ArmOptions, 'clock'>): 
 function compute(req: Request, kind: string, principal: string, o: ArmOptions): Response {
   if (kind === 'operation') {
     const [, sub, , opId] = OPERATION_PATH.exec(req.path)!;
-    if (!o.rbac.can(principal, ARM_ACTIONS.operation, sub!))
+    const op = o.model.operations.get(opId!);
+    // Judged on the VM the operation belongs to: a role on its resource group may follow its start.
+    const opScope = (op && o.model.vms.get(op.vmKey)?.id) ?? sub!;
+    if (!o.rbac.can(principal, ARM_ACTIONS.operation, opScope))
       return forbidden(principal, ARM_ACTIONS.operation, req.path);
     const read = o.throttles.read(principal, sub!.toLowerCase());
     if (!read.ok) return throttled(read.retryAfterMs, o);
-    const op = o.model.operations.get(opId!);
     if (!op)
       return json(404, { error: { code: 'NotFound', message: `The operation '${opId}' was not found.` } });
     const [, , location] = OPERATION_PATH.exec(req.path)!;
@@ -229,7 +232,7 @@ function compute(req: Request, kind: string, principal: string, o: ArmOptions): 
       }
     });
   }
-  if (!o.rbac.can(principal, action, subscription)) return forbidden(principal, action, scope);
+  if (!o.rbac.can(principal, action, scope)) return forbidden(principal, action, scope);
   const bucket = isWrite
     ? o.throttles.write(principal, subscription)
     : o.throttles.read(principal, subscription);
@@ -273,16 +276,71 @@ function compute(req: Request, kind: string, principal: string, o: ArmOptions): 
   }
 }
 
+/** Entries per page of a permissions listing: Azure pages it by `nextLink`; one a page makes callers follow it. */
+export const PERMISSIONS_PAGE_SIZE = 1;
+
 /**
- * `GET /subscriptions/{id}/providers/Microsoft.Authorization/permissions` (api-version 2022-04-01):
- * the caller's own effective permissions there; reading them needs no permission.
+ * `GET /subscriptions/{id}/resourcegroups/{rg}/providers/Microsoft.Authorization/permissions`
+ * (Permissions_ListForResourceGroup, specification/authorization/resource-manager/
+ * Microsoft.Authorization/stable/2022-04-01/authorization-RoleDefinitionsCalls.json): the caller's
+ * own permissions there — one `Permission` entry per role assignment that applies (at the group or
+ * above), `{ actions, notActions, dataActions, notDataActions }`, paged by `nextLink`
+ * (x-ms-pageable). The spec documents it at resource-group and resource scope only. The
+ * subscription-scope path, which the spec does not describe, answers too, but with only the
+ * assignments at the subscription or above: a role given on a group is missing from it.
  */
 function permissions(req: Request, principal: string, o: ArmOptions): Response {
-  const [, sub] = PERMISSIONS_PATH.exec(req.path)!;
-  const actions = o.rbac.actionsOn(principal, sub!);
-  return json(200, {
-    value: actions ? [{ actions, notActions: [], dataActions: [], notDataActions: [] }] : []
-  });
+  const [, sub, group] = PERMISSIONS_PATH.exec(req.path)!;
+  if (req.method !== 'GET')
+    return json(405, {
+      error: {
+        code: 'MethodNotAllowed',
+        message: `The requested resource does not support http method '${req.method}'.`
+      }
+    });
+  if (!req.url.searchParams.get('api-version'))
+    return json(400, {
+      error: {
+        code: 'MissingApiVersionParameter',
+        message: 'The api-version query parameter (?api-version=) is required for all requests.'
+      }
+    });
+  const read = o.throttles.read(principal, sub!.toLowerCase());
+  if (!read.ok) return throttled(read.retryAfterMs, o);
+  const headers = { 'x-ms-ratelimit-remaining-subscription-reads': String(read.remaining) };
+  if (group && ![...o.model.vms.values()].some(vm => sameGroup(vm, sub!, group)))
+    return json(
+      404,
+      { error: { code: 'ResourceGroupNotFound', message: `Resource group '${group}' could not be found.` } },
+      headers
+    );
+  const scope = `/subscriptions/${sub}${group ? `/resourcegroups/${group}` : ''}`;
+  const entries = o.rbac.assignmentsAt(principal, scope).map(a => ({
+    actions: a.actions,
+    notActions: a.notActions,
+    dataActions: [],
+    notDataActions: []
+  }));
+  const offset = Number(req.url.searchParams.get('$skipToken') ?? 0);
+  if (!Number.isInteger(offset) || offset < 0 || offset > entries.length)
+    return json(400, { error: { code: 'InvalidSkipToken', message: 'The skip token is invalid.' } }, headers);
+  const end = offset + PERMISSIONS_PAGE_SIZE;
+  const next = new URL(`${o.base()}${req.path}`);
+  next.searchParams.set('api-version', req.url.searchParams.get('api-version')!);
+  next.searchParams.set('$skipToken', String(end));
+  return json(
+    200,
+    { value: entries.slice(offset, end), ...(end < entries.length ? { nextLink: next.toString() } : {}) },
+    headers
+  );
+}
+
+function sameGroup(vm: Vm, subscriptionId: string, group: string): boolean {
+  return (
+    !vm.deleted &&
+    vm.subscriptionId.toLowerCase() === subscriptionId.toLowerCase() &&
+    vm.resourceGroup.toLowerCase() === group.toLowerCase()
+  );
 }
 
 function forbidden(principal: string, action: string, scope: string): Response {
@@ -516,8 +574,8 @@ function argTables(o: ArmOptions, principal: string, scope: string[]): Tables {
     const sub = vm.subscriptionId.toLowerCase();
     if (!scope.includes(sub)) continue;
     if (vm.deleted) continue;
-    if (o.rbac.can(principal, ARM_ACTIONS.read, sub)) resources.push(argVm(vm, o.tenantId));
-    if (!o.rbac.can(principal, ARM_ACTIONS.health, sub)) continue;
+    if (o.rbac.can(principal, ARM_ACTIONS.read, vm.id)) resources.push(argVm(vm, o.tenantId));
+    if (!o.rbac.can(principal, ARM_ACTIONS.health, vm.id)) continue;
     const current = o.model.currentAnnotation(vm);
     if (current) health.push(annotationRow(vm, current, o.tenantId));
     healthChanges.push(...annotationChanges(vm, o.model.visibleAnnotations(vm), o.tenantId));

@@ -35,8 +35,16 @@ export interface AppSpec {
   federatedSubjects?: string[];
   /** Role actions, as in a role definition; default: the shipped least-privilege role. */
   actions?: string[];
-  /** Subscriptions the role is assigned on; default: all. */
+  /**
+   * Where that role is assigned: subscription IDs, or scopes such as
+   * `/subscriptions/{id}/resourceGroups/{name}`; default: every subscription.
+   */
   scopes?: string[];
+  /**
+   * Role assignments, each with its own role, for set-ups with different roles at different
+   * scopes. With `assignments` alone the app holds exactly these.
+   */
+  assignments?: { scope: string; actions: string[]; notActions?: string[] }[];
 }
 
 export interface PoolSpec {

@@ -72,7 +72,7 @@ export class Emulator {
   private constructor(readonly options: EmulatorOptions) {
     this.clock = new ScaledClock(options.timeScale ?? 1);
     this.model = new SpotModel(options.fleet, this.clock, { ...DEFAULT_TIMING, ...options.timing });
-    this.rbac = new Rbac(this.apps);
+    this.rbac = new Rbac(this.apps, this.options.fleet.subscriptions);
     this.throttles = new Throttles(this.clock, options.throttling ?? true);
   }
 

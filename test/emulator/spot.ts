@@ -413,9 +413,7 @@ export class SpotModel {
       this.clock.after(1000, () => {
         operation.status = 'Failed';
         operation.endTime = this.clock.iso();
-        operation.error = (
-          vm.zone ? azureErrors.zonalAllocationFailed() : azureErrors.allocationFailed()
-        ).body.error;
+        operation.error = azureErrors.startAllocationFailed(Boolean(vm.zone)).body.error;
       });
       return { operation, alreadyRunning: false };
     }
