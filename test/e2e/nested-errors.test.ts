@@ -55,7 +55,11 @@ test('a nested AllocationFailed / ZonalAllocationFailed is retried as capacity a
   emu = await emulator(fleet(), { workflowsDir: TEST_WORKFLOWS });
   const names = ['vm-regional', 'vm-zonal'];
   for (const n of names) emu.model.evict(emu.vm(n), 'capacity');
-  await until(() => names.every(n => emu!.vm(n).argPowerState === 'deallocated'), 10_000, 'eviction');
+  await until(
+    () => names.every(n => emu!.vm(n).powerState === 'deallocated' && emu!.model.settled(emu!.vm(n))),
+    30_000,
+    'eviction and its evidence'
+  );
 
   const [run] = await emu.schedule();
 

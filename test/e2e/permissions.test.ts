@@ -52,7 +52,11 @@ function fleet(app: Omit<AppSpec, 'clientId' | 'federatedSubjects'>, vms: VmSpec
 
 async function evict(e: Emulator, names: string[]): Promise<void> {
   for (const n of names) e.model.evict(e.vm(n), 'simulated');
-  await until(() => names.every(n => e.vm(n).argPowerState === 'deallocated'), 10_000, 'eviction');
+  await until(
+    () => names.every(n => e.vm(n).powerState === 'deallocated' && e.model.settled(e.vm(n))),
+    30_000,
+    'eviction and its evidence'
+  );
 }
 
 const annotations = (run: RunRecord | undefined, kind: 'warning' | 'error') =>
@@ -129,7 +133,11 @@ describe('least privilege: the shipped role is enough, and each of its actions i
     emu = await emulator(fleet({ actions }, vmsIn('rg-batch', ['vm-a'])), { workflowsDir: TEST_WORKFLOWS });
     const vm = emu.vm('vm-a');
     const event = emu.model.evict(vm, 'simulated')!;
-    await until(() => vm.argPowerState === 'deallocated', 10_000, 'eviction');
+    await until(
+      () => vm.powerState === 'deallocated' && emu!.model.settled(vm),
+      30_000,
+      'eviction and its evidence'
+    );
     // A dispatch names the VM's group before anything is read, so even a role that cannot see the VM is checked.
     const answer = await githubPost(emu, '/repos/acme/spot-fleet/dispatches', GH_TOKEN, {
       event_type: 'spot-vm-preempted',
