@@ -37,7 +37,7 @@ export interface ScaleSet {
   createdAt: string;
   /** Its instances, in instance-ID order (deleted ones stay here, marked deleted). */
   instances: Vm[];
-  /** Scale-set start calls accepted (tests assert one call per batch). */
+  /** Scale-set start calls received, refused ones too (tests assert one call per batch). */
   startCalls: number;
 }
 
@@ -51,6 +51,25 @@ export interface InstanceIdentity {
 
 export const scaleSetId = (spec: Pick<ScaleSetSpec, 'subscriptionId' | 'resourceGroup' | 'name'>) =>
   `/subscriptions/${spec.subscriptionId}/resourceGroups/${spec.resourceGroup}/providers/Microsoft.Compute/virtualMachineScaleSets/${spec.name}`;
+
+/** A fleet file's scale set, checked before it is built: the error names the field and what it expects. */
+export function checkScaleSetSpec(spec: ScaleSetSpec, where: string): void {
+  const fail = (field: string, expected: string, value: unknown) => {
+    throw new Error(`${where}.${field} is ${JSON.stringify(value)}: expected ${expected}`);
+  };
+  for (const field of ['subscriptionId', 'resourceGroup', 'name'] as const)
+    if (typeof spec[field] !== 'string' || !spec[field]) fail(field, 'a non-empty string', spec[field]);
+  if (spec.orchestration !== 'Uniform' && spec.orchestration !== 'Flexible')
+    fail('orchestration', "'Uniform' or 'Flexible'", spec.orchestration);
+  const { instances } = spec;
+  if (typeof instances === 'number') {
+    if (!Number.isInteger(instances) || instances < 0)
+      fail('instances', 'a whole number ≥ 0 or a list', instances);
+  } else if (!Array.isArray(instances))
+    fail('instances', 'a whole number ≥ 0 or a list of instances', instances);
+  if (spec.evictionPolicy !== undefined && !['Deallocate', 'Delete'].includes(spec.evictionPolicy))
+    fail('evictionPolicy', "'Deallocate' or 'Delete'", spec.evictionPolicy);
+}
 
 export function newScaleSet(spec: ScaleSetSpec, clock: ScaledClock): ScaleSet {
   const id = scaleSetId(spec);

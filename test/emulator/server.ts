@@ -214,6 +214,9 @@ export class Emulator {
     if (req.path === '/_github/oidc/token') return 'oidc';
     if (req.path.startsWith('/repos/')) return 'dispatch';
     const arm = armKind(req);
+    // A fault on starts or instance views hits scale-set instances too: Azure fails them alike.
+    if (arm === 'scaleSetStart') return 'start';
+    if (arm === 'scaleSetVmInstanceView') return 'instanceView';
     if (arm === 'arg' || arm === 'start' || arm === 'instanceView' || arm === 'operation') return arm;
     if (arm) return 'arm';
     return 'entra';

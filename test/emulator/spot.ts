@@ -15,6 +15,7 @@ import {
 } from './fleet.js';
 import { azureErrors, type ArmError } from './azure-errors.js';
 import {
+  checkScaleSetSpec,
   liveInstances,
   newScaleSet,
   scaleSetErrors,
@@ -509,6 +510,7 @@ export class SpotModel {
   // ---- scale sets ------------------------------------------------------------------------------
 
   addScaleSet(spec: ScaleSetSpec): ScaleSet {
+    checkScaleSetSpec(spec, `scaleSets[${this.scaleSets.size}]`);
     const scaleSet = newScaleSet(spec, this.clock);
     this.scaleSets.set(scaleSet.key, scaleSet);
     for (const member of scaleSetMembers(scaleSet, spec.instances))

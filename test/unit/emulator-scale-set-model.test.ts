@@ -82,6 +82,30 @@ describe('identities', () => {
   });
 });
 
+test('a scale set spec with a wrong field is refused with the field, its value and what is expected', () => {
+  expect(() =>
+    model({
+      scaleSets: [
+        { subscriptionId: SUB, resourceGroup: 'rg', name: 'ok', orchestration: 'Flexible', instances: 1 },
+        {
+          subscriptionId: SUB,
+          resourceGroup: 'rg',
+          name: 'pool',
+          orchestration: 'uniform' as 'Uniform',
+          instances: 1
+        }
+      ]
+    })
+  ).toThrow(`scaleSets[1].orchestration is "uniform": expected 'Uniform' or 'Flexible'`);
+  expect(() =>
+    model({
+      scaleSets: [
+        { subscriptionId: SUB, resourceGroup: 'rg', name: 'pool', orchestration: 'Uniform', instances: -2 }
+      ]
+    })
+  ).toThrow('scaleSets[0].instances is -2');
+});
+
 describe('the Spot state machine on instances', () => {
   test('an eviction names the Uniform instance as {ss}_{n} in its Preempt event, then deallocates it', async () => {
     const m = model({
