@@ -202,14 +202,14 @@ describe('Compute: scale sets (virtualMachineScaleSet.json, virtualMachineScaleS
         typeof ComputeManagementClient
       >[2]
     );
-    const calls = emu.model.getScaleSet(ssPath('pool'))!.startCalls;
+    const calls = emu.scaleSet('pool').startCalls;
     await compute.virtualMachineScaleSets.start('rg-pool', 'pool', {
       vmInstanceIDs: { instanceIds: ['2'] },
       updateIntervalInMs: 50
     });
     expect(emu.vm('pool_2').powerState).toBe('running');
     expect(emu.vm('pool_2').startsAccepted).toBe(1);
-    expect(emu.model.getScaleSet(ssPath('pool'))!.startCalls).toBe(calls + 1);
+    expect(emu.scaleSet('pool').startCalls).toBe(calls + 1);
     const view = await compute.virtualMachineScaleSetVMs.getInstanceView('rg-pool', 'pool', '2');
     expect(view.statuses?.map(s => s.code)).toContain('PowerState/running');
   });

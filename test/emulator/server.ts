@@ -19,6 +19,7 @@ import { json, makeRequest, readBody, type Request, type Response } from './http
 import { handleImds, imdsPrefix } from './imds.js';
 import { runQuery } from './kql.js';
 import { Rbac } from './rbac.js';
+import type { ScaleSet } from './scale-set-model.js';
 import { repositoryDispatchPayload, Runner, type RunRecord } from './runner.js';
 import { DEFAULT_TIMING, SpotModel, type Timing, type Vm } from './spot.js';
 import { Throttles } from './throttle.js';
@@ -167,6 +168,13 @@ export class Emulator {
     const vm = [...this.model.vms.values()].find(v => v.name === name);
     if (!vm) throw new Error(`no VM named ${name}`);
     return vm;
+  }
+
+  /** A scale set by name: its instances, and how many start calls it received (`startCalls`). */
+  scaleSet(name: string): ScaleSet {
+    const scaleSet = [...this.model.scaleSets.values()].find(s => s.name === name);
+    if (!scaleSet) throw new Error(`no scale set named ${name}`);
+    return scaleSet;
   }
 
   /** Runs the workflows that listen to `schedule` (or one of them), as GitHub's scheduler would. */
