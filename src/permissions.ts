@@ -20,6 +20,13 @@ export const REQUIRED_ACTIONS = {
   'Microsoft.Compute/virtualMachines/read': 'Resource Graph returns only the VMs the identity can read',
   'Microsoft.Compute/virtualMachines/instanceView/read': 'the power state is checked before each start',
   'Microsoft.Compute/virtualMachines/start/action': 'starting the VM',
+  'Microsoft.Compute/virtualMachineScaleSets/read':
+    'Resource Graph returns only the scale sets the identity can read',
+  'Microsoft.Compute/virtualMachineScaleSets/virtualMachines/read':
+    'Resource Graph returns only the Uniform scale-set instances the identity can read',
+  'Microsoft.Compute/virtualMachineScaleSets/virtualMachines/instanceView/read':
+    'the power state of a Uniform instance is checked before each start',
+  'Microsoft.Compute/virtualMachineScaleSets/start/action': 'starting Uniform scale-set instances',
   'Microsoft.Compute/locations/operations/read': 'following the start operation to its end',
   'Microsoft.ResourceHealth/availabilityStatuses/read':
     'Resource Health annotations tell evictions from deliberate stops'

@@ -197,3 +197,96 @@ export const computeApiError = {
     innererror: { type: 'object' }
   }
 };
+
+/**
+ * Scale sets, from specification/compute/resource-manager/Microsoft.Compute/ComputeRP/stable/
+ * 2024-11-01/virtualMachineScaleSet.json (VirtualMachineScaleSet, Sku, VirtualMachineScaleSetProperties
+ * with orchestrationMode Uniform|Flexible, SpotRestorePolicy {enabled, restoreTimeout},
+ * VirtualMachineScaleSetVMProfile priority/evictionPolicy/billingProfile) and
+ * virtualMachineScaleSetVM.json (VirtualMachineScaleSetVM: readOnly instanceId and sku;
+ * VirtualMachineScaleSetVMInstanceView: platformUpdateDomain, platformFaultDomain, statuses).
+ */
+const sku = {
+  type: 'object',
+  properties: { name: { type: 'string' }, tier: { type: 'string' }, capacity: { type: 'integer' } }
+};
+
+export const virtualMachineScaleSet = {
+  type: 'object',
+  required: ['location'],
+  properties: {
+    id: { type: 'string' },
+    name: { type: 'string' },
+    type: { const: 'Microsoft.Compute/virtualMachineScaleSets' },
+    location: { type: 'string' },
+    tags: { type: 'object', additionalProperties: { type: 'string' } },
+    sku,
+    zones: { type: 'array', items: { type: 'string' } },
+    properties: {
+      type: 'object',
+      properties: {
+        orchestrationMode: { enum: ['Uniform', 'Flexible'] },
+        uniqueId: { type: 'string' },
+        provisioningState: { type: 'string' },
+        timeCreated: { type: 'string', format: 'date-time' },
+        platformFaultDomainCount: { type: 'integer' },
+        singlePlacementGroup: { type: 'boolean' },
+        overprovision: { type: 'boolean' },
+        upgradePolicy: {
+          type: 'object',
+          properties: { mode: { enum: ['Automatic', 'Manual', 'Rolling'] } }
+        },
+        virtualMachineProfile: {
+          type: 'object',
+          properties: {
+            priority: { enum: ['Regular', 'Low', 'Spot'] },
+            evictionPolicy: { enum: ['Deallocate', 'Delete'] },
+            billingProfile: { type: 'object', properties: { maxPrice: { type: 'number' } } }
+          }
+        },
+        spotRestorePolicy: {
+          type: 'object',
+          properties: { enabled: { type: 'boolean' }, restoreTimeout: { type: 'string' } }
+        }
+      }
+    }
+  }
+};
+
+export const virtualMachineScaleSetVM = {
+  type: 'object',
+  required: ['location'],
+  properties: {
+    id: { type: 'string' },
+    name: { type: 'string' },
+    type: { type: 'string' },
+    location: { type: 'string' },
+    tags: { type: 'object', additionalProperties: { type: 'string' } },
+    instanceId: { type: 'string' },
+    sku,
+    zones: { type: 'array', items: { type: 'string' } },
+    properties: {
+      type: 'object',
+      properties: {
+        latestModelApplied: { type: 'boolean' },
+        modelDefinitionApplied: { type: 'string' },
+        vmId: { type: 'string' },
+        hardwareProfile: { type: 'object', properties: { vmSize: { type: 'string' } } },
+        provisioningState: { type: 'string' },
+        timeCreated: { type: 'string', format: 'date-time' }
+      }
+    }
+  }
+};
+
+export const virtualMachineScaleSetVMInstanceView = {
+  type: 'object',
+  properties: {
+    platformUpdateDomain: { type: 'integer' },
+    platformFaultDomain: { type: 'integer' },
+    computerName: { type: 'string' },
+    osName: { type: 'string' },
+    osVersion: { type: 'string' },
+    statuses: { type: 'array', items: instanceViewStatus }
+  }
+};

@@ -16,6 +16,7 @@ import { azureErrors, type ArmError } from './azure-errors.js';
 import { empty, json, bearer, type Request, type Response } from './http.js';
 import { runQuery, QueryError, type Tables } from './kql.js';
 import type { Rbac } from './rbac.js';
+import { argRowOf, argScaleSets, handleScaleSet, isScaleSetKind, scaleSetKind } from './scale-sets.js';
 import type { Annotation, SpotModel, Vm } from './spot.js';
 import type { Throttles } from './throttle.js';
 import { verify, type KeyPair } from './tokens.js';
@@ -56,6 +57,8 @@ export function armKind(req: Request): string | undefined {
   if (ARG_PATH.test(req.path)) return 'arg';
   if (PERMISSIONS_PATH.test(req.path)) return 'permissions';
   if (OPERATION_PATH.test(req.path)) return 'operation';
+  const scaleSet = scaleSetKind(req);
+  if (scaleSet) return scaleSet;
   const vm = VM_PATH.exec(req.path);
   if (!vm) return undefined;
   return vm[4] ? vm[4].charAt(0).toLowerCase() + vm[4].slice(1) : 'get';
@@ -74,7 +77,9 @@ export async function handleArm(req: Request, o: ArmOptions): Promise<Response |
       ? resourceGraph(req, principal, o)
       : kind === 'permissions'
         ? permissions(req, principal, o)
-        : compute(req, kind, principal, o);
+        : isScaleSetKind(kind)
+          ? handleScaleSet(req, kind, principal, o)
+          : compute(req, kind, principal, o);
   o.onRequest?.(kind, response.status);
   return withHeaders(response, ids);
 }
@@ -142,11 +147,11 @@ async function authenticate(
   return { principal: String(verified.claims.appid) };
 }
 
-function armError(e: ArmError, headers: Record<string, string> = {}): Response {
+export function armError(e: ArmError, headers: Record<string, string> = {}): Response {
   return json(e.status, e.body, headers);
 }
 
-function throttled(retryAfterMs: number, o: ArmOptions, code = 'TooManyRequests'): Response {
+export function throttled(retryAfterMs: number, o: ArmOptions, code = 'TooManyRequests'): Response {
   return json(
     429,
     { error: { code, message: azureErrors.throttled().body.error.message } },
@@ -155,7 +160,7 @@ function throttled(retryAfterMs: number, o: ArmOptions, code = 'TooManyRequests'
 }
 
 /** Compute's 429: its own body and the wait until the refusing bucket has a token again. */
-function computeThrottled(
+export function computeThrottled(
   refused: { retryAfterMs: number; policy: string; allowed: number },
   o: ArmOptions
 ): Response {
@@ -343,7 +348,7 @@ function sameGroup(vm: Vm, subscriptionId: string, group: string): boolean {
   );
 }
 
-function forbidden(principal: string, action: string, scope: string): Response {
+export function forbidden(principal: string, action: string, scope: string): Response {
   return armError(azureErrors.authorizationFailed(principal, action, scope));
 }
 
@@ -364,7 +369,8 @@ export function vmResource(vm: Vm) {
       ...(vm.priority === 'Spot'
         ? { evictionPolicy: vm.evictionPolicy, billingProfile: { maxPrice: vm.maxPrice } }
         : {}),
-      timeCreated: vm.createdAt
+      timeCreated: vm.createdAt,
+      ...(vm.scaleSet ? { virtualMachineScaleSet: { id: vm.scaleSet.id } } : {})
     }
   };
 }
@@ -568,19 +574,27 @@ function hms(ms: number): string {
 /** The tables as Resource Graph holds them: what the principal may read in the requested scope. */
 function argTables(o: ArmOptions, principal: string, scope: string[]): Tables {
   const resources: Record<string, unknown>[] = [];
+  const computeResources: Record<string, unknown>[] = [];
   const health: Record<string, unknown>[] = [];
   const healthChanges: Record<string, unknown>[] = [];
   for (const vm of o.model.vms.values()) {
     const sub = vm.subscriptionId.toLowerCase();
     if (!scope.includes(sub)) continue;
     if (vm.deleted) continue;
-    if (o.rbac.can(principal, ARM_ACTIONS.read, vm.id)) resources.push(argVm(vm, o.tenantId));
+    const placed = argRowOf(vm, action => o.rbac.can(principal, action, vm.id), o.tenantId, ARM_ACTIONS.read);
+    if (placed) (placed.table === 'resources' ? resources : computeResources).push(placed.row);
     if (!o.rbac.can(principal, ARM_ACTIONS.health, vm.id)) continue;
     const current = o.model.currentAnnotation(vm);
     if (current) health.push(annotationRow(vm, current, o.tenantId));
     healthChanges.push(...annotationChanges(vm, o.model.visibleAnnotations(vm), o.tenantId));
   }
-  return { resources, healthresources: health, healthresourcechanges: healthChanges, computeresources: [] };
+  resources.push(...argScaleSets(o, principal, scope));
+  return {
+    resources,
+    computeresources: computeResources,
+    healthresources: health,
+    healthresourcechanges: healthChanges
+  };
 }
 
 const annotationId = (vm: Vm) => `${vm.id}/providers/Microsoft.ResourceHealth/resourceAnnotations/current`;
@@ -599,7 +613,10 @@ function annotationRow(vm: Vm, a: Annotation, tenantId: string) {
     subscriptionId: vm.subscriptionId,
     properties: {
       targetResourceId: vm.id,
-      targetResourceType: 'Microsoft.Compute/virtualMachines',
+      targetResourceType:
+        vm.kind === 'vmss-uniform'
+          ? 'Microsoft.Compute/virtualMachineScaleSets/virtualMachines'
+          : 'Microsoft.Compute/virtualMachines',
       ...properties,
       annotationName: a.name
     },
@@ -652,7 +669,7 @@ function annotationChanges(vm: Vm, annotations: Annotation[], tenantId: string) 
 }
 
 /** A VM row of the `resources` table: ARG lower-cases `type` and adds `properties.extended.instanceView`. */
-function argVm(vm: Vm, tenantId: string) {
+export function argVm(vm: Vm, tenantId: string) {
   const resource = vmResource(vm);
   return {
     id: vm.id,

@@ -66,7 +66,42 @@ export interface FleetSpec {
   /** Sizes offered in no region (start fails with SkuNotAvailable). */
   unavailableSizes?: string[];
   vms: VmSpec[];
+  /** Virtual machine scale sets: each instance is a Spot VM of the model, of kind vmss-flex or vmss-uniform. */
+  scaleSets?: ScaleSetSpec[];
   github?: GitHubSpec;
+}
+
+/** One instance of a scale set: the same meaning as in `VmSpec`. */
+export interface InstanceSpec {
+  powerState?: PowerState;
+  /** The instance's own tags (Uniform instances usually have none: tags live on the scale set). */
+  tags?: Record<string, string>;
+  annotation?: VmSpec['annotation'];
+  sinceMinutes?: number;
+  zone?: string;
+}
+
+export interface ScaleSetSpec {
+  subscriptionId: string;
+  resourceGroup: string;
+  name: string;
+  /**
+   * Uniform: instances live in Resource Graph's ComputeResources and start through the scale set;
+   * Flexible: each instance is an ordinary VM (Microsoft Learn, "Orchestration modes for Virtual
+   * Machine Scale Sets").
+   */
+  orchestration: 'Uniform' | 'Flexible';
+  location?: string;
+  vmSize?: string;
+  zone?: string;
+  priority?: 'Spot' | 'Regular' | 'Low';
+  evictionPolicy?: 'Deallocate' | 'Delete';
+  maxPrice?: number;
+  tags?: Record<string, string>;
+  /** Try & restore (`spotRestorePolicy.enabled`): the platform restores evicted instances by itself. */
+  spotRestore?: boolean;
+  /** How many running instances, or each instance's own spec. */
+  instances: number | InstanceSpec[];
 }
 
 export interface GitHubSpec {
