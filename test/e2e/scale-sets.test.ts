@@ -5,6 +5,7 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
 import { agentEnv, msg, startAgent, type AgentProcess } from '../emulator/agents.js';
 import { DEFAULT_APP, type FleetSpec } from '../emulator/fleet.js';
+import { shippedRoleActions } from '../emulator/rbac.js';
 import { subscriptionIds, TAG } from '../emulator/sample-fleet.js';
 import type { Emulator } from '../emulator/server.js';
 import type { VmResult } from '../../src/outcomes.js';
@@ -14,7 +15,7 @@ const [SUB] = subscriptionIds(1) as [string];
 const SUBJECT = 'repo:acme/spot-fleet:ref:refs/heads/main';
 const GH_TOKEN = 'ghs_scaleSetInstallationToken000000000';
 
-function fleet(): FleetSpec {
+function fleet(actions?: string[]): FleetSpec {
   const ss = (name: string, orchestration: 'Uniform' | 'Flexible', instances: number, extra = {}) => ({
     subscriptionId: SUB,
     resourceGroup: 'rg-pool',
@@ -26,7 +27,7 @@ function fleet(): FleetSpec {
   });
   return {
     subscriptions: [SUB],
-    apps: [{ clientId: DEFAULT_APP, federatedSubjects: [SUBJECT] }],
+    apps: [{ clientId: DEFAULT_APP, federatedSubjects: [SUBJECT], actions }],
     vms: [
       { subscriptionId: SUB, resourceGroup: 'rg-pool', name: 'solo-1', tags: TAG },
       { subscriptionId: SUB, resourceGroup: 'rg-pool', name: 'solo-untagged' }
@@ -142,5 +143,20 @@ describe('scale sets', () => {
     expect(byName(results(run))[instance.name]).toMatchObject({ outcome: 'started', kind: 'vmss-uniform' });
     await until(() => instance.powerState === 'running', 30_000, 'the instance to run');
     expect(instance.startsAccepted).toBe(1);
+  });
+
+  test('without the scale-set start permission: a warning names it, the Uniform instances fail naming it, the rest start', async () => {
+    const START = 'Microsoft.Compute/virtualMachineScaleSets/start/action';
+    emu = await emulator(fleet(shippedRoleActions().filter(a => a !== START)));
+    const [a, b] = emu.scaleSet('render').instances;
+    await evictAndSettle(emu, [a!.name, b!.name, 'solo-1']);
+    const [run] = await emu.schedule('restart-on-schedule.yml');
+    const found = byName(results(run));
+    expect(found['solo-1']).toMatchObject({ outcome: 'started' });
+    for (const n of [a!.name, b!.name]) {
+      expect(found[n]).toMatchObject({ outcome: 'failed' });
+      expect(found[n]!.detail).toContain(START);
+    }
+    expect(run!.log.split('\n').filter(l => l.startsWith('::warning') && l.includes(START))).not.toEqual([]);
   });
 });
