@@ -165,7 +165,12 @@ export async function run(deps: Partial<RunDeps> = {}): Promise<RunReport | unde
       payloadErrors: plan.payloadErrors ?? [],
       permissionGaps,
       discovery: { ...stats, candidates },
-      durationMs: clock.now() - began
+      durationMs: clock.now() - began,
+      startedAt: new Date(began).toISOString(),
+      dispatch: plan.dispatch && {
+        vmResourceId: plan.dispatch.vmResourceId,
+        detectedAt: plan.dispatch.detectedAt
+      }
     };
     core.startGroup('Report');
     writeOutputs(report);

@@ -52,6 +52,7 @@ export async function restartVm(
   recheck?: () => Promise<Verdict>
 ): Promise<VmResult> {
   const began = deps.clock.now();
+  let deallocatedAt: string | undefined;
   const result = (outcome: VmResult['outcome'], detail: string, extra: Partial<VmResult> = {}): VmResult => ({
     id: vm.id,
     name: vm.name,
@@ -63,10 +64,13 @@ export async function restartVm(
     source,
     attempts: 0,
     durationMs: deps.clock.now() - began,
+    evictedAt: mode.kind === 'eviction' ? new Date(mode.announcedAt).toISOString() : preemptedAt(vm),
+    deallocatedAt,
     ...extra
   });
   try {
-    const { code: state, restarted } = await waitUntilDeallocated(vm, mode, deps);
+    const { code: state, restarted, changedAt } = await waitUntilDeallocated(vm, mode, deps);
+    if (state === 'PowerState/deallocated' && changedAt) deallocatedAt = new Date(changedAt).toISOString();
     if (restarted)
       return result('already-running', 'evicted and already started again (by another run, or a person)');
     if (state !== 'PowerState/deallocated') {
@@ -136,7 +140,8 @@ async function startWithCapacityRetry(
       }
       return result('started', attempt > 1 ? `started on attempt ${attempt}` : 'started', {
         attempts: attempt,
-        startAcceptedAt: new Date(acceptedAt).toISOString()
+        startAcceptedAt: new Date(acceptedAt).toISOString(),
+        runningAt: new Date(deps.clock.now()).toISOString()
       });
     } catch (error) {
       const info = describeAzureError(error);
@@ -208,12 +213,12 @@ async function waitUntilDeallocated(
   vm: VmRecord,
   mode: Mode,
   deps: RestartDeps
-): Promise<{ code: string; restarted?: boolean }> {
+): Promise<{ code: string; restarted?: boolean; changedAt?: number }> {
   const deadline = deps.clock.now() + deps.waitForDeallocationMs;
   let pause = 500;
   for (;;) {
     const { code, changedAt } = await readPowerState(vm, deps);
-    if (code === 'PowerState/deallocated' || code === 'gone') return { code };
+    if (code === 'PowerState/deallocated' || code === 'gone') return { code, changedAt };
     const running = RUNNING_STATES.includes(code);
     if (mode.kind === 'eviction' && running && changedAt !== undefined && changedAt > mode.announcedAt)
       return { code, restarted: true };
@@ -244,6 +249,11 @@ export async function readPowerState(
     if (info.status === 404) return { code: 'gone' };
     throw error;
   }
+}
+
+/** A sweep's VM was evicted when its Resource Health annotation says Azure preempted it. */
+function preemptedAt(vm: VmRecord): string | undefined {
+  return vm.annotationName === 'VirtualMachinePreempted' && vm.annotationAt ? vm.annotationAt : undefined;
 }
 
 function shortState(state: string): string {
