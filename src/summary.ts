@@ -58,9 +58,8 @@ export function buildSummary(report: RunReport, maxBytes: number, resultFile?: s
     for (const outcome of NEEDS_A_PERSON) {
       const rows = byName(problems.filter(r => r.outcome === outcome));
       if (!rows.length) continue;
-      out.must(
-        `\n#### ${outcome} (${rows.length})\n\n| VM | Resource group | Subscription | Size | Why | Tries |\n|---|---|---|---|---|---|\n`
-      );
+      out.must(`\n#### ${outcome} (${rows.length})\n\n${byReason(rows)}`);
+      out.must('| VM | Resource group | Subscription | Size | Why | Tries |\n|---|---|---|---|---|---|\n');
       const listed = out.rows(rows, r =>
         row([r.name, r.resourceGroup, r.subscriptionId, r.vmSize ?? '', why(r), String(r.attempts)])
       );
@@ -164,6 +163,19 @@ function dispatchTimeline(report: RunReport): string | undefined {
   });
   const name = vm.name.replace(/[^\w.-]/g, '_');
   return `\n\`\`\`mermaid\ntimeline\n    title ${name}, from the Preempt (${clock(dispatch.detectedAt, true).replace(/:/g, '.')} UTC) to running\n${lines.join('\n')}\n\`\`\`\n`;
+}
+
+/** Many VMs down for the same reason read better as one line first: "SkuNotAvailable in eastus × 1425". */
+function byReason(rows: VmResult[]): string {
+  if (rows.length < 5) return '';
+  const reasons = new Map<string, number>();
+  for (const r of rows) {
+    const key = r.errorCode ?? (r.detail.length > 80 ? `${r.detail.slice(0, 77)}…` : r.detail);
+    reasons.set(key, (reasons.get(key) ?? 0) + 1);
+  }
+  const top = [...reasons].sort((a, b) => b[1] - a[1]);
+  const shown = top.slice(0, 5).map(([reason, n]) => `${cell(reason)} × ${n}`);
+  return `By reason: ${shown.join(' · ')}${top.length > 5 ? ` · ${top.length - 5} other reason(s)` : ''}\n\n`;
 }
 
 function why(r: VmResult): string {

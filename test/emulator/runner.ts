@@ -281,7 +281,7 @@ export class Runner {
  * workflow/job will get cancelled" (docs.github.com, Actions limits): the outputs never reach a later
  * job, so the record keeps none.
  */
-function enforceLimits(record: RunRecord, outputs: Record<string, string>, summary: Buffer): void {
+export function enforceLimits(record: RunRecord, outputs: Record<string, string>, summary: Buffer): void {
   record.summaryBytes = summary.length;
   if (summary.length > STEP_SUMMARY_MAX_BYTES) {
     const error = `$GITHUB_STEP_SUMMARY upload aborted, supports content up to a size of ${STEP_SUMMARY_MAX_BYTES / 1024}k, got ${Math.floor(summary.length / 1024)}k. For more information see: https://docs.github.com/actions/using-workflows/workflow-commands-for-github-actions#adding-a-markdown-summary`;

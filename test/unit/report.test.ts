@@ -207,8 +207,9 @@ describe('the job summary past a size', () => {
   });
 
   test('problems are listed before anything else takes the room', () => {
-    const problemRows = text.split('\n').filter(l => l.includes('| AllocationFailed') || l.includes('xxxxx'));
+    const problemRows = text.split('\n').filter(l => l.startsWith('| vm-') && l.includes('xxxxx'));
     expect(problemRows.length).toBe(3000);
+    expect(text).toContain(`#### capacity-unavailable (3000)\n\nBy reason: ${'x'.repeat(77)}… × 3000\n`);
   });
 
   test('summarises the downtime of every started VM, listed or not', () => {
