@@ -393,8 +393,9 @@ async function coldStart(reps: number) {
     server.close();
   }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-  const bundle = readdirSync(`${ROOT}dist`)
-    .filter(f => f.endsWith('.js'))
+  // The entry and every chunk it may load (dist/chunks/), whatever their extension.
+  const bundle = readdirSync(`${ROOT}dist`, { recursive: true, encoding: 'utf8' })
+    .filter(f => /\.c?js$/.test(f))
     .reduce((n, f) => n + statSync(`${ROOT}dist/${f}`).size, 0);
   return {
     cold_start_first_request_ms: median(action),
