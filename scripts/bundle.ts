@@ -34,29 +34,40 @@ const builtinsByRequire: Plugin = {
 };
 
 /**
- * @actions/http-client imports undici (the npm package: half of what a run loads before its first
- * request) at the top, for one thing: a ProxyAgent when `fetch` goes through a proxy, which this
- * action never asks for. Its GitHub OIDC request, the first request of every run, goes over
- * node:http. So the import gets a stand-in with the same API that loads undici, bundled apart in
- * dist/chunks/undici.cjs, on first use: nothing to parse or run until then.
+ * Packages that a dependency imports at its top but that a run uses rarely or never. Each such
+ * import gets a stand-in with the used part of the API, which loads the package, bundled apart in
+ * dist/chunks/<name>.cjs, on first use: nothing to parse or run until then.
+ * - undici (half of what a run loaded before its first request): @actions/http-client uses it only
+ *   for a ProxyAgent when `fetch` goes through a proxy, which this action never asks for; the
+ *   GitHub OIDC request, a run's first, goes over node:http.
+ * - jsonwebtoken (with semver, which builds its regular expressions at load): MSAL signs a client
+ *   assertion with it only for a certificate credential; GitHub OIDC hands it a ready assertion.
  */
-const UNDICI_FILE = 'chunks/undici.cjs';
-const undiciOnDemand: Plugin = {
-  name: 'undici-on-demand',
+const ON_DEMAND = [
+  { name: 'undici', importer: '@actions/http-client', exports: ['ProxyAgent'] },
+  { name: 'jsonwebtoken', importer: '@azure/msal-node', exports: ['sign'] }
+];
+const chunkOf = (name: string) => `chunks/${name}.cjs`;
+
+const onDemand: Plugin = {
+  name: 'on-demand',
   setup(b) {
-    b.onResolve({ filter: /^undici$/ }, args =>
-      /@actions[/\\]http-client/.test(args.importer)
-        ? { path: 'undici', namespace: 'undici-on-demand' }
-        : undefined
-    );
-    b.onResolve({ filter: /undici\.cjs$/, namespace: 'undici-on-demand' }, args => ({
-      path: args.path,
-      external: true
-    }));
-    b.onLoad({ filter: /.*/, namespace: 'undici-on-demand' }, () => ({
-      contents: `let undici;\nmodule.exports = { get ProxyAgent() { return (undici ??= require('./${UNDICI_FILE}')).ProxyAgent; } };`,
-      loader: 'js'
-    }));
+    for (const pkg of ON_DEMAND) {
+      b.onResolve({ filter: new RegExp(`^${pkg.name}$`) }, args =>
+        args.importer.replace(/\\/g, '/').includes(`/node_modules/${pkg.importer}/`)
+          ? { path: pkg.name, namespace: 'on-demand' }
+          : undefined
+      );
+    }
+    b.onResolve({ filter: /\.cjs$/, namespace: 'on-demand' }, args => ({ path: args.path, external: true }));
+    b.onLoad({ filter: /.*/, namespace: 'on-demand' }, args => {
+      const pkg = ON_DEMAND.find(p => p.name === args.path)!;
+      const getters = pkg.exports.map(e => `get ${e}() { return load().${e}; }`).join(', ');
+      return {
+        contents: `let pkg;\nconst load = () => (pkg ??= require('./${chunkOf(pkg.name)}'));\nmodule.exports = { ${getters} };`,
+        loader: 'js'
+      };
+    });
   }
 };
 
@@ -79,36 +90,43 @@ const result = await build({
   logLevel: 'warning',
   // ES modules have no `require`; bundled CommonJS packages and the plugin above need one.
   banner: { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" },
-  plugins: [builtinsByRequire, undiciOnDemand]
+  plugins: [builtinsByRequire, onDemand]
 });
-// The stand-in's `require('./chunks/undici.cjs')` is relative to the file it lands in: dist/index.js.
-const standIn = Object.entries(result.metafile.outputs).find(
-  ([, o]) => 'undici-on-demand:undici' in o.inputs
-);
-if (standIn?.[0] !== join(OUT, 'index.js'))
-  throw new Error(
-    `the undici stand-in landed in ${standIn?.[0]}, not ${OUT}/index.js: its require path would break`
+// A stand-in's `require('./chunks/….cjs')` is relative to the file it lands in: dist/index.js.
+for (const pkg of ON_DEMAND) {
+  const home = Object.entries(result.metafile.outputs).find(
+    ([, o]) => `on-demand:${pkg.name}` in o.inputs
+  )?.[0];
+  if (home !== join(OUT, 'index.js'))
+    throw new Error(
+      `the ${pkg.name} stand-in landed in ${home}, not ${OUT}/index.js: its require path would break`
+    );
+}
+const apart = [];
+for (const pkg of ON_DEMAND) {
+  apart.push(
+    await build({
+      // The copy that the importing package itself would load.
+      entryPoints: [
+        createRequire(join(process.cwd(), 'node_modules', pkg.importer, 'package.json')).resolve(pkg.name)
+      ],
+      bundle: true,
+      format: 'cjs',
+      platform: 'node',
+      target: 'node24',
+      minify: true,
+      keepNames: true,
+      legalComments: 'none',
+      outfile: join(OUT, chunkOf(pkg.name)),
+      metafile: true,
+      logLevel: 'warning'
+    })
   );
-const undici = await build({
-  // The undici that @actions/http-client itself would load.
-  entryPoints: [
-    createRequire(join(process.cwd(), 'node_modules/@actions/http-client/package.json')).resolve('undici')
-  ],
-  bundle: true,
-  format: 'cjs',
-  platform: 'node',
-  target: 'node24',
-  minify: true,
-  keepNames: true,
-  legalComments: 'none',
-  outfile: join(OUT, UNDICI_FILE),
-  metafile: true,
-  logLevel: 'warning'
-});
+}
 writeFileSync(join(OUT, 'package.json'), '{\n  "type": "module"\n}\n');
 writeFileSync(
   join(OUT, 'licenses.txt'),
-  licenses([...Object.keys(result.metafile.inputs), ...Object.keys(undici.metafile.inputs)])
+  licenses([result, ...apart].flatMap(r => Object.keys(r.metafile.inputs)))
 );
 
 /** Each bundled package's name, version, license and license text. */
