@@ -76,7 +76,7 @@ export function buildSummary(report: RunReport, maxBytes: number, resultFile?: s
     const timeline = dispatchTimeline(report);
     if (timeline) out.must(timeline);
     out.must(
-      `\nDown for: from the eviction (Resource Health annotation, or the agent seeing the Preempt) to running. Times in UTC, longest first.\n\n| VM | Resource group | Size | Evicted | Start accepted | Running | Down for |\n|---|---|---|---|---|---|---|\n`
+      `\nDown for: from the eviction (Resource Health annotation, or the agent seeing the Preempt) to running; in brackets, how long after the eviction. Times in UTC, longest first.\n\n| VM | Resource group | Size | Evicted | Start accepted | Running | Down for |\n|---|---|---|---|---|---|---|\n`
     );
     const rows = [...started].sort(
       (a, b) => (downtimeMs(b) ?? -1) - (downtimeMs(a) ?? -1) || a.name.localeCompare(b.name)
@@ -90,8 +90,8 @@ export function buildSummary(report: RunReport, maxBytes: number, resultFile?: s
           ? `${r.usedSize ?? r.vmSize ?? ''} (fallback; prefers ${r.preferredSize ?? '?'})`
           : (r.vmSize ?? ''),
         clock(r.evictedAt, true),
-        clock(r.startAcceptedAt),
-        clock(r.runningAt),
+        since(r.evictedAt, r.startAcceptedAt),
+        since(r.evictedAt, r.runningAt),
         down === undefined ? '—' : formatDuration(down)
       ]);
     });
@@ -181,6 +181,12 @@ function byReason(rows: VmResult[]): string {
 function why(r: VmResult): string {
   const price = r.currentPrice !== undefined ? ` (current price ${r.currentPrice})` : '';
   return `${r.errorCode && !r.detail.includes(r.errorCode) ? `${r.errorCode}: ` : ''}${r.detail}${price}`;
+}
+
+/** `HH:MM:SS (+45s)`: the moment, and how long after the eviction it came. */
+function since(evictedAt: string | undefined, at: string | undefined): string {
+  const ms = evictedAt && at ? Date.parse(at) - Date.parse(evictedAt) : NaN;
+  return Number.isFinite(ms) && ms >= 0 ? `${clock(at)} (+${formatDuration(ms)})` : clock(at);
 }
 
 /** `HH:MM:SS`, with the date in front when asked (an eviction can be days old). */

@@ -109,7 +109,7 @@ describe('the job summary', () => {
     expect(text).toContain('### Started: 3 VM(s)');
     const rowOf = (name: string) => text.split('\n').find(l => l.startsWith(`| ${name} |`))!;
     expect(rowOf('vm-slow')).toBe(
-      '| vm-slow | rg-1 | Standard_D2s_v5 | 2026-11-22 10:00:00 | 10:03:00 | 10:04:10 | 4m10s |'
+      '| vm-slow | rg-1 | Standard_D2s_v5 | 2026-11-22 10:00:00 | 10:03:00 (+3m) | 10:04:10 (+4m10s) | 4m10s |'
     );
     expect(rowOf('vm-fast')).toContain('| 45s |');
     expect(rowOf('vm-fallback')).toContain('Standard_D2as_v5 (fallback; prefers Standard_D2s_v5)');
