@@ -2,6 +2,7 @@
  * What an Azure error means for us: the one place that maps ARM error codes and statuses to an
  * outcome of a VM, or to "try again".
  */
+import { HELD_RETRY_AFTER } from './long-retry-after.js';
 import type { Outcome } from './outcomes.js';
 
 export interface AzureErrorInfo {
@@ -42,8 +43,10 @@ export function describeAzureError(error: unknown): AzureErrorInfo {
   const lro = LRO_FAILURE.exec(e.message);
   if (lro) return { code: lro[1], message: lro[2]!.trim() };
   const info: AzureErrorInfo = { status: e.statusCode, code: e.code, message: e.message };
+  const held = e.response?.headers?.get(HELD_RETRY_AFTER);
   const retryAfter = e.response?.headers?.get('retry-after');
-  if (retryAfter) info.retryAfterMs = parseRetryAfter(retryAfter);
+  if (held) info.retryAfterMs = Number(held);
+  else if (retryAfter) info.retryAfterMs = parseRetryAfter(retryAfter);
   return info;
 }
 

@@ -10,14 +10,18 @@ import pLimit from 'p-limit';
 import { loadAzureClients } from './azure-clients.js';
 import { createCredential, OidcError, presentedClaims, type GetIdToken } from './auth.js';
 import { armScope } from './clouds.js';
-import { buildVmQuery, queryVms, type DiscoveryStats } from './discovery.js';
+import { attachHistory } from './annotation-history.js';
+import { DOWN_STATES, lookupVms, type DiscoveryStats, type VmFilter } from './discovery.js';
 import { judge } from './eligibility.js';
 import { InputError, readSettings, type GetInput, type Settings } from './inputs.js';
 import type { VmResult } from './outcomes.js';
 import { missingPermissions, REQUIRED_ACTIONS } from './permissions.js';
 import { vmKey } from './resource-id.js';
 import { annotate, shouldFail, writeOutputs, writeSummary, type RunReport } from './report.js';
+import { GET_OPERATION, LOW_COST_GET_VM, ResourceBudget } from './resource-budget.js';
 import { restartVm, type RestartDeps } from './restart.js';
+import { ScaleSetStarter } from './start-operation.js';
+import { longRetryAfterPolicy } from './long-retry-after.js';
 import { handleDispatch, resolveTargets, startIfEligible, type Start } from './targets.js';
 import { realClock, type Clock } from './retry.js';
 import { planRun, type Plan } from './trigger.js';
@@ -46,8 +50,9 @@ export async function run(deps: Partial<RunDeps> = {}): Promise<RunReport | unde
       endpoint: settings.cloud.resourceManager,
       credentials: { scopes: [armScope(settings.cloud.resourceManager)] },
       retryOptions: PIPELINE_RETRY,
-      // The SDK waits forever for an answer by default; a hung connection must not hang the run.
       additionalPolicies: [
+        longRetryAfterPolicy(PIPELINE_RETRY.maxRetryDelayInMs),
+        // The SDK waits forever for an answer by default; a hung connection must not hang the run.
         {
           position: 'perCall' as const,
           policy: {
@@ -70,12 +75,26 @@ export async function run(deps: Partial<RunDeps> = {}): Promise<RunReport | unde
       retryIntervalMs: settings.retryIntervalMs,
       pollIntervalMs: settings.pollIntervalMs,
       inFlight: new Map(),
-      waitForDeallocationMs: settings.waitForDeallocationMs
+      waitForDeallocationMs: settings.waitForDeallocationMs,
+      vmReads: new ResourceBudget(clock, LOW_COST_GET_VM),
+      operationReads: new ResourceBudget(clock, GET_OPERATION),
+      scaleSets: new ScaleSetStarter(() => restartDeps)
     };
-    const start: Start = (vm, source, mode, recheck) => restartVm(vm, source, mode, restartDeps, recheck);
+    const start: Start = (vm, source, mode, decide) => restartVm(vm, source, mode, restartDeps, decide);
     const stats: DiscoveryStats = { requests: 0, pages: 0, quotaWaits: 0 };
-    const lookup = (filter: Parameters<typeof buildVmQuery>[0]) =>
-      queryVms(graph, buildVmQuery(filter), settings.subscriptions, clock, stats);
+    const lookup = async (filter: VmFilter) => {
+      const vms = await lookupVms(graph, filter, settings.subscriptions, clock, stats);
+      // A resize or a max-price change replaced the annotation that explains a deallocation: read the history.
+      if (filter.withAnnotations)
+        await attachHistory(
+          graph,
+          vms.filter(v => DOWN_STATES.includes(v.powerState)),
+          settings.subscriptions,
+          clock,
+          stats
+        );
+      return vms;
+    };
 
     const permissionGaps = settings.subscriptions.length
       ? await missingPermissions(
@@ -118,7 +137,7 @@ export async function run(deps: Partial<RunDeps> = {}): Promise<RunReport | unde
         }
         if (handled.has(vmKey(item.id))) continue;
         handled.add(vmKey(item.id));
-        tasks.push(startIfEligible(item, 'vms', judge(item, settings), start).then(record));
+        tasks.push(startIfEligible(item, 'vms', judge(item, settings), start, settings).then(record));
       }
     }
     if (plan.sweep) {
@@ -127,9 +146,11 @@ export async function run(deps: Partial<RunDeps> = {}): Promise<RunReport | unde
         resourceGroups: settings.resourceGroups,
         withAnnotations: settings.skipUserStopped
       });
-      candidates += swept.length;
+      // Judged from the rows, not filtered in the query: a result paged while evictions change it must not move.
+      const down = swept.filter(vm => DOWN_STATES.includes(vm.powerState));
+      candidates += down.length;
       let notOptedIn = 0;
-      for (const vm of swept) {
+      for (const vm of down) {
         if (handled.has(vmKey(vm.id))) continue;
         handled.add(vmKey(vm.id));
         const verdict = judge(vm, settings);
@@ -138,10 +159,10 @@ export async function run(deps: Partial<RunDeps> = {}): Promise<RunReport | unde
           notOptedIn++;
           continue;
         }
-        tasks.push(startIfEligible(vm, 'sweep', verdict, start).then(record));
+        tasks.push(startIfEligible(vm, 'sweep', verdict, start, settings).then(record));
       }
       core.info(
-        `Sweep: ${swept.length} deallocated Spot VM(s) found, ${notOptedIn} not in scope or not opted in.`
+        `Sweep: ${swept.length} Spot VM(s) with eviction policy Deallocate, ${down.length} of them deallocated, ${notOptedIn} of those not in scope or not opted in.`
       );
     }
     await Promise.all(tasks);

@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
+import { instanceView } from '../emulator/arm.js';
 import { DEFAULT_APP } from '../emulator/fleet.js';
 import type { Emulator } from '../emulator/server.js';
 import { subscriptionIds, TAG } from '../emulator/sample-fleet.js';
@@ -221,6 +222,133 @@ describe('Compute (virtualMachine.json 2024-11-01)', () => {
     expect(anonymous.status).toBe(401);
     conforms(armErrorResponse, anonymous.body);
     expect(anonymous.headers['www-authenticate']).toContain('Bearer authorization_uri=');
+  });
+});
+
+describe('Where Azure differs from a naive model', () => {
+  test('HealthResources: the current annotation, with its context (resource-health-vm-annotation)', async () => {
+    const answer = await call('POST', '/providers/Microsoft.ResourceGraph/resources?api-version=2024-04-01', {
+      auth: token,
+      body: {
+        subscriptions: [SUB],
+        query:
+          "healthresources | where type =~ 'microsoft.resourcehealth/resourceannotations' | project id, name = tostring(properties.annotationName), context = tostring(properties.context), occurredTime = tostring(properties.occurredTime)"
+      }
+    });
+    expect(answer.status).toBe(200);
+    conforms(argQueryResponse, answer.body);
+    const [row] = (answer.body as { data: Record<string, string>[] }).data;
+    expect(row).toMatchObject({ name: 'VirtualMachinePreempted' });
+    // Microsoft spells it "Platform Initiated" on one page and "Platform-Initiated" on another.
+    expect(['Platform Initiated', 'Platform-Initiated']).toContain(row!.context);
+  });
+
+  test('HealthResourceChanges: microsoft.resources/changes rows with changeAttributes.timestamp and changes[path].newValue', async () => {
+    const answer = await call('POST', '/providers/Microsoft.ResourceGraph/resources?api-version=2024-04-01', {
+      auth: token,
+      body: {
+        subscriptions: [SUB],
+        query:
+          "healthresourcechanges | where tostring(properties.targetResourceType) =~ 'microsoft.resourcehealth/resourceannotations' | project id, type, target = tostring(properties.targetResourceId), name = tostring(properties.changes['properties.annotationName'].newValue), at = tostring(properties.changeAttributes.timestamp)"
+      }
+    });
+    expect(answer.status).toBe(200);
+    const rows = (answer.body as { data: Record<string, string>[] }).data;
+    expect(rows).toEqual([
+      expect.objectContaining({
+        type: 'microsoft.resources/changes',
+        target: `${vmPath('vm-1')}/providers/Microsoft.ResourceHealth/resourceAnnotations/current`,
+        name: 'VirtualMachinePreempted',
+        at: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/)
+      })
+    ]);
+  });
+
+  test('more than 1000 explicit subscriptions in one query are refused', async () => {
+    const many = Array.from(
+      { length: 1001 },
+      (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`
+    );
+    const answer = await call('POST', '/providers/Microsoft.ResourceGraph/resources?api-version=2024-04-01', {
+      auth: token,
+      body: { subscriptions: many, query: 'resources | project id' }
+    });
+    expect(answer.status).toBe(400);
+    conforms(argErrorResponse, answer.body);
+  });
+
+  test("Compute's per-VM read budget (Low Cost Get VM: 36, refill 12/min) and its 429 body (OperationNotAllowed, TooManyRequests)", async () => {
+    // In real time (time scale 1), so the bucket cannot refill noticeably during the test.
+    const shared = emu;
+    emu = await emulator(
+      {
+        subscriptions: [SUB],
+        apps: [{ clientId: DEFAULT_APP, secret: SECRET }],
+        vms: [
+          {
+            subscriptionId: SUB,
+            resourceGroup: 'rg-batch',
+            name: 'vm-2',
+            tags: TAG,
+            powerState: 'deallocated'
+          }
+        ]
+      },
+      { timeScale: 1, runDispatchedWorkflows: false }
+    );
+    const statuses: number[] = [];
+    let refused: Answer | undefined;
+    try {
+      const auth = await call('POST', `/${emu.tenantId}/oauth2/v2.0/token`, {
+        form: {
+          grant_type: 'client_credentials',
+          client_id: DEFAULT_APP,
+          client_secret: SECRET,
+          scope: `${emu.url}/.default`
+        }
+      });
+      const bearer = `Bearer ${(auth.body as { access_token: string }).access_token}`;
+      for (let i = 0; i < 40; i++) {
+        const answer = await call('GET', `${vmPath('vm-2')}/instanceView?api-version=2024-11-01`, {
+          auth: bearer
+        });
+        statuses.push(answer.status);
+        if (answer.status === 429) refused ??= answer;
+      }
+    } finally {
+      await emu.stop();
+      emu = shared;
+    }
+    expect(statuses.slice(0, 36).every(s => s === 200)).toBe(true);
+    expect(statuses.slice(37)).toEqual([429, 429, 429]);
+    conforms(armErrorResponse, refused!.body);
+    expect(refused!.body).toMatchObject({
+      error: {
+        code: 'OperationNotAllowed',
+        details: [{ code: 'TooManyRequests', target: 'LowCostGetVM' }]
+      }
+    });
+    expect(Number(refused!.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect(String(refused!.headers['x-ms-ratelimit-remaining-resource'])).toContain('Microsoft.Compute/');
+  });
+
+  test('an instance view while an operation runs: ProvisioningState/updating with no time, then PowerState/stopped while starting', async () => {
+    const vm = emu.model.add({
+      subscriptionId: SUB,
+      resourceGroup: 'rg-batch',
+      name: 'vm-3',
+      tags: TAG,
+      powerState: 'deallocated'
+    });
+    emu.model.start(vm);
+    const body = instanceView(vm);
+    conforms(vmInstanceView, body);
+    expect(body.statuses[0]).toEqual({
+      code: 'ProvisioningState/updating',
+      level: 'Info',
+      displayStatus: 'Updating'
+    });
+    expect(body.statuses[1]!.code).toBe('PowerState/stopped');
   });
 });
 

@@ -61,7 +61,11 @@ async function evictAll(
   cause: 'capacity' | 'price' | 'simulated' = 'simulated'
 ) {
   for (const n of names) e.model.evict(e.vm(n), cause);
-  await until(() => names.every(n => e.vm(n).argPowerState === 'deallocated'), 10_000, 'eviction');
+  await until(
+    () => names.every(n => e.vm(n).powerState === 'deallocated' && e.model.settled(e.vm(n))),
+    30_000,
+    'eviction and its evidence'
+  );
 }
 
 describe('authentication', () => {

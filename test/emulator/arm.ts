@@ -16,7 +16,7 @@ import { azureErrors, type ArmError } from './azure-errors.js';
 import { empty, json, bearer, type Request, type Response } from './http.js';
 import { runQuery, QueryError, type Tables } from './kql.js';
 import type { Rbac } from './rbac.js';
-import type { SpotModel, Vm } from './spot.js';
+import type { Annotation, SpotModel, Vm } from './spot.js';
 import type { Throttles } from './throttle.js';
 import { verify, type KeyPair } from './tokens.js';
 
@@ -153,6 +153,25 @@ function throttled(retryAfterMs: number, o: ArmOptions, code = 'TooManyRequests'
   );
 }
 
+/** Compute's 429: its own body and the wait until the refusing bucket has a token again. */
+function computeThrottled(
+  refused: { retryAfterMs: number; policy: string; allowed: number },
+  o: ArmOptions
+): Response {
+  const now = o.clock.now();
+  const e = azureErrors.computeThrottled(
+    refused.policy,
+    refused.allowed,
+    refused.allowed + 1,
+    new Date(now).toISOString(),
+    new Date(now + refused.retryAfterMs).toISOString()
+  );
+  return json(429, e.body, {
+    ...retryHeaders(refused.retryAfterMs, o),
+    'x-ms-ratelimit-remaining-resource': `Microsoft.Compute/${refused.policy};0`
+  });
+}
+
 /** Retry-After is whole seconds of real time; with a time scale the emulator adds x-ms-retry-after-ms. */
 export function retryHeaders(emulatedMs: number, o: Pick<ArmOptions, 'clock'>): Record<string, string> {
   const realMs = Math.ceil(o.clock.real(emulatedMs));
@@ -171,6 +190,9 @@ function compute(req: Request, kind: string, principal: string, o: ArmOptions): 
     const op = o.model.operations.get(opId!);
     if (!op)
       return json(404, { error: { code: 'NotFound', message: `The operation '${opId}' was not found.` } });
+    const [, , location] = OPERATION_PATH.exec(req.path)!;
+    const opRead = o.throttles.computeOperationRead(sub!.toLowerCase(), location!.toLowerCase(), op.vmKey);
+    if (!opRead.ok) return computeThrottled(opRead, o);
     if (req.url.searchParams.get('monitor') === 'true')
       return op.status === 'InProgress' ? empty(202, retryHeaders(1000, o)) : empty(200);
     return json(
@@ -220,6 +242,10 @@ function compute(req: Request, kind: string, principal: string, o: ArmOptions): 
   const vm = o.model.get(scope);
   if (!vm) return armError(azureErrors.notFound(rg!, name!), limitHeader);
 
+  if (!isWrite) {
+    const vmRead = o.throttles.computeRead(subscription, vm.location.toLowerCase(), vm.key);
+    if (!vmRead.ok) return computeThrottled(vmRead, o);
+  }
   switch (kind) {
     case 'get':
       return json(200, vmResource(vm), limitHeader);
@@ -285,6 +311,11 @@ export function vmResource(vm: Vm) {
   };
 }
 
+/**
+ * `GET …/instanceView`. While an operation runs Azure shows `ProvisioningState/updating` with no
+ * time; afterwards the time is when the operation ended (VirtualMachineInstanceView.statuses,
+ * InstanceViewStatus.time optional: specification/compute/…/ComputeRP/stable/2024-11-01/virtualMachine.json).
+ */
 export function instanceView(vm: Vm) {
   const power = vm.powerState;
   return {
@@ -292,12 +323,14 @@ export function instanceView(vm: Vm) {
     osName: 'ubuntu',
     osVersion: '24.04',
     statuses: [
-      {
-        code: 'ProvisioningState/succeeded',
-        level: 'Info',
-        displayStatus: 'Provisioning succeeded',
-        time: vm.changedAt
-      },
+      vm.provisioning === 'updating'
+        ? { code: 'ProvisioningState/updating', level: 'Info', displayStatus: 'Updating' }
+        : {
+            code: 'ProvisioningState/succeeded',
+            level: 'Info',
+            displayStatus: 'Provisioning succeeded',
+            time: vm.changedAt
+          },
       { code: `PowerState/${power}`, level: 'Info', displayStatus: `VM ${power}` }
     ]
   };
@@ -371,6 +404,19 @@ function resourceGraph(req: Request, principal: string, o: ArmOptions): Response
     return argError(
       400,
       [{ code: 'InvalidTop', message: "The '$top' option must be between 1 and 1000." }],
+      quotaHeaders
+    );
+  }
+  // Long explicit subscription lists are refused; 1000 per request is the limit the action works within.
+  if (Array.isArray(body.subscriptions) && body.subscriptions.length > 1000) {
+    return argError(
+      400,
+      [
+        {
+          code: 'InvalidSubscriptionsCount',
+          message: `The request names ${body.subscriptions.length} subscriptions; at most 1000 are allowed in one request.`
+        }
+      ],
       quotaHeaders
     );
   }
@@ -465,32 +511,86 @@ function hms(ms: number): string {
 function argTables(o: ArmOptions, principal: string, scope: string[]): Tables {
   const resources: Record<string, unknown>[] = [];
   const health: Record<string, unknown>[] = [];
+  const healthChanges: Record<string, unknown>[] = [];
   for (const vm of o.model.vms.values()) {
     const sub = vm.subscriptionId.toLowerCase();
     if (!scope.includes(sub)) continue;
     if (vm.deleted) continue;
     if (o.rbac.can(principal, ARM_ACTIONS.read, sub)) resources.push(argVm(vm, o.tenantId));
-    if (vm.annotation && o.rbac.can(principal, ARM_ACTIONS.health, sub)) {
-      health.push({
-        id: `${vm.id}/providers/Microsoft.ResourceHealth/resourceAnnotations/current`,
-        name: 'current',
-        type: 'microsoft.resourcehealth/resourceannotations',
-        tenantId: o.tenantId,
-        kind: '',
-        location: vm.location,
-        resourceGroup: vm.resourceGroup.toLowerCase(),
-        subscriptionId: vm.subscriptionId,
-        properties: {
-          targetResourceId: vm.id,
-          targetResourceType: 'Microsoft.Compute/virtualMachines',
-          ...vm.annotation,
-          annotationName: vm.annotation.name
-        },
-        tags: null
-      });
-    }
+    if (!o.rbac.can(principal, ARM_ACTIONS.health, sub)) continue;
+    const current = o.model.currentAnnotation(vm);
+    if (current) health.push(annotationRow(vm, current, o.tenantId));
+    healthChanges.push(...annotationChanges(vm, o.model.visibleAnnotations(vm), o.tenantId));
   }
-  return { resources, healthresources: health };
+  return { resources, healthresources: health, healthresourcechanges: healthChanges, computeresources: [] };
+}
+
+const annotationId = (vm: Vm) => `${vm.id}/providers/Microsoft.ResourceHealth/resourceAnnotations/current`;
+
+/** `HealthResources`, type microsoft.resourcehealth/resourceannotations: one current annotation per VM. */
+function annotationRow(vm: Vm, a: Annotation, tenantId: string) {
+  const { visibleAt: _visibleAt, missing: _missing, ...properties } = a;
+  return {
+    id: annotationId(vm),
+    name: 'current',
+    type: 'microsoft.resourcehealth/resourceannotations',
+    tenantId,
+    kind: '',
+    location: vm.location,
+    resourceGroup: vm.resourceGroup.toLowerCase(),
+    subscriptionId: vm.subscriptionId,
+    properties: {
+      targetResourceId: vm.id,
+      targetResourceType: 'Microsoft.Compute/virtualMachines',
+      ...properties,
+      annotationName: a.name
+    },
+    tags: null
+  };
+}
+
+/**
+ * `HealthResourceChanges` (14 days): one `microsoft.resources/changes` row per annotation change,
+ * listing only the properties that changed — a repeated annotation name is absent from it.
+ * Shape: Microsoft Learn, Resource Graph sample queries for healthresourcechanges, and "Get
+ * resource changes" (changeType, changeAttributes.timestamp, changes[path].previousValue/newValue).
+ */
+function annotationChanges(vm: Vm, annotations: Annotation[], tenantId: string) {
+  const fields = ['annotationName', 'context', 'category', 'reason', 'summary', 'occurredTime'] as const;
+  return annotations.map((a, i) => {
+    const before = annotations[i - 1];
+    const value = (x: Annotation, f: (typeof fields)[number]) => (f === 'annotationName' ? x.name : x[f]);
+    const changes: Record<string, { previousValue: string | null; newValue: string }> = {};
+    for (const f of fields) {
+      if (before && value(before, f) === value(a, f)) continue;
+      changes[`properties.${f}`] = { previousValue: before ? value(before, f) : null, newValue: value(a, f) };
+    }
+    const changeId = createHash('sha256')
+      .update(`${vm.key}|${i}|${a.occurredTime}`)
+      .digest('hex')
+      .slice(0, 32);
+    return {
+      id: `${annotationId(vm)}/providers/Microsoft.Resources/changes/${changeId}`,
+      name: changeId,
+      type: 'microsoft.resources/changes',
+      tenantId,
+      kind: '',
+      location: vm.location,
+      resourceGroup: vm.resourceGroup.toLowerCase(),
+      subscriptionId: vm.subscriptionId,
+      properties: {
+        targetResourceId: annotationId(vm),
+        targetResourceType: 'microsoft.resourcehealth/resourceannotations',
+        changeType: before ? 'Update' : 'Create',
+        changeAttributes: {
+          timestamp: new Date(a.visibleAt).toISOString(),
+          changesCount: Object.keys(changes).length
+        },
+        changes
+      },
+      tags: null
+    };
+  });
 }
 
 /** A VM row of the `resources` table: ARG lower-cases `type` and adds `properties.extended.instanceView`. */

@@ -57,6 +57,12 @@ export const azureErrors = {
       'OperationNotAllowed',
       `Operation 'start' is not allowed on VM '${vmName}' since the VM is marked for '${operation}'. Retry after the current operation completes.`
     ),
+  operationNotAllowedWhileRunning: (vmName: string, operation: string) =>
+    armError(
+      409,
+      'OperationNotAllowed',
+      `The ${operation} of VM '${vmName}' is only allowed while it is deallocated. Deallocate it first.`
+    ),
   notFound: (resourceGroup: string, vmName: string) =>
     armError(
       404,
@@ -75,6 +81,39 @@ export const azureErrors = {
       'TooManyRequests',
       "The request is being throttled as the limit has been reached for operation type - 'Write'. For more information, see - https://aka.ms/armthrottling"
     ),
+  /**
+   * Compute's own throttling answer (Microsoft Learn, "Troubleshooting throttling errors in Azure -
+   * Virtual Machines": OperationNotAllowed with a TooManyRequests detail naming the policy).
+   */
+  computeThrottled: (
+    policy: string,
+    allowed: number,
+    measured: number,
+    startTime: string,
+    endTime: string
+  ) => ({
+    status: 429,
+    body: {
+      error: {
+        code: 'OperationNotAllowed',
+        message:
+          'The server rejected the request because too many requests have been received for this subscription.',
+        details: [
+          {
+            code: 'TooManyRequests',
+            target: policy,
+            message: JSON.stringify({
+              operationGroup: policy,
+              startTime,
+              endTime,
+              allowedRequestCount: allowed,
+              measuredRequestCount: measured
+            })
+          }
+        ]
+      }
+    }
+  }),
   internal: () =>
     armError(500, 'InternalServerError', 'An unexpected error occured while processing the request.'),
   expiredToken: () =>

@@ -22,6 +22,8 @@ export interface VmSpec {
   powerState?: PowerState;
   /** The latest Resource Health annotation, e.g. VirtualMachinePreempted or VirtualMachineDeallocationInitiated. */
   annotation?: 'VirtualMachinePreempted' | 'VirtualMachineDeallocationInitiated';
+  /** Minutes before the emulator starts that the VM's last operation ended (default 0); its annotation began a minute before. */
+  sinceMinutes?: number;
   vmId?: string;
 }
 

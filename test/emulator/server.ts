@@ -300,7 +300,7 @@ export class Emulator {
             name: v.name,
             id: v.id,
             powerState: v.deleted ? 'deleted' : v.powerState,
-            annotation: v.annotation?.name,
+            annotation: this.model.currentAnnotation(v)?.name,
             startsAccepted: v.startsAccepted
           })),
           runs: this.runner.runs.map(r => ({
@@ -360,6 +360,22 @@ export class Emulator {
           { error: { code: 'RateLimiting', message: 'Client application has been throttled.' } },
           { ...headers, 'x-ms-user-quota-remaining': '0', 'x-ms-user-quota-resets-after': '00:00:01' }
         );
+      if (target === 'start' || target === 'instanceView' || target === 'operation') {
+        const now = this.clock.now();
+        const policy =
+          target === 'start' ? 'UpdateVM' : target === 'operation' ? 'GetOperation' : 'LowCostGetVM';
+        const e = azureErrors.computeThrottled(
+          policy,
+          12,
+          13,
+          new Date(now).toISOString(),
+          new Date(now + retryAfterS * 1000).toISOString()
+        );
+        return json(429, e.body, {
+          ...headers,
+          'x-ms-ratelimit-remaining-resource': `Microsoft.Compute/${policy};0`
+        });
+      }
       const e = azureErrors.throttled();
       return json(429, e.body, headers);
     }

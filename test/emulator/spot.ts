@@ -27,6 +27,10 @@ export interface Annotation {
   summary: string;
   context: string;
   category: string;
+  /** Emulated time at which Resource Graph shows it (annotations lag the state by minutes). */
+  visibleAt: number;
+  /** Never reaches Resource Graph (Microsoft Learn: "HealthResources table … has missing entries"). */
+  missing?: boolean;
 }
 
 export interface Vm {
@@ -47,7 +51,10 @@ export interface Vm {
   /** What Resource Graph shows: it follows the truth after a lag. */
   argPowerState: PowerState;
   deleted: boolean;
-  annotation?: Annotation;
+  /** Every annotation the VM had, oldest first; Resource Graph shows the latest visible one as `current`. */
+  annotations: Annotation[];
+  /** `updating` while an operation runs: the instance view then shows no time. */
+  provisioning: 'succeeded' | 'updating';
   events: ScheduledEvent[];
   incarnation: number;
   /** When the VM's last operation finished: the instance view's ProvisioningState time. */
@@ -81,35 +88,82 @@ export interface Timing {
   deallocateDurationS: number;
   /** Emulated seconds Resource Graph lags behind the truth. */
   argLagS: number;
+  /**
+   * Emulated seconds until a Resource Health annotation reaches Resource Graph: "within 5 minutes in
+   * general" (Microsoft Learn, "VM availability information in Azure Resource Graph").
+   */
+  annotationLagS: number;
+  /** Emulated seconds a VM starting from deallocated shows PowerState/stopped (with provisioning updating). */
+  startShowsStoppedS: number;
 }
 
 export const DEFAULT_TIMING: Timing = {
   evictionNoticeS: 30,
   startDurationS: 40,
   deallocateDurationS: 10,
-  argLagS: 5
+  argLagS: 5,
+  annotationLagS: 180,
+  startShowsStoppedS: 3
 };
 
-const ANNOTATIONS: Record<string, Omit<Annotation, 'occurredTime' | 'name'>> = {
+/**
+ * Microsoft Learn, "Resource Health virtual machine Health Annotations": names, context, category.
+ * The same pages spell the context two ways ("Customer Initiated" / "User-initiated",
+ * "Platform Initiated" / "Platform-Initiated"); the emulator uses both, per VM.
+ */
+const ANNOTATIONS = {
   VirtualMachinePreempted: {
     reason: 'Preempted',
     summary:
       'This virtual machine was preempted (evicted) by the Azure platform because of capacity or price.',
-    context: 'Platform Initiated',
+    initiator: 'platform',
     category: 'Unplanned'
   },
   VirtualMachineDeallocationInitiated: {
     reason: 'Stopping and deallocating',
     summary: 'This virtual machine is stopped and deallocated as requested by an authorized user or process.',
-    context: 'Customer Initiated',
+    initiator: 'customer',
+    category: 'Not Applicable'
+  },
+  VirtualMachineStartInitiatedByControlPlane: {
+    reason: 'Starting',
+    summary: 'This virtual machine is starting as requested by an authorized user or process.',
+    initiator: 'customer',
+    category: 'Not Applicable'
+  },
+  VirtualMachineSizeChanged: {
+    reason: 'Resizing',
+    summary: 'This virtual machine is being resized as requested by an authorized user or process.',
+    initiator: 'customer',
+    category: 'Not Applicable'
+  },
+  VirtualMachineConfigurationUpdated: {
+    reason: 'Configuration update',
+    summary:
+      'This virtual machine configuration is being updated as requested by an authorized user or process.',
+    initiator: 'customer',
     category: 'Not Applicable'
   }
-};
+} as const;
+export type AnnotationName = keyof typeof ANNOTATIONS;
+
+const CONTEXT_SPELLINGS = [
+  { customer: 'Customer Initiated', platform: 'Platform Initiated' },
+  { customer: 'User-initiated', platform: 'Platform-Initiated' }
+];
+
+/** Options for an operation's annotation: it can go missing, or take longer than usual. */
+export interface AnnotationFault {
+  missing?: boolean;
+  lagS?: number;
+}
 
 export class SpotModel {
   readonly vms = new Map<string, Vm>();
   readonly operations = new Map<string, Operation>();
   readonly timeline: TimelineEntry[] = [];
+  /** The annotation of a VM's next eviction goes missing or lags longer (tests set it). */
+  readonly nextFault = new Map<string, AnnotationFault>();
   private readonly pools = new Map<string, number>();
   private readonly prices = new Map<string, number>();
   private readonly unavailableSizes: Set<string>;
@@ -145,13 +199,16 @@ export class SpotModel {
       powerState,
       argPowerState: powerState,
       deleted: false,
+      annotations: [],
+      provisioning: 'succeeded',
       events: [],
       incarnation: 1,
       startsAccepted: 0,
-      changedAt: this.clock.iso(),
+      changedAt: this.clock.iso(this.clock.now() - (spec.sinceMinutes ?? 0) * 60_000),
       createdAt: this.clock.iso()
     };
-    if (spec.annotation) this.annotate(vm, spec.annotation);
+    // A fleet's past: its annotation began a minute before the state it explains, and has arrived.
+    if (spec.annotation) this.annotate(vm, spec.annotation, { lagS: 0 }, Date.parse(vm.changedAt) - 60_000);
     this.vms.set(vm.key, vm);
     return vm;
   }
@@ -178,12 +235,54 @@ export class SpotModel {
     this.pools.set(poolKey(location, vmSize, zone), capacity);
   }
 
-  /** A person (or a script) deallocates the VM: the annotation says so. */
-  userDeallocate(vm: Vm): void {
+  /** A person (or a script) deallocates the VM: the annotation says so, minutes later (or never). */
+  userDeallocate(vm: Vm, fault: AnnotationFault = {}): void {
+    this.annotate(vm, 'VirtualMachineDeallocationInitiated', fault);
     this.setPower(vm, 'deallocated');
     this.release(vm);
-    this.annotate(vm, 'VirtualMachineDeallocationInitiated');
-    this.log(vm, 'deallocated by a user');
+    this.log(vm, `deallocated by a user${fault.missing ? ' (its annotation will never arrive)' : ''}`);
+  }
+
+  /** A customer operation on a deallocated VM: resize. Its annotation replaces the one that explains the deallocation. */
+  resize(vm: Vm, vmSize: string, fault: AnnotationFault = {}): ArmError | undefined {
+    if (vm.powerState !== 'deallocated')
+      return azureErrors.operationNotAllowedWhileRunning(vm.name, 'resize');
+    vm.vmSize = vmSize;
+    this.annotate(vm, 'VirtualMachineSizeChanged', fault);
+    vm.changedAt = this.clock.iso();
+    this.log(vm, `resized to ${vmSize}`);
+    return undefined;
+  }
+
+  /** Changing the max price needs a deallocated VM (Microsoft Learn, "Azure Spot Virtual Machines"). */
+  setMaxPrice(vm: Vm, maxPrice: number, fault: AnnotationFault = {}): ArmError | undefined {
+    if (vm.powerState !== 'deallocated')
+      return azureErrors.operationNotAllowedWhileRunning(vm.name, 'max price change');
+    vm.maxPrice = maxPrice;
+    this.annotate(vm, 'VirtualMachineConfigurationUpdated', fault);
+    vm.changedAt = this.clock.iso();
+    this.log(vm, `max price set to ${maxPrice}`);
+    return undefined;
+  }
+
+  /** The annotation Resource Graph shows now: the latest that has arrived. */
+  currentAnnotation(vm: Vm): Annotation | undefined {
+    const now = this.clock.now();
+    return vm.annotations.filter(a => !a.missing && a.visibleAt <= now).at(-1);
+  }
+
+  /** Resource Graph shows the VM as it is: its power state and every annotation that will ever arrive. */
+  settled(vm: Vm): boolean {
+    const now = this.clock.now();
+    return vm.argPowerState === vm.powerState && vm.annotations.every(a => a.missing || a.visibleAt <= now);
+  }
+
+  /** The annotations that have reached Resource Graph (HealthResourceChanges keeps 14 days). */
+  visibleAnnotations(vm: Vm): Annotation[] {
+    const now = this.clock.now();
+    return vm.annotations.filter(
+      a => !a.missing && a.visibleAt <= now && Date.parse(a.occurredTime) >= now - 14 * 24 * 3_600_000
+    );
   }
 
   /**
@@ -258,6 +357,10 @@ export class SpotModel {
     event.EventStatus = 'Started';
     vm.incarnation++;
     this.setPower(vm, 'deallocating');
+    // The annotation marks when the eviction began; the deallocation ends later.
+    if (vm.evictionPolicy !== 'Delete')
+      this.annotate(vm, 'VirtualMachinePreempted', this.nextFault.get(vm.key));
+    this.nextFault.delete(vm.key);
     this.log(vm, 'evicted: deallocating');
     this.clock.after(this.timing.deallocateDurationS * 1000, () => {
       vm.events = vm.events.filter(e => e.EventId !== eventId);
@@ -269,7 +372,6 @@ export class SpotModel {
         return;
       }
       this.setPower(vm, 'deallocated');
-      this.annotate(vm, 'VirtualMachinePreempted');
       this.log(vm, 'deallocated');
     });
   }
@@ -279,7 +381,7 @@ export class SpotModel {
    * operation fails later if there is no capacity (as Azure's allocation does).
    */
   start(vm: Vm): { error: ArmError } | { operation: Operation; alreadyRunning: boolean } {
-    if (['starting', 'deallocating', 'stopping'].includes(vm.powerState)) {
+    if (['starting', 'deallocating', 'stopping'].includes(vm.powerState) || vm.provisioning === 'updating') {
       return {
         error: azureErrors.operationInProgress(vm.name, vm.powerState === 'starting' ? 'start' : 'deallocate')
       };
@@ -318,7 +420,12 @@ export class SpotModel {
       return { operation, alreadyRunning: false };
     }
     if (this.pools.has(pool)) this.pools.set(pool, this.pools.get(pool)! - 1);
-    this.setPower(vm, 'starting');
+    this.annotate(vm, 'VirtualMachineStartInitiatedByControlPlane');
+    // Starting from deallocated, the instance view shows PowerState/stopped for a moment.
+    this.setPower(vm, 'stopped', true);
+    this.clock.after(this.timing.startShowsStoppedS * 1000, () => {
+      if (vm.powerState === 'stopped' && vm.provisioning === 'updating') this.setPower(vm, 'starting');
+    });
     this.log(vm, 'start accepted');
     this.clock.after(this.timing.startDurationS * 1000, () => {
       this.setPower(vm, 'running');
@@ -334,22 +441,45 @@ export class SpotModel {
     if (this.pools.has(pool)) this.pools.set(pool, this.pools.get(pool)! + 1);
   }
 
-  private setPower(vm: Vm, state: PowerState): void {
+  /**
+   * While an operation runs the provisioning state is `updating` and the instance view shows no
+   * time; when it ends, the time is the end of the operation.
+   */
+  private setPower(
+    vm: Vm,
+    state: PowerState,
+    inProgress = ['starting', 'deallocating', 'stopping'].includes(state)
+  ): void {
     vm.powerState = state;
-    if (state === 'running' || state === 'deallocated' || state === 'stopped')
-      vm.changedAt = this.clock.iso();
+    vm.provisioning = inProgress ? 'updating' : 'succeeded';
+    if (!inProgress) vm.changedAt = this.clock.iso();
     this.clock.after(this.timing.argLagS * 1000, () => {
       if (vm.powerState === state) vm.argPowerState = state;
     });
   }
 
-  private annotate(vm: Vm, name: keyof typeof ANNOTATIONS): void {
-    vm.annotation = { name, occurredTime: this.clock.iso(), ...ANNOTATIONS[name]! };
+  private annotate(vm: Vm, name: AnnotationName, fault: AnnotationFault = {}, at = this.clock.now()): void {
+    const { initiator, ...text } = ANNOTATIONS[name];
+    const spelling = CONTEXT_SPELLINGS[hash(vm.name) % CONTEXT_SPELLINGS.length]!;
+    vm.annotations.push({
+      name,
+      occurredTime: new Date(at).toISOString(),
+      ...text,
+      context: spelling[initiator],
+      visibleAt: this.clock.now() + (fault.lagS ?? this.timing.annotationLagS) * 1000,
+      missing: fault.missing
+    });
   }
 
   log(vm: Vm, what: string): void {
     this.timeline.push({ at: this.clock.now(), vm: vm.name, what });
   }
+}
+
+function hash(text: string): number {
+  let h = 0;
+  for (const c of text) h = (h * 31 + c.charCodeAt(0)) >>> 0;
+  return h;
 }
 
 function poolKey(location: string, vmSize: string, zone?: string): string {

@@ -23,6 +23,9 @@ param(
   [string]$Bundle = (Join-Path $PSScriptRoot '..\..\dist\azure-spot-restarter-agent.cjs')
 )
 $ErrorActionPreference = 'Stop'
+# From a release download, the bundle sits beside this script.
+$besideScript = Join-Path $PSScriptRoot 'azure-spot-restarter-agent.cjs'
+if (-not $PSBoundParameters.ContainsKey('Bundle') -and -not (Test-Path $Bundle) -and (Test-Path $besideScript)) { $Bundle = $besideScript }
 
 if (-not ([Security.Principal.WindowsPrincipal][Security.Principal.WindowsIdentity]::GetCurrent()).IsInRole([Security.Principal.WindowsBuiltInRole]::Administrator)) {
   throw 'Run this script as Administrator.'
