@@ -15,8 +15,9 @@ import { DOWN_STATES, lookupVms, type DiscoveryStats, type VmFilter } from './di
 import { judge } from './eligibility.js';
 import { InputError, readSettings, type GetInput, type Settings } from './inputs.js';
 import type { VmResult } from './outcomes.js';
-import { missingPermissions, REQUIRED_ACTIONS } from './permissions.js';
-import { vmKey } from './resource-id.js';
+import { surfaceNestedErrors } from './operation-errors.js';
+import { describeGap, PermissionCheck } from './permissions.js';
+import { parseVmResourceId, vmKey } from './resource-id.js';
 import { annotate, shouldFail, writeOutputs, writeSummary, type RunReport } from './report.js';
 import { GET_OPERATION, LOW_COST_GET_VM, ResourceBudget } from './resource-budget.js';
 import { restartVm, type RestartDeps } from './restart.js';
@@ -40,6 +41,7 @@ const PIPELINE_RETRY = { maxRetries: 4, retryDelayInMs: 500, maxRetryDelayInMs: 
 export async function run(deps: Partial<RunDeps> = {}): Promise<RunReport | undefined> {
   const clock = deps.clock ?? realClock;
   const began = clock.now();
+  let permissions: PermissionCheck | undefined;
   try {
     const settings = group('Inputs', () => readSettings(deps.getInput));
     const plan = planRun(process.env.GITHUB_EVENT_NAME ?? 'workflow_dispatch', readEvent(), settings);
@@ -62,7 +64,8 @@ export async function run(deps: Partial<RunDeps> = {}): Promise<RunReport | unde
               return next(request);
             }
           }
-        }
+        },
+        { position: 'perCall' as const, policy: surfaceNestedErrors }
       ]
     };
     const { graph, compute } = await loadAzureClients(credential, clientOptions);
@@ -80,7 +83,21 @@ export async function run(deps: Partial<RunDeps> = {}): Promise<RunReport | unde
       operationReads: new ResourceBudget(clock, GET_OPERATION),
       scaleSets: new ScaleSetStarter(() => restartDeps)
     };
-    const start: Start = (vm, source, mode, decide) => restartVm(vm, source, mode, restartDeps, decide);
+    // The resource groups of the VMs the run touches, each looked at once, alongside the work.
+    permissions = new PermissionCheck({
+      credential,
+      resourceManager: settings.cloud.resourceManager,
+      tokenScope: armScope(settings.cloud.resourceManager),
+      requestTimeoutMs: settings.requestTimeoutMs,
+      onGap: gap => core.warning(describeGap(gap), { title: 'Missing permissions' }),
+      onUnknown: (g, reason) =>
+        core.info(`Permissions on resource group ${g.resourceGroup} not checked: ${reason}.`)
+    });
+    const checkPermissions = permissions;
+    const start: Start = (vm, source, mode, decide) => {
+      void checkPermissions.check([vm]);
+      return restartVm(vm, source, mode, restartDeps, decide);
+    };
     const stats: DiscoveryStats = { requests: 0, pages: 0, quotaWaits: 0 };
     const lookup = async (filter: VmFilter) => {
       const vms = await lookupVms(graph, filter, settings.subscriptions, clock, stats);
@@ -96,20 +113,9 @@ export async function run(deps: Partial<RunDeps> = {}): Promise<RunReport | unde
       return vms;
     };
 
-    const permissionGaps = settings.subscriptions.length
-      ? await missingPermissions(
-          credential,
-          settings.cloud.resourceManager,
-          armScope(settings.cloud.resourceManager),
-          settings.subscriptions
-        ).catch(() => [])
-      : [];
-    for (const gap of permissionGaps) {
-      core.error(
-        `The identity lacks ${gap.missing.map(a => `'${a}' (${REQUIRED_ACTIONS[a as keyof typeof REQUIRED_ACTIONS]})`).join(', ')} on subscription ${gap.subscriptionId}. Add them to its role: see docs/spot-restarter-role.json.`,
-        { title: 'Missing permissions' }
-      );
-    }
+    // A dispatched VM's group is known before anything is read: a role too narrow to see the VM still shows.
+    const dispatched = plan.dispatch && parseVmResourceId(plan.dispatch.vmResourceId);
+    if (dispatched) void permissions.check([dispatched]);
 
     core.startGroup('Discover and restart');
     const handled = new Set<string>();
@@ -168,6 +174,7 @@ export async function run(deps: Partial<RunDeps> = {}): Promise<RunReport | unde
     await Promise.all(tasks);
     core.endGroup();
 
+    const permissionGaps = await permissions.gaps();
     const report: RunReport = {
       event: plan.event,
       dryRun: settings.dryRun,
@@ -191,6 +198,8 @@ export async function run(deps: Partial<RunDeps> = {}): Promise<RunReport | unde
     if (failure) core.setFailed(failure);
     return report;
   } catch (error) {
+    // What the permission check found may explain the failure: let it speak first.
+    await permissions?.gaps();
     core.setFailed(explain(error));
     return undefined;
   }

@@ -7,14 +7,15 @@ import { JOB_OUTPUTS_MAX_UTF16_BYTES, STEP_SUMMARY_MAX_BYTES, utf16Bytes } from 
 import type { FailOn } from './inputs.js';
 import { OUTCOMES, OUTPUT_GROUPS, type Outcome, type VmResult } from './outcomes.js';
 import { buildSummary, NEEDS_A_PERSON } from './summary.js';
+import type { PermissionGap } from './permissions.js';
 
 export interface RunReport {
   event: string;
   dryRun: boolean;
   results: VmResult[];
   payloadErrors: string[];
-  /** Permissions the identity lacks, per subscription (from the check before the run). */
-  permissionGaps: { subscriptionId: string; missing: string[] }[];
+  /** What the identity's roles seem to lack, per resource group touched: warnings, never a failure. */
+  permissionGaps: PermissionGap[];
   discovery: { requests: number; pages: number; quotaWaits: number; candidates: number };
   durationMs: number;
   /** When the run began, ISO-8601: for a dispatched run, just after GitHub delivered the dispatch. */
@@ -185,7 +186,10 @@ export function annotate(report: RunReport): void {
   }
 }
 
-/** Which VM outcomes make the step fail, per `fail-on`. A refused payload counts as an error. */
+/**
+ * Which VM outcomes make the step fail, per `fail-on`. A refused payload counts as an error. A
+ * permission gap does not: only a real 403 fails, as the VM's own outcome.
+ */
 export function shouldFail(report: RunReport, failOn: FailOn): string | undefined {
   if (failOn === 'never') return undefined;
   const failing = failOn === 'capacity' ? [...FAILURE_OUTCOMES, ...CAPACITY_OUTCOMES] : FAILURE_OUTCOMES;
@@ -196,7 +200,6 @@ export function shouldFail(report: RunReport, failOn: FailOn): string | undefine
       `${bad.length} VM(s) could not be started (${[...new Set(bad.map(r => r.outcome))].join(', ')})`
     );
   if (report.payloadErrors.length) parts.push('the dispatch payload was refused');
-  if (report.permissionGaps.length) parts.push('the identity lacks permissions it needs');
   return parts.length ? `${parts.join('; ')}. See the job summary.` : undefined;
 }
 

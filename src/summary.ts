@@ -40,10 +40,13 @@ export function buildSummary(report: RunReport, maxBytes: number, resultFile?: s
   out.must(
     `**${countLine || 'No VM needed a restart.'}** — ${report.discovery.candidates} candidate(s) from ${report.discovery.requests} Resource Graph request(s) in ${formatDuration(report.durationMs)}.\n`
   );
+  out.reserve(2 * SECTION_RESERVE_BYTES);
   if (report.permissionGaps.length) {
-    out.must('\n### Missing permissions\n\n');
-    for (const g of report.permissionGaps)
-      out.must(`- ${g.subscriptionId}: ${g.missing.map(cell).join(', ')}\n`);
+    out.must('\n### Permissions the roles seem to lack (warning)\n\n');
+    const gaps = report.permissionGaps;
+    const listed = out.rows(gaps, g => `- ${cell(g.scope)}: ${g.missing.map(cell).join(', ')}\n`);
+    if (listed < gaps.length)
+      out.must(`\n_… and ${gaps.length - listed} more resource groups, not listed._\n`);
   }
   if (report.payloadErrors.length) {
     out.must('\n### Dispatch payload refused\n\n');
@@ -52,7 +55,6 @@ export function buildSummary(report: RunReport, maxBytes: number, resultFile?: s
 
   // 1. What needs a person, grouped by outcome.
   const problems = report.results.filter(r => NEEDS_A_PERSON.includes(r.outcome));
-  out.reserve(2 * SECTION_RESERVE_BYTES);
   if (problems.length) {
     out.must(`\n### Needs attention: ${problems.length} VM(s)\n`);
     for (const outcome of NEEDS_A_PERSON) {

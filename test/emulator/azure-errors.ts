@@ -6,7 +6,37 @@
  */
 export interface ArmError {
   status: number;
-  body: { error: { code: string; message: string; details?: unknown[]; target?: string } };
+  body: {
+    error: { code: string; message: string; details?: unknown[]; target?: string; innererror?: unknown };
+  };
+}
+
+/**
+ * How a failed start operation reports an allocation failure: the operation's own code,
+ * `ResourceOperationFailure`, with the allocation code nested inside — in `details[]` (the shape of
+ * Azure/azure-cli#2401 and of the zonal error quoted in MicrosoftDocs/azure-docs#41402), or in an
+ * `innererror` chain (the Azure REST API guidelines' shape, which core-lro's LroError models).
+ * Compute's ApiError allows both (specification/compute/resource-manager/Microsoft.Compute/
+ * common-types/v1/common.json: `details`, `innererror`).
+ */
+const OPERATION_FAILED = "The resource operation completed with terminal provisioning state 'Failed'.";
+function nestedInDetails(inner: ArmError): ArmError {
+  const { code, message } = inner.body.error;
+  return {
+    status: 200,
+    body: {
+      error: { code: 'ResourceOperationFailure', message: OPERATION_FAILED, details: [{ code, message }] }
+    }
+  };
+}
+function nestedInInnerError(inner: ArmError): ArmError {
+  const { code, message } = inner.body.error;
+  return {
+    status: 200,
+    body: {
+      error: { code: 'ResourceOperationFailure', message: OPERATION_FAILED, innererror: { code, message } }
+    }
+  };
 }
 
 const armError = (status: number, code: string, message: string): ArmError => ({
@@ -33,6 +63,11 @@ export const azureErrors = {
       zonal ? 'OverconstrainedZonalAllocationRequest' : 'OverconstrainedAllocationRequest',
       'Allocation failed. VM(s) with the following constraints cannot be allocated, because the condition is too restrictive. Please remove some constraints and try again. Constraints applied are: Priority (Spot).'
     ),
+  /** The start operation's failure for want of capacity, nested as Azure nests it. */
+  startAllocationFailed: (zonal: boolean) =>
+    zonal
+      ? nestedInInnerError(azureErrors.zonalAllocationFailed())
+      : nestedInDetails(azureErrors.allocationFailed()),
   skuNotAvailable: (vmName: string, size: string, location: string, subscriptionId: string) =>
     armError(
       409,

@@ -5,8 +5,25 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ScaledClock } from './clock.js';
-import { DEFAULT_PRICE, vmIdOf, type FleetSpec, type PowerState, type VmSpec } from './fleet.js';
+import {
+  DEFAULT_PRICE,
+  vmIdOf,
+  type FleetSpec,
+  type PowerState,
+  type ScaleSetSpec,
+  type VmSpec
+} from './fleet.js';
 import { azureErrors, type ArmError } from './azure-errors.js';
+import {
+  checkScaleSetSpec,
+  liveInstances,
+  newScaleSet,
+  scaleSetErrors,
+  scaleSetMembers,
+  type InstanceIdentity,
+  type ScaleSet,
+  type VmKind
+} from './scale-set-model.js';
 
 export interface ScheduledEvent {
   EventId: string;
@@ -62,6 +79,11 @@ export interface Vm {
   /** Start calls accepted for this VM (to prove nothing was started twice). */
   startsAccepted: number;
   createdAt: string;
+  /** A standalone VM, or an instance of a Flexible or Uniform scale set. */
+  kind?: VmKind;
+  scaleSet?: ScaleSet;
+  /** A Uniform instance's ID within its scale set ("0", "1", …). */
+  instanceId?: string;
 }
 
 export interface Operation {
@@ -95,6 +117,10 @@ export interface Timing {
   annotationLagS: number;
   /** Emulated seconds a VM starting from deallocated shows PowerState/stopped (with provisioning updating). */
   startShowsStoppedS: number;
+  /** Emulated seconds between two Try & restore attempts on an evicted scale-set instance. */
+  tryRestoreDelayS: number;
+  /** Emulated seconds after the eviction when Try & restore gives up (the scale set's restoreTimeout, PT1H). */
+  tryRestoreTimeoutS: number;
 }
 
 export const DEFAULT_TIMING: Timing = {
@@ -103,7 +129,9 @@ export const DEFAULT_TIMING: Timing = {
   deallocateDurationS: 10,
   argLagS: 5,
   annotationLagS: 180,
-  startShowsStoppedS: 3
+  startShowsStoppedS: 3,
+  tryRestoreDelayS: 60,
+  tryRestoreTimeoutS: 3600
 };
 
 /**
@@ -160,6 +188,7 @@ export interface AnnotationFault {
 
 export class SpotModel {
   readonly vms = new Map<string, Vm>();
+  readonly scaleSets = new Map<string, ScaleSet>();
   readonly operations = new Map<string, Operation>();
   readonly timeline: TimelineEntry[] = [];
   /** The annotation of a VM's next eviction goes missing or lags longer (tests set it). */
@@ -177,10 +206,13 @@ export class SpotModel {
     for (const [k, v] of Object.entries(fleet.prices ?? {})) this.prices.set(k.toLowerCase(), v);
     this.unavailableSizes = new Set((fleet.unavailableSizes ?? []).map(s => s.toLowerCase()));
     for (const spec of fleet.vms) this.add(spec);
+    for (const spec of fleet.scaleSets ?? []) this.addScaleSet(spec);
   }
 
-  add(spec: VmSpec): Vm {
-    const id = `/subscriptions/${spec.subscriptionId}/resourceGroups/${spec.resourceGroup}/providers/Microsoft.Compute/virtualMachines/${spec.name}`;
+  add(spec: VmSpec, identity: InstanceIdentity = { kind: 'vm' }): Vm {
+    const id =
+      identity.id ??
+      `/subscriptions/${spec.subscriptionId}/resourceGroups/${spec.resourceGroup}/providers/Microsoft.Compute/virtualMachines/${spec.name}`;
     const powerState = spec.powerState ?? 'running';
     const vm: Vm = {
       key: id.toLowerCase(),
@@ -205,7 +237,10 @@ export class SpotModel {
       incarnation: 1,
       startsAccepted: 0,
       changedAt: this.clock.iso(this.clock.now() - (spec.sinceMinutes ?? 0) * 60_000),
-      createdAt: this.clock.iso()
+      createdAt: this.clock.iso(),
+      kind: identity.kind,
+      ...(identity.scaleSet ? { scaleSet: identity.scaleSet } : {}),
+      ...(identity.instanceId !== undefined ? { instanceId: identity.instanceId } : {})
     };
     // A fleet's past: its annotation began a minute before the state it explains, and has arrived.
     if (spec.annotation) this.annotate(vm, spec.annotation, { lagS: 0 }, Date.parse(vm.changedAt) - 60_000);
@@ -373,6 +408,7 @@ export class SpotModel {
       }
       this.setPower(vm, 'deallocated');
       this.log(vm, 'deallocated');
+      if (vm.scaleSet?.spotRestore) this.scheduleTryRestore(vm, this.clock.now());
     });
   }
 
@@ -413,9 +449,7 @@ export class SpotModel {
       this.clock.after(1000, () => {
         operation.status = 'Failed';
         operation.endTime = this.clock.iso();
-        operation.error = (
-          vm.zone ? azureErrors.zonalAllocationFailed() : azureErrors.allocationFailed()
-        ).body.error;
+        operation.error = azureErrors.startAllocationFailed(Boolean(vm.zone)).body.error;
       });
       return { operation, alreadyRunning: false };
     }
@@ -468,6 +502,129 @@ export class SpotModel {
       context: spelling[initiator],
       visibleAt: this.clock.now() + (fault.lagS ?? this.timing.annotationLagS) * 1000,
       missing: fault.missing
+    });
+  }
+
+  // ---- scale sets ------------------------------------------------------------------------------
+
+  addScaleSet(spec: ScaleSetSpec): ScaleSet {
+    checkScaleSetSpec(spec, `scaleSets[${this.scaleSets.size}]`);
+    const scaleSet = newScaleSet(spec, this.clock);
+    this.scaleSets.set(scaleSet.key, scaleSet);
+    for (const member of scaleSetMembers(scaleSet, spec.instances))
+      scaleSet.instances.push(this.add(member.spec, member.identity));
+    return scaleSet;
+  }
+
+  getScaleSet(key: string): ScaleSet | undefined {
+    return this.scaleSets.get(key.toLowerCase());
+  }
+
+  /**
+   * `POST …/virtualMachineScaleSets/{ss}/start` with `instanceIds` (absent: every instance): one
+   * operation for all of them. Each deallocated instance is started as a VM is (and counted in its
+   * `startsAccepted`); running ones are left alone; the operation ends when every started instance
+   * has, and fails with the allocation error if any of them found no capacity — those stay
+   * deallocated, and only their instance views say which.
+   */
+  startScaleSet(scaleSet: ScaleSet, instanceIds?: unknown[]): { error: ArmError } | { operation: Operation } {
+    scaleSet.startCalls++;
+    const live = liveInstances(scaleSet);
+    let named = live;
+    if (instanceIds !== undefined) {
+      named = [];
+      for (const raw of instanceIds) {
+        const wanted = String(raw);
+        if (scaleSet.orchestration === 'Uniform' && !/^\d+$/.test(wanted))
+          return { error: scaleSetErrors.invalidInstanceId(wanted) };
+        const vm = live.find(v => (v.instanceId ?? v.name).toLowerCase() === wanted.toLowerCase());
+        if (!vm) return { error: scaleSetErrors.notAnActiveInstance(wanted) };
+        if (!named.includes(vm)) named.push(vm);
+      }
+    }
+    const busy = named.find(
+      vm => ['starting', 'deallocating', 'stopping'].includes(vm.powerState) || vm.provisioning === 'updating'
+    );
+    if (busy)
+      return {
+        error: azureErrors.operationInProgress(
+          busy.name,
+          busy.powerState === 'starting' ? 'start' : 'deallocate'
+        )
+      };
+    const parts: Operation[] = [];
+    for (const vm of named) {
+      if (vm.powerState === 'running') continue;
+      const started = this.start(vm);
+      // Size and price are the scale set's, so a refusal comes with the first instance, before any start.
+      if ('error' in started) {
+        if (parts.length === 0) return started;
+        parts.push({
+          id: '',
+          vmKey: vm.key,
+          status: 'Failed',
+          startTime: '',
+          error: started.error.body.error
+        });
+        continue;
+      }
+      parts.push(started.operation);
+    }
+    const operation: Operation = {
+      id: randomUUID(),
+      vmKey: scaleSet.key,
+      status: 'InProgress',
+      startTime: this.clock.iso()
+    };
+    this.operations.set(operation.id, operation);
+    const settle = () => {
+      if (parts.some(p => p.status === 'InProgress')) {
+        this.clock.after(1000, settle);
+        return;
+      }
+      const failed = parts.find(p => p.status === 'Failed');
+      operation.status = failed ? 'Failed' : 'Succeeded';
+      if (failed?.error) operation.error = failed.error;
+      operation.endTime = this.clock.iso();
+    };
+    settle();
+    return { operation };
+  }
+
+  /**
+   * Try & restore (Microsoft Learn, "Azure Spot Virtual Machines for Virtual Machine Scale Sets"):
+   * the platform keeps trying to bring an evicted instance back when capacity and price allow,
+   * until the scale set's restore timeout — no start call, so `startsAccepted` does not move.
+   */
+  private scheduleTryRestore(vm: Vm, evictedAt: number): void {
+    this.clock.after(this.timing.tryRestoreDelayS * 1000, () => {
+      // Someone started it already, or a person deallocated it since: not an evicted instance any more.
+      if (vm.deleted || vm.powerState !== 'deallocated' || vm.provisioning === 'updating') return;
+      if (vm.annotations.at(-1)?.name !== 'VirtualMachinePreempted') return;
+      if (this.clock.now() - evictedAt >= this.timing.tryRestoreTimeoutS * 1000) {
+        this.log(vm, 'Try & restore gave up: restore timeout reached');
+        return;
+      }
+      const price = this.price(vm);
+      const allowed =
+        !this.unavailableSizes.has(vm.vmSize.toLowerCase()) &&
+        (vm.maxPrice === -1 || vm.maxPrice >= price) &&
+        this.capacity(vm.location, vm.vmSize, vm.zone) >= 1;
+      if (!allowed) {
+        this.scheduleTryRestore(vm, evictedAt);
+        return;
+      }
+      const pool = poolKey(vm.location, vm.vmSize, vm.zone);
+      if (this.pools.has(pool)) this.pools.set(pool, this.pools.get(pool)! - 1);
+      this.setPower(vm, 'stopped', true);
+      this.clock.after(this.timing.startShowsStoppedS * 1000, () => {
+        if (vm.powerState === 'stopped' && vm.provisioning === 'updating') this.setPower(vm, 'starting');
+      });
+      this.log(vm, 'Try & restore: starting');
+      this.clock.after(this.timing.startDurationS * 1000, () => {
+        this.setPower(vm, 'running');
+        this.log(vm, 'restored by Try & restore');
+      });
     });
   }
 

@@ -72,6 +72,22 @@ export const LIMITS = {
   computeGetOperationPerResource: { capacity: 45, perMinute: 15 }
 };
 
+/**
+ * Compute's scale-set policies (Microsoft Learn, "Compute throttling limits", tables for Virtual
+ * Machine Scale Sets and for their VMs; per region): "Update VMSS" (start included) per
+ * subscription 1500, refill 500/min — its per-resource limit does not apply to start (footnote 2);
+ * "Low Cost Get VMSS" (GET) per scale set 36, refill 12/min, per subscription 2400, refill 800/min;
+ * "Get VMSS VMs" (GET and instance view of an instance) per instance 36, refill 12/min, per
+ * subscription 6000, refill 2000/min.
+ */
+export const SCALE_SET_LIMITS = {
+  updatePerSubscription: { capacity: 1500, perMinute: 500 },
+  lowCostGetPerScaleSet: { capacity: 36, perMinute: 12 },
+  lowCostGetPerSubscription: { capacity: 2400, perMinute: 800 },
+  getVmPerInstance: { capacity: 36, perMinute: 12 },
+  getVmPerSubscription: { capacity: 6000, perMinute: 2000 }
+};
+
 /** Which Compute policy refused a request, and what it allows (for Compute's 429 body). */
 export type ComputeTake =
   { ok: true; remaining: number } | { ok: false; retryAfterMs: number; policy: string; allowed: number };
@@ -151,6 +167,29 @@ export class Throttles {
     return this.computePolicy('GetOperation', [
       [`gop|${subscription}|${region}`, LIMITS.computeGetOperationPerSubscription],
       [`gop|${resourceKey}`, LIMITS.computeGetOperationPerResource]
+    ]);
+  }
+
+  /** "Update VMSS": a scale set's start, one token per call whatever the number of instances. */
+  scaleSetUpdate(subscription: string, region: string): ComputeTake {
+    return this.computePolicy('UpdateVMSS', [
+      [`uvmss|${subscription}|${region}`, SCALE_SET_LIMITS.updatePerSubscription]
+    ]);
+  }
+
+  /** "Low Cost Get VMSS": GET of a scale set. */
+  scaleSetRead(subscription: string, region: string, scaleSetKey: string): ComputeTake {
+    return this.computePolicy('LowCostGetVMSS', [
+      [`lcgvmss|${subscription}|${region}`, SCALE_SET_LIMITS.lowCostGetPerSubscription],
+      [`lcgvmss|${scaleSetKey}`, SCALE_SET_LIMITS.lowCostGetPerScaleSet]
+    ]);
+  }
+
+  /** "Get VMSS VMs": GET or instance view of one instance of a scale set. */
+  scaleSetVmRead(subscription: string, region: string, instanceKey: string): ComputeTake {
+    return this.computePolicy('GetVMSSVMs', [
+      [`gvmssvm|${subscription}|${region}`, SCALE_SET_LIMITS.getVmPerSubscription],
+      [`gvmssvm|${instanceKey}`, SCALE_SET_LIMITS.getVmPerInstance]
     ]);
   }
 

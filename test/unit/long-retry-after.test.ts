@@ -43,7 +43,7 @@ describe('longRetryAfterPolicy', () => {
       .virtualMachines.instanceView('rg-spot', 'vm1')
       .catch((e: unknown) => e);
     const info = describeAzureError(error);
-    expect(info).toMatchObject({ status: 429, code: 'OperationNotAllowed', retryAfterMs: 1_200_000 });
+    expect(info).toMatchObject({ status: 429, code: 'TooManyRequests', retryAfterMs: 1_200_000 });
   });
 
   test('a short Retry-After is still retried by the SDK', async () => {
