@@ -4,11 +4,10 @@
  */
 import { readFileSync } from 'node:fs';
 import * as core from '@actions/core';
-import { ComputeManagementClient } from '@azure/arm-compute';
-import { ResourceGraphClient } from '@azure/arm-resourcegraph';
 import type { TokenCredential } from '@azure/identity';
 import type { PipelineRequest, SendRequest } from '@azure/core-rest-pipeline';
 import pLimit from 'p-limit';
+import { loadAzureClients } from './azure-clients.js';
 import { createCredential, OidcError, presentedClaims, type GetIdToken } from './auth.js';
 import { armScope } from './clouds.js';
 import { attachHistory } from './annotation-history.js';
@@ -69,17 +68,7 @@ export async function run(deps: Partial<RunDeps> = {}): Promise<RunReport | unde
         { position: 'perCall' as const, policy: surfaceNestedErrors }
       ]
     };
-    const graph = new ResourceGraphClient(credential, clientOptions);
-    const computeClients = new Map<string, ComputeManagementClient>();
-    const compute = (subscriptionId: string) => {
-      let client = computeClients.get(subscriptionId);
-      if (!client)
-        computeClients.set(
-          subscriptionId,
-          (client = new ComputeManagementClient(credential, subscriptionId, clientOptions))
-        );
-      return client;
-    };
+    const { graph, compute } = await loadAzureClients(credential, clientOptions);
     const restartDeps: RestartDeps = {
       clock,
       compute,
@@ -193,7 +182,12 @@ export async function run(deps: Partial<RunDeps> = {}): Promise<RunReport | unde
       payloadErrors: plan.payloadErrors ?? [],
       permissionGaps,
       discovery: { ...stats, candidates },
-      durationMs: clock.now() - began
+      durationMs: clock.now() - began,
+      startedAt: new Date(began).toISOString(),
+      dispatch: plan.dispatch && {
+        vmResourceId: plan.dispatch.vmResourceId,
+        detectedAt: plan.dispatch.detectedAt
+      }
     };
     core.startGroup('Report');
     writeOutputs(report);

@@ -44,6 +44,8 @@ export interface VmResult {
   attempts: number;
   /** When Azure evicted it, ISO-8601: the Preempt annotation's time, or the agent's detection. */
   evictedAt?: string;
+  /** When the VM was seen deallocated (its instance view's last operation end), ISO-8601. */
+  deallocatedAt?: string;
   /** When the start call was accepted, ISO-8601. */
   startAcceptedAt?: string;
   /** When the start operation succeeded (the VM running), ISO-8601. */

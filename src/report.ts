@@ -1,8 +1,12 @@
 /** Outputs, the job summary and annotations: what a person (or a later step) sees of a run. */
+import { existsSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as core from '@actions/core';
-import { OUTCOMES, OUTPUT_GROUPS, type Outcome, type VmResult } from './outcomes.js';
+import { JOB_OUTPUTS_MAX_UTF16_BYTES, STEP_SUMMARY_MAX_BYTES, utf16Bytes } from './github-limits.js';
 import type { FailOn } from './inputs.js';
-import { formatDuration } from './duration.js';
+import { OUTCOMES, OUTPUT_GROUPS, type Outcome, type VmResult } from './outcomes.js';
+import { buildSummary, NEEDS_A_PERSON } from './summary.js';
 import type { PermissionGap } from './permissions.js';
 
 export interface RunReport {
@@ -14,6 +18,12 @@ export interface RunReport {
   permissionGaps: PermissionGap[];
   discovery: { requests: number; pages: number; quotaWaits: number; candidates: number };
   durationMs: number;
+  /** When the run began, ISO-8601: for a dispatched run, just after GitHub delivered the dispatch. */
+  startedAt?: string;
+  /** The dispatch that started the run (its payload's VM and when the agent saw the Preempt). */
+  dispatch?: { vmResourceId: string; detectedAt: string };
+  /** Where writeOutputs put the complete per-VM result (also the `result-file` output). */
+  resultFile?: string;
 }
 
 export const Outputs = {
@@ -22,8 +32,18 @@ export const Outputs = {
   CapacityUnavailable: 'capacity-unavailable',
   Skipped: 'skipped',
   Counts: 'counts',
-  Result: 'result'
+  Result: 'result',
+  ResultFile: 'result-file'
 } as const;
+
+/**
+ * The share of GitHub's per-job output limit this step allows itself: the other steps of the job
+ * keep a quarter for their own outputs.
+ */
+export const OUTPUT_BUDGET_UTF16_BYTES = Math.floor(JOB_OUTPUTS_MAX_UTF16_BYTES * 0.75);
+
+/** The summary keeps this far below GitHub's 1 MiB, for the lines other tools append to it. */
+const SUMMARY_MARGIN_BYTES = 4096;
 
 export function countOutcomes(results: VmResult[]): Record<Outcome, number> {
   const counts = Object.fromEntries(OUTCOMES.map(o => [o, 0])) as Record<Outcome, number>;
@@ -31,25 +51,127 @@ export function countOutcomes(results: VmResult[]): Record<Outcome, number> {
   return counts;
 }
 
+/** Writes the complete result to a file, then the outputs within GitHub's size limit. */
 export function writeOutputs(report: RunReport): void {
-  for (const [output, outcomes] of Object.entries(OUTPUT_GROUPS)) {
-    const ids = report.results.filter(r => outcomes.includes(r.outcome)).map(r => r.id);
-    core.setOutput(output, JSON.stringify(ids));
-    core.info(`${output} = ${JSON.stringify(ids)}`);
+  report.resultFile = writeResultFile(report);
+  const { outputs, cut } = buildOutputs(report, report.resultFile);
+  for (const [name, value] of Object.entries(outputs)) {
+    core.setOutput(name, value);
+    core.info(value.length <= 2000 ? `${name} = ${value}` : `${name} = (${value.length} characters)`);
   }
+  if (cut.length)
+    core.warning(
+      `Cut to stay within GitHub's output limit (1 MB per job): ${cut.join('; ')}. The complete result is in ${report.resultFile} (output result-file): upload it as an artifact to keep it.`,
+      { title: 'Outputs shortened' }
+    );
+}
+
+/** The complete per-VM result, as JSON in RUNNER_TEMP, for a later step to upload as an artifact. */
+export function writeResultFile(report: RunReport): string {
+  const dir = mkdtempSync(join(process.env.RUNNER_TEMP || tmpdir(), 'azure-spot-restarter-'));
+  const path = join(dir, 'result.json');
+  const { resultFile: _, ...rest } = report;
+  writeFileSync(
+    path,
+    JSON.stringify({ ...rest, counts: countOutcomes(report.results), vms: report.results })
+  );
+  return path;
+}
+
+/**
+ * Every output, each complete when all of them fit in the budget. Otherwise (documented in
+ * action.yml): `counts` and `result-file` stay complete; the ID lists are cut in the order
+ * failed, capacity-unavailable, started, skipped to what fits; `result` becomes
+ * `{complete: false, resultFile, counts, payloadErrors, vms: <the VMs that need a person, as many
+ * as fit>, omitted, cut}`. Sizes are counted as GitHub counts them, in UTF-16.
+ */
+export function buildOutputs(
+  report: RunReport,
+  resultFile: string,
+  budget = OUTPUT_BUDGET_UTF16_BYTES
+): { outputs: Record<string, string>; cut: string[] } {
   const counts = countOutcomes(report.results);
-  core.setOutput(Outputs.Counts, JSON.stringify(counts));
-  core.info(`counts = ${JSON.stringify(counts)}`);
-  core.setOutput(
-    Outputs.Result,
-    JSON.stringify({
-      event: report.event,
-      dryRun: report.dryRun,
+  const lists = Object.fromEntries(
+    Object.entries(OUTPUT_GROUPS).map(([name, outcomes]) => [
+      name,
+      report.results.filter(r => outcomes.includes(r.outcome)).map(r => r.id)
+    ])
+  ) as Record<keyof typeof OUTPUT_GROUPS, string[]>;
+  const head = { event: report.event, dryRun: report.dryRun };
+  const fixed = {
+    [Outputs.Counts]: JSON.stringify(counts),
+    [Outputs.ResultFile]: resultFile
+  };
+  const full = {
+    ...fixed,
+    ...Object.fromEntries(Object.entries(lists).map(([name, ids]) => [name, JSON.stringify(ids)])),
+    [Outputs.Result]: JSON.stringify({
+      ...head,
+      complete: true,
       counts,
       payloadErrors: report.payloadErrors,
       vms: report.results
     })
+  };
+  if (size(full) <= budget) return { outputs: full, cut: [] };
+
+  const problems = report.results.filter(r => NEEDS_A_PERSON.includes(r.outcome));
+  const problemJson = problems.map(r => JSON.stringify(r));
+  const cutNotes: Record<string, { listed: number; total: number }> = {};
+  const shortResult = (vms: string[]) =>
+    `${JSON.stringify({
+      ...head,
+      complete: false,
+      resultFile,
+      counts,
+      payloadErrors: report.payloadErrors,
+      omitted: report.results.length - vms.length,
+      cut: cutNotes
+    }).slice(0, -1)},"vms":[${vms.join(',')}]}`;
+  // Room for the short result's own fields (and its notes on what was cut) before the lists.
+  const resultBase = utf16Bytes(Outputs.Result) + utf16Bytes(shortResult([])) + 800;
+  const problemsShare = Math.min(
+    problemJson.reduce((n, j) => n + utf16Bytes(j) + 2, 0),
+    Math.floor((budget - size(fixed)) / 4)
   );
+  let room = budget - size(fixed) - resultBase - problemsShare;
+  const outputs: Record<string, string> = { ...fixed };
+  for (const name of ['failed', 'capacity-unavailable', 'started', 'skipped'] as const) {
+    const ids = lists[name];
+    const { json, n } = fitArray(
+      ids.map(id => JSON.stringify(id)),
+      room - utf16Bytes(name)
+    );
+    outputs[name] = json;
+    room -= utf16Bytes(name) + utf16Bytes(json);
+    if (n < ids.length) cutNotes[name] = { listed: n, total: ids.length };
+  }
+  // Now that the notes on what was cut are known, the VMs that need a person get what is left.
+  const used = size(outputs) + utf16Bytes(Outputs.Result) + utf16Bytes(shortResult([]));
+  const { n } = fitArray(problemJson, budget - used + utf16Bytes('[]'));
+  outputs[Outputs.Result] = shortResult(problemJson.slice(0, n));
+  const cut = [
+    ...Object.entries(cutNotes).map(([name, c]) => `${name} lists ${c.listed} of ${c.total}`),
+    `result lists ${n} of the ${problems.length} VM(s) that need a person and none of the other ${report.results.length - problems.length}`
+  ];
+  return { outputs, cut };
+}
+
+/** A JSON array of the first items (already JSON) that fit in `room` UTF-16 bytes. */
+function fitArray(items: string[], room: number): { json: string; n: number } {
+  let used = utf16Bytes('[]');
+  let n = 0;
+  for (const item of items) {
+    const bytes = utf16Bytes(item) + (n ? 2 : 0);
+    if (used + bytes > room) break;
+    used += bytes;
+    n++;
+  }
+  return { json: `[${items.slice(0, n).join(',')}]`, n };
+}
+
+function size(outputs: Record<string, string>): number {
+  return Object.entries(outputs).reduce((n, [k, v]) => n + utf16Bytes(k) + utf16Bytes(v), 0);
 }
 
 const FAILURE_OUTCOMES: Outcome[] = ['failed', 'quota-exceeded', 'not-deallocated-in-time'];
@@ -82,49 +204,10 @@ export function shouldFail(report: RunReport, failOn: FailOn): string | undefine
 }
 
 export async function writeSummary(report: RunReport): Promise<void> {
-  if (!process.env.GITHUB_STEP_SUMMARY) return;
-  const counts = countOutcomes(report.results);
-  const line = OUTCOMES.filter(o => counts[o] > 0)
-    .map(o => `${counts[o]} ${o}`)
-    .join(' · ');
-  core.summary.addHeading(`Azure Spot restart — ${report.event}${report.dryRun ? ' (dry run)' : ''}`, 2);
-  core.summary.addRaw(
-    `${line || 'No VM needed a restart.'} — ${report.discovery.candidates} candidate(s) from ${report.discovery.requests} Resource Graph request(s) in ${formatDuration(report.durationMs)}.`,
-    true
-  );
-  if (report.permissionGaps.length) {
-    core.summary.addHeading('Permissions the roles seem to lack (warning)', 3);
-    core.summary.addList(report.permissionGaps.map(g => escapeHtml(`${g.scope}: ${g.missing.join(', ')}`)));
-  }
-  if (report.payloadErrors.length) {
-    core.summary.addHeading('Dispatch payload refused', 3);
-    core.summary.addList(report.payloadErrors);
-  }
-  if (report.results.length) {
-    core.summary.addTable([
-      [
-        { data: 'VM', header: true },
-        { data: 'Resource group', header: true },
-        { data: 'Subscription', header: true },
-        { data: 'Size', header: true },
-        { data: 'Outcome', header: true },
-        { data: 'Detail', header: true },
-        { data: 'Time', header: true }
-      ],
-      ...report.results.map(r => [
-        escapeHtml(r.name),
-        escapeHtml(r.resourceGroup),
-        r.subscriptionId,
-        escapeHtml(r.vmSize ?? ''),
-        r.outcome,
-        escapeHtml(r.detail + (r.currentPrice !== undefined ? ` (current price ${r.currentPrice})` : '')),
-        formatDuration(r.durationMs)
-      ])
-    ]);
-  }
-  await core.summary.write();
-}
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, c => `&#${c.charCodeAt(0)};`);
+  const path = process.env.GITHUB_STEP_SUMMARY;
+  if (!path) return;
+  // Earlier writes of this step count against the same 1 MiB.
+  const already = existsSync(path) ? statSync(path).size : 0;
+  const budget = STEP_SUMMARY_MAX_BYTES - already - SUMMARY_MARGIN_BYTES;
+  await core.summary.addRaw(buildSummary(report, budget, report.resultFile)).write();
 }

@@ -73,6 +73,7 @@ export async function restartVm(
   decide: Decide
 ): Promise<VmResult> {
   const began = deps.clock.now();
+  let deallocatedAt: string | undefined;
   // What this run may spend on the VM: the wait for its deallocation, then retry-for (at least a minute).
   const deadline =
     began + (mode.kind === 'eviction' ? deps.waitForDeallocationMs : 0) + Math.max(deps.retryForMs, 60_000);
@@ -88,10 +89,12 @@ export async function restartVm(
     source,
     attempts: 0,
     durationMs: deps.clock.now() - began,
+    deallocatedAt,
     ...extra
   });
   try {
     const { code: state, restarted, changedAt } = await waitUntilDeallocated(vm, mode, deps, deadline);
+    if (state === 'PowerState/deallocated' && changedAt) deallocatedAt = new Date(changedAt).toISOString();
     if (restarted)
       return result('already-running', 'evicted and already started again (by another run, or a person)');
     if (state !== 'PowerState/deallocated') {

@@ -13,10 +13,12 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { agentEnv, msg, startAgent, type AgentProcess } from '../emulator/agents.js';
 import { githubPost, preemptPayload } from '../emulator/client.js';
-import { DEFAULT_APP, type FleetSpec, type VmSpec } from '../emulator/fleet.js';
+import { DEFAULT_APP } from '../emulator/fleet.js';
 import { subscriptionIds, TAG } from '../emulator/sample-fleet.js';
+import { scaleFleet } from '../emulator/scale-fleet.js';
 import { Emulator } from '../emulator/server.js';
 import { LIMITS } from '../emulator/throttle.js';
+import { JOB_OUTPUTS_MAX_UTF16_BYTES, STEP_SUMMARY_MAX_BYTES } from '../../src/github-limits.js';
 
 const { values } = parseArgs({
   options: { json: { type: 'boolean', default: false }, quick: { type: 'boolean', default: false } }
@@ -45,49 +47,15 @@ interface RestoreResult {
   started: number;
   decoys_touched: number;
   run_exit_code: number | null;
+  /** The run's job summary in bytes and its largest output in UTF-16 bytes, as GitHub counts them. */
+  summary_bytes: number;
+  largest_output_bytes: number;
+  /** GitHub's size limits the run broke (none, or the run would have lost its summary or outputs). */
+  github_limit_errors: string[];
 }
 
-function fleet(vms: number, subs: number): FleetSpec & { eligible: string[]; decoys: string[] } {
-  const ids = subscriptionIds(subs);
-  const specs: VmSpec[] = [];
-  const eligible: string[] = [];
-  const decoys: string[] = [];
-  for (let i = 0; i < vms; i++) {
-    const name = `vm-${String(i).padStart(5, '0')}`;
-    const base = {
-      subscriptionId: ids[i % subs]!,
-      resourceGroup: `rg-${i % 7}`,
-      name,
-      location: i % 2 ? 'eastus' : 'westeurope',
-      tags: TAG
-    };
-    const r = (i * 7919) % 100;
-    if (r < EVICTED * 100) {
-      specs.push({ ...base, powerState: 'deallocated', annotation: 'VirtualMachinePreempted' });
-      eligible.push(name);
-    } else if (r < EVICTED * 100 + 3) {
-      specs.push({ ...base, powerState: 'deallocated', annotation: 'VirtualMachineDeallocationInitiated' });
-      decoys.push(name);
-    } else if (r < EVICTED * 100 + 6) {
-      specs.push({ ...base, tags: {}, powerState: 'deallocated', annotation: 'VirtualMachinePreempted' });
-      decoys.push(name);
-    } else {
-      specs.push({ ...base, powerState: 'running' });
-    }
-  }
-  return {
-    subscriptions: ids,
-    vms: specs,
-    apps: [
-      {
-        clientId: DEFAULT_APP,
-        secret: SECRET,
-        federatedSubjects: ['repo:acme/spot-fleet:ref:refs/heads/main']
-      }
-    ],
-    eligible,
-    decoys
-  };
+function fleet(vms: number, subs: number) {
+  return scaleFleet(vms, subs, { evicted: EVICTED, secret: SECRET });
 }
 
 /** What Azure's own limits allow at best, in real seconds at this time scale. */
@@ -165,7 +133,10 @@ async function restore(vms: number, subs: number, timeScale: number): Promise<Re
       ).length,
       started: accepted.length,
       decoys_touched: touched,
-      run_exit_code: run!.exitCode
+      run_exit_code: run!.exitCode,
+      summary_bytes: run!.summaryBytes,
+      largest_output_bytes: run!.largestOutputBytes,
+      github_limit_errors: run!.limitErrors
     };
   } finally {
     await emu.stop();
@@ -422,8 +393,9 @@ async function coldStart(reps: number) {
     server.close();
   }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-  const bundle = readdirSync(`${ROOT}dist`)
-    .filter(f => f.endsWith('.js'))
+  // The entry and every chunk it may load (dist/chunks/), whatever their extension.
+  const bundle = readdirSync(`${ROOT}dist`, { recursive: true, encoding: 'utf8' })
+    .filter(f => /\.c?js$/.test(f))
     .reduce((n, f) => n + statSync(`${ROOT}dist/${f}`).size, 0);
   return {
     cold_start_first_request_ms: median(action),
@@ -466,6 +438,8 @@ const summary = {
   restore_vs_serial: serial.restore_vs_serial,
   throttle_failures: largest.throttle_failures,
   deallocated_to_start_s: Math.max(...evictions),
+  summary_bytes: largest.summary_bytes,
+  largest_output_bytes: largest.largest_output_bytes,
   ...agent,
   ...cold,
   configs: restores,
@@ -486,6 +460,9 @@ if (values.json) {
       `  ${String(r.vms).padEnd(6)} ${String(r.subscriptions).padEnd(5)} ${String(r.eligible).padEnd(9)} ${String(r.accepted_s).padEnd(9)} ${String(r.running_s).padEnd(8)} ${String(r.bound_running_s).padEnd(6)} ${String(r.restore_vs_limit).padEnd(6)} ${String(r.arg_requests).padEnd(8)} ${String(r.throttled_429).padEnd(5)} ${String(r.throttle_failures).padEnd(9)} ${r.decoys_touched}`
     );
   }
+  say(
+    `Report of the ${largest.vms}-VM run: job summary ${largest.summary_bytes} bytes (GitHub refuses > ${STEP_SUMMARY_MAX_BYTES}); largest output ${largest.largest_output_bytes} bytes in UTF-16 (GitHub allows ${JOB_OUTPUTS_MAX_UTF16_BYTES} per job)${largest.github_limit_errors.length ? `; LIMITS BROKEN: ${largest.github_limit_errors.join('; ')}` : ''}`
+  );
   say(
     `Serial baseline (${values.quick ? 100 : 1000} VMs, time scale 200): serial ${serial.serial_s}s vs ours ${serial.ours_s}s → ${serial.restore_vs_serial}× faster`
   );

@@ -1,4 +1,5 @@
 /** Starting the emulator for an end-to-end scenario, and reading what a run did. */
+import { readFileSync } from 'node:fs';
 import { Emulator, type EmulatorOptions } from '../emulator/server.js';
 export { githubPost, preemptPayload } from '../emulator/client.js';
 import type { RunRecord } from '../emulator/runner.js';
@@ -11,10 +12,19 @@ export async function emulator(fleet: FleetSpec, options: Partial<EmulatorOption
   return Emulator.start({ fleet, timeScale: 100, ...options });
 }
 
-/** The VMs of a run's `result` output. */
+/**
+ * The VMs of a run: its `result` output, or the result file when the output had to be shortened
+ * (and the two agree on what both hold).
+ */
 export function results(run: RunRecord | undefined): VmResult[] {
-  if (!run?.outputs.result) throw new Error(`the run wrote no result output; its log:\n${run?.log}`);
-  return (JSON.parse(run.outputs.result) as { vms: VmResult[] }).vms;
+  if (!run?.outputs.result)
+    throw new Error(
+      `the run wrote no result output${run?.limitErrors.length ? ` (${run.limitErrors.join('; ')})` : ''}; its log:\n${run?.log}`
+    );
+  const output = JSON.parse(run.outputs.result) as { complete: boolean; vms: VmResult[] };
+  if (output.complete) return output.vms;
+  const file = JSON.parse(readFileSync(run.outputs['result-file']!, 'utf8')) as { vms: VmResult[] };
+  return file.vms;
 }
 
 export function outcomes(run: RunRecord | undefined): Record<string, string> {

@@ -139,6 +139,17 @@ describe('repository_dispatch (restart-on-eviction.yml)', () => {
       'running'
     ]);
     expect(vm.startsAccepted).toBe(1);
+    // The summary draws the VM's way back, every moment of it, in order.
+    const timeline = /```mermaid\ntimeline\n([\s\S]*?)```/.exec(run!.summary)?.[1] ?? '';
+    expect(timeline.split('\n').flatMap(l => /^ +\S+ : (.+)$/.exec(l)?.slice(1) ?? [])).toEqual([
+      'Preempt seen by the agent',
+      'dispatch received, run started',
+      'deallocated',
+      'start accepted',
+      'running'
+    ]);
+    expect(mine.evictedAt).toBe(payload.detectedAt);
+    expect(Date.parse(mine.runningAt!)).toBeGreaterThanOrEqual(Date.parse(mine.startAcceptedAt!));
   });
 });
 

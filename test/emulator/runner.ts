@@ -13,6 +13,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { JOB_OUTPUTS_MAX_UTF16_BYTES, STEP_SUMMARY_MAX_BYTES, utf16Bytes } from '../../src/github-limits.js';
 import type { RunIdentity } from './github.js';
 
 const require = createRequire(import.meta.url);
@@ -29,6 +30,12 @@ export interface RunRecord {
   summary: string;
   /** Where the job summary was written, as on a runner. */
   summaryPath: string;
+  /** What the step wrote, measured as GitHub measures it: summary bytes, outputs in UTF-16 bytes. */
+  summaryBytes: number;
+  outputBytes: number;
+  largestOutputBytes: number;
+  /** GitHub's size limits the step broke (src/github-limits.ts); each one cost what it costs on GitHub. */
+  limitErrors: string[];
   log: string;
   startedAt: number;
   finishedAt?: number;
@@ -242,6 +249,10 @@ export class Runner {
       outputs: {},
       summary: '',
       summaryPath: files.summary,
+      summaryBytes: 0,
+      outputBytes: 0,
+      largestOutputBytes: 0,
+      limitErrors: [],
       log: '',
       startedAt: Date.now()
     };
@@ -258,10 +269,33 @@ export class Runner {
       child.on('close', code => done(code));
     });
     record.finishedAt = Date.now();
-    record.outputs = parseOutputs(readFileSync(files.output, 'utf8'));
-    record.summary = readFileSync(files.summary, 'utf8');
+    enforceLimits(record, parseOutputs(readFileSync(files.output, 'utf8')), readFileSync(files.summary));
     return record;
   }
+}
+
+/**
+ * What GitHub does with a step that writes too much. A summary over 1 MiB is not uploaded at all,
+ * with an error annotation (the step's status stands). Outputs over 1 MB per job break a documented
+ * limit, and "unless otherwise stated, the expected behavior when a limit is reached is that the
+ * workflow/job will get cancelled" (docs.github.com, Actions limits): the outputs never reach a later
+ * job, so the record keeps none.
+ */
+export function enforceLimits(record: RunRecord, outputs: Record<string, string>, summary: Buffer): void {
+  record.summaryBytes = summary.length;
+  if (summary.length > STEP_SUMMARY_MAX_BYTES) {
+    const error = `$GITHUB_STEP_SUMMARY upload aborted, supports content up to a size of ${STEP_SUMMARY_MAX_BYTES / 1024}k, got ${Math.floor(summary.length / 1024)}k. For more information see: https://docs.github.com/actions/using-workflows/workflow-commands-for-github-actions#adding-a-markdown-summary`;
+    record.limitErrors.push(error);
+    record.log += `##[error]${error}\n`;
+  } else record.summary = summary.toString('utf8');
+  const sizes = Object.entries(outputs).map(([name, value]) => utf16Bytes(name) + utf16Bytes(value));
+  record.outputBytes = sizes.reduce((a, b) => a + b, 0);
+  record.largestOutputBytes = Math.max(0, ...sizes);
+  if (record.outputBytes > JOB_OUTPUTS_MAX_UTF16_BYTES) {
+    const error = `The job's outputs are ${record.outputBytes} bytes (UTF-16), over GitHub's limit of ${JOB_OUTPUTS_MAX_UTF16_BYTES} per job: the job is cancelled and its outputs are lost.`;
+    record.limitErrors.push(error);
+    record.log += `##[error]${error}\n`;
+  } else record.outputs = outputs;
 }
 
 /** `${{ … }}` in a string: each expression resolved, the rest kept. */

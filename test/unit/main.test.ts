@@ -162,7 +162,11 @@ describe('run', () => {
     expect(JSON.parse(out.started!)).toEqual([vmPath('evicted')]);
     expect(JSON.parse(out.skipped!)).toEqual([vmPath('stopped-by-me')]);
     expect(JSON.parse(out.counts!)).toMatchObject({ started: 1, 'user-stopped': 1, failed: 0 });
-    expect(readFileSync(join(dir, 'summary'), 'utf8')).toContain('<td>stopped-by-me</td>');
+    const summary = readFileSync(join(dir, 'summary'), 'utf8');
+    expect(summary.indexOf('| evicted |')).toBeLessThan(summary.indexOf('<details>'));
+    expect(summary.slice(summary.indexOf('<details>'))).toContain('| stopped-by-me |');
+    const file = JSON.parse(readFileSync(out['result-file']!, 'utf8'));
+    expect(file.vms.map((v: { name: string }) => v.name)).toEqual(['evicted', 'stopped-by-me']);
     expect(process.exitCode).toBeUndefined();
     expect(nock.pendingMocks()).toEqual([]);
   });
