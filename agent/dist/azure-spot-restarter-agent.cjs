@@ -44,6 +44,7 @@ function send(url, options) {
       () => req.destroy(new HttpError("timeout", `no answer within ${options.timeoutMs} ms`))
     );
     req.on("error", (e) => reject(e instanceof HttpError ? e : new HttpError("connection", e.message)));
+    if (options.onWritten) req.on("finish", options.onWritten);
     req.end(options.body);
   });
 }
@@ -56,9 +57,19 @@ function header(answer, name) {
 var AGENT_VERSION = "0.1.0";
 
 // agent/src/dispatch.ts
-var sleepReal = (ms) => new Promise((r) => setTimeout(r, ms));
+function sleepUnless(signal) {
+  return (ms) => new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener("abort", done);
+  });
+}
 async function sendDispatch(o) {
-  const sleep = o.sleep ?? sleepReal;
+  const sleep = o.sleep ?? sleepUnless(o.signal);
   let refreshed = false;
   for (let attempt = 1; ; attempt++) {
     let status;
@@ -70,7 +81,8 @@ async function sendDispatch(o) {
         method: "POST",
         headers: githubHeaders(token, true),
         body: JSON.stringify({ event_type: o.eventType, client_payload: o.payload }),
-        timeoutMs: 1e4
+        timeoutMs: 1e4,
+        onWritten: () => o.onWritten?.(attempt)
       });
       status = response.status;
       if (status === 204 || status === 200) return { ok: true, attempts: attempt, status };
@@ -107,6 +119,14 @@ async function sendDispatch(o) {
       };
     o.onRetry?.(attempt, why, delay);
     await sleep(delay);
+    if (o.signal?.aborted)
+      return {
+        ok: false,
+        attempts: attempt,
+        status,
+        retryable: true,
+        reason: `${why}; the agent is stopping`
+      };
   }
 }
 function githubHeaders(token, json = false) {
@@ -351,7 +371,7 @@ var OPTIONS = [
     flag: "--on-preempt",
     env: "SPOT_AGENT_ON_PREEMPT",
     kind: "string",
-    help: "drain command, run (by the shell) after the dispatch was sent, with the event in its environment"
+    help: "drain command, run (by the shell) once GitHub has answered the dispatch (2 s at most), with the event in its environment"
   },
   {
     key: "hookTimeoutMs",
@@ -755,7 +775,7 @@ function printable(value) {
 
 // agent/src/hooks.ts
 var import_node_child_process = require("node:child_process");
-function runHook(command, env, timeoutMs, onOutput) {
+function runHook(command, env, timeoutMs, onOutput, onStart) {
   const started = Date.now();
   return new Promise((resolve) => {
     const child = (0, import_node_child_process.spawn)(command, {
@@ -763,6 +783,7 @@ function runHook(command, env, timeoutMs, onOutput) {
       env: { ...process.env, ...env },
       stdio: ["ignore", "pipe", "pipe"]
     });
+    onStart?.(child.pid);
     let timedOut = false;
     const forward = (chunk) => chunk.toString("utf8").split("\n").filter(Boolean).forEach(onOutput);
     child.stdout.on("data", forward);
@@ -784,18 +805,28 @@ function runHook(command, env, timeoutMs, onOutput) {
 
 // agent/src/monitor.ts
 var EXIT_NOT_SPOT = 78;
+var DRAIN_WAIT_MS = 2e3;
+function settledWithin(promise, ms) {
+  let timer;
+  const cap = new Promise(
+    (resolve) => timer = setTimeout(() => resolve(void 0), Math.max(0, ms))
+  );
+  return Promise.race([promise, cap]).finally(() => clearTimeout(timer));
+}
 var Monitor = class {
   constructor(d) {
     this.d = d;
   }
   d;
   stopped = false;
+  stopping = new AbortController();
   wake;
   inFlight = /* @__PURE__ */ new Map();
   watching = /* @__PURE__ */ new Map();
   vm;
   stop() {
     this.stopped = true;
+    this.stopping.abort();
     this.wake?.();
   }
   /** Runs until stopped; resolves with the exit code. */
@@ -873,6 +904,7 @@ var Monitor = class {
     }
   }
   async handle(event) {
+    const detected = Date.now();
     const vm = this.vm;
     const { config, log, state } = this.d;
     const notBefore = event.NotBefore ? new Date(Date.parse(event.NotBefore)) : void 0;
@@ -914,24 +946,33 @@ var Monitor = class {
       payload,
       credentials: this.d.credentials,
       deadline,
+      signal: this.stopping.signal,
+      onWritten: (attempt) => log.info("dispatch request written", { ...fields, attempt }),
       onRetry: (attempt, why, delayMs) => log.warn(`dispatch attempt ${attempt} failed: ${why}; retrying in ${delayMs} ms`, fields)
+    }).then((result) => {
+      if (result.ok) {
+        log.info("repository_dispatch sent", {
+          ...fields,
+          repository: config.repository,
+          attempts: result.attempts
+        });
+        state.set(event.EventId, "dispatched", result.attempts);
+      } else {
+        log.error(`repository_dispatch not sent: ${result.reason}`, { ...fields, attempts: result.attempts });
+        state.set(event.EventId, result.retryable ? "pending" : "refused", result.attempts);
+      }
+      return result;
     });
-    const hook = config.onPreempt ? this.drain(event, payload) : Promise.resolve();
-    const result = await dispatched;
-    if (result.ok) {
-      log.info("repository_dispatch sent", {
-        ...fields,
-        repository: config.repository,
-        attempts: result.attempts
+    if (config.onPreempt) {
+      const answered = await settledWithin(dispatched, DRAIN_WAIT_MS - (Date.now() - detected));
+      await this.drain(event, payload, {
+        dispatch: answered === void 0 ? "no answer yet" : answered.ok ? "accepted" : "failed",
+        waitedMs: Date.now() - detected
       });
-      state.set(event.EventId, "dispatched", result.attempts);
-    } else {
-      log.error(`repository_dispatch not sent: ${result.reason}`, { ...fields, attempts: result.attempts });
-      state.set(event.EventId, result.retryable ? "pending" : "refused", result.attempts);
     }
-    await hook;
+    await dispatched;
   }
-  async drain(event, payload) {
+  async drain(event, payload, why) {
     const { config, log } = this.d;
     const result = await runHook(
       config.onPreempt,
@@ -943,7 +984,8 @@ var Monitor = class {
         SPOT_VM_RESOURCE_ID: this.vm.resourceId
       },
       config.hookTimeoutMs,
-      (line) => log.info(`drain: ${line}`)
+      (line) => log.info(`drain: ${line}`),
+      (pid) => log.info("drain command started", { eventId: event.EventId, pid, ...why })
     );
     log.info(result.timedOut ? "drain command stopped at its timeout" : "drain command finished", {
       eventId: event.EventId,

@@ -22,7 +22,14 @@ export class HttpError extends Error {
 
 export function send(
   url: string,
-  options: { method?: string; headers?: Record<string, string>; body?: string; timeoutMs: number }
+  options: {
+    method?: string;
+    headers?: Record<string, string>;
+    body?: string;
+    timeoutMs: number;
+    /** Called once the whole request (headers and body) has been handed to the operating system. */
+    onWritten?: () => void;
+  }
 ): Promise<HttpAnswer> {
   const target = new URL(url);
   const request = target.protocol === 'https:' ? httpsRequest : httpRequest;
@@ -49,6 +56,7 @@ export function send(
       req.destroy(new HttpError('timeout', `no answer within ${options.timeoutMs} ms`))
     );
     req.on('error', e => reject(e instanceof HttpError ? e : new HttpError('connection', e.message)));
+    if (options.onWritten) req.on('finish', options.onWritten);
     req.end(options.body);
   });
 }

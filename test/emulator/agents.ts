@@ -32,7 +32,7 @@ export function agentEnv(emu: Emulator, vm: Vm, env: Record<string, string> = {}
     ...emu.processEnv(),
     SPOT_AGENT_REPOSITORY: 'acme/spot-fleet',
     SPOT_AGENT_IMDS_URL: emu.imdsFor(vm),
-    SPOT_AGENT_GITHUB_API_URL: emu.url,
+    SPOT_AGENT_GITHUB_API_URL: emu.githubUrl,
     SPOT_AGENT_STATE_FILE: join(mkdtempSync(join(tmpdir(), 'agent-')), 'state.json'),
     SPOT_AGENT_POLL_INTERVAL: '200ms',
     SPOT_AGENT_LOG_FORMAT: 'json',
