@@ -9,7 +9,6 @@ import { buildPayload, type DispatchPayload } from '../../src/payload.js';
 import type { Config } from './config.js';
 import type { Credentials } from './credentials.js';
 import { sendDispatch } from './dispatch.js';
-import { runHook } from './hooks.js';
 import { ImdsError, type ComputeMetadata, type Imds, type ScheduledEvent } from './imds.js';
 import type { Logger } from './log.js';
 import type { EventState } from './state.js';
@@ -219,6 +218,8 @@ export class Monitor {
     why: { dispatch: string; waitedMs: number }
   ): Promise<void> {
     const { config, log } = this.d;
+    // Loaded when a drain command runs: node:child_process is not needed to poll.
+    const { runHook } = await import('./hooks.js');
     const result = await runHook(
       config.onPreempt!,
       {
