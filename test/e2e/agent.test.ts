@@ -320,6 +320,8 @@ describe('the agent', () => {
     expect(await a.waitFor(msg('drain command started'))).toMatchObject({ dispatch: 'no answer yet' });
     expect(a.logs.some(msg(/^dispatch attempt 1 failed: request failed/))).toBe(true);
     expect(e.dispatches).toEqual([]);
+    // SIGTERM ends the retries at once; the event stays pending for the next start.
+    expect(await a.stop()).toBe(0);
   });
 
   test('with --approve the event is approved when the hook ends, and the eviction goes ahead early', async () => {
