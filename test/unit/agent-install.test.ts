@@ -2,6 +2,8 @@
  * The agent's installers start it the way the benchmark measured it: the systemd unit's Node.js
  * flags (read by the tests, the demo and the bench) are the Windows task's too.
  */
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { describe, expect, test } from '@jest/globals';
 import { shippedAgentLaunch, windowsTaskNodeFlags } from '../emulator/shipped-agent.js';
 
@@ -10,6 +12,17 @@ describe('the shipped agent launch', () => {
     const { nodeFlags } = shippedAgentLaunch();
     expect(nodeFlags.length).toBeGreaterThan(0);
     expect(windowsTaskNodeFlags()).toEqual(nodeFlags);
+  });
+
+  test('install.sh runs --check with the flags it reads from the same unit', () => {
+    const script = readFileSync('agent/install/linux/install.sh', 'utf8');
+    const line = script.split('\n').find(l => l.startsWith('node_flags=$(sed'));
+    expect(line).toBeDefined();
+    expect(script).toMatch(/node \$node_flags "\$prefix\/azure-spot-restarter-agent\.cjs" --check/);
+    const read = spawnSync('bash', ['-c', `here=agent/install/linux; ${line}; printf '%s' "$node_flags"`], {
+      encoding: 'utf8'
+    });
+    expect(read.stdout.split(' ')).toEqual(shippedAgentLaunch().nodeFlags);
   });
 
   test('reads the flags of ExecStart and every Environment= assignment, quoted or not', () => {
