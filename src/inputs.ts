@@ -7,6 +7,7 @@ import * as core from '@actions/core';
 import { CLOUD_NAMES, CLOUDS, type Cloud, type CloudName } from './clouds.js';
 import { formatDuration, parseDuration } from './duration.js';
 import {
+  INSTANCE_ID_PATTERN,
   isGuid,
   parseVmResourceId,
   RESOURCE_GROUP_PATTERN,
@@ -34,6 +35,8 @@ export const Inputs = {
   PollInterval: 'poll-interval',
   RequestTimeout: 'request-timeout',
   SkipUserStopped: 'skip-user-stopped',
+  TakeOverTryRestore: 'take-over-try-restore',
+  StartWithoutEvidenceAfter: 'start-without-evidence-after',
   SweepOnDispatch: 'sweep-on-dispatch',
   DryRun: 'dry-run',
   FailOn: 'fail-on'
@@ -73,6 +76,10 @@ export interface Settings {
   /** An Azure request that has not answered by then is given up and retried. */
   requestTimeoutMs: number;
   skipUserStopped: boolean;
+  /** Start instances of scale sets that have Try & restore, which Azure restores itself. */
+  takeOverTryRestore: boolean;
+  /** A deallocation with no Resource Health evidence at all this long after it is treated as an eviction. */
+  startWithoutEvidenceAfterMs: number;
   sweepOnDispatch: boolean;
   dryRun: boolean;
   failOn: FailOn;
@@ -153,6 +160,10 @@ export function readSettings(getInput: GetInput = name => core.getInput(name)): 
     pollIntervalMs: duration(Inputs.PollInterval, text(Inputs.PollInterval), 100) ?? 5_000,
     requestTimeoutMs: duration(Inputs.RequestTimeout, text(Inputs.RequestTimeout), 100) ?? 60_000,
     skipUserStopped: boolean(Inputs.SkipUserStopped, text(Inputs.SkipUserStopped), true),
+    takeOverTryRestore: boolean(Inputs.TakeOverTryRestore, text(Inputs.TakeOverTryRestore), false),
+    startWithoutEvidenceAfterMs:
+      duration(Inputs.StartWithoutEvidenceAfter, text(Inputs.StartWithoutEvidenceAfter), 5 * 60_000) ??
+      15 * 60_000,
     sweepOnDispatch: boolean(Inputs.SweepOnDispatch, text(Inputs.SweepOnDispatch), true),
     dryRun: boolean(Inputs.DryRun, text(Inputs.DryRun), false),
     failOn: oneOf(Inputs.FailOn, text(Inputs.FailOn) || 'error', FAIL_ON)
@@ -224,7 +235,7 @@ export function parseTag(value: string): Tag {
 
 function parseVmTarget(entry: string): VmTarget {
   const expected =
-    'expected a VM resource ID (/subscriptions/<guid>/resourceGroups/<group>/providers/Microsoft.Compute/virtualMachines/<name>) or <resource-group>/<name>';
+    'expected a VM or scale-set instance resource ID (/subscriptions/<guid>/resourceGroups/<group>/providers/Microsoft.Compute/virtualMachines/<name>, or …/virtualMachineScaleSets/<scale set>/virtualMachines/<instance id>), <resource-group>/<name>, or <resource-group>/<scale set>/<instance id>';
   if (entry.startsWith('/')) {
     const ref = parseVmResourceId(entry);
     if (!ref) throw new InputError(Inputs.Vms, `has ${quote(entry)}; ${expected}`);
@@ -233,6 +244,15 @@ function parseVmTarget(entry: string): VmTarget {
   const parts = entry.split('/');
   if (parts.length === 2 && RESOURCE_GROUP_PATTERN.test(parts[0]!) && VM_NAME_PATTERN.test(parts[1]!)) {
     return { kind: 'name', resourceGroup: parts[0]!, name: parts[1]! };
+  }
+  // A Uniform instance is named `{scale set}_{instance id}` in Azure.
+  if (
+    parts.length === 3 &&
+    RESOURCE_GROUP_PATTERN.test(parts[0]!) &&
+    VM_NAME_PATTERN.test(parts[1]!) &&
+    INSTANCE_ID_PATTERN.test(parts[2]!)
+  ) {
+    return { kind: 'name', resourceGroup: parts[0]!, name: `${parts[1]}_${parts[2]}` };
   }
   throw new InputError(Inputs.Vms, `has ${quote(entry)}; ${expected}`);
 }

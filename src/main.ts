@@ -11,14 +11,19 @@ import type { PipelineRequest, SendRequest } from '@azure/core-rest-pipeline';
 import pLimit from 'p-limit';
 import { createCredential, OidcError, presentedClaims, type GetIdToken } from './auth.js';
 import { armScope } from './clouds.js';
-import { buildVmQuery, queryVms, type DiscoveryStats } from './discovery.js';
+import { attachHistory } from './annotation-history.js';
+import { DOWN_STATES, lookupVms, type DiscoveryStats, type VmFilter } from './discovery.js';
 import { judge } from './eligibility.js';
 import { InputError, readSettings, type GetInput, type Settings } from './inputs.js';
 import type { VmResult } from './outcomes.js';
-import { missingPermissions, REQUIRED_ACTIONS } from './permissions.js';
-import { vmKey } from './resource-id.js';
+import { surfaceNestedErrors } from './operation-errors.js';
+import { describeGap, PermissionCheck } from './permissions.js';
+import { parseVmResourceId, vmKey } from './resource-id.js';
 import { annotate, shouldFail, writeOutputs, writeSummary, type RunReport } from './report.js';
+import { GET_OPERATION, LOW_COST_GET_VM, ResourceBudget } from './resource-budget.js';
 import { restartVm, type RestartDeps } from './restart.js';
+import { ScaleSetStarter } from './start-operation.js';
+import { longRetryAfterPolicy } from './long-retry-after.js';
 import { handleDispatch, resolveTargets, startIfEligible, type Start } from './targets.js';
 import { realClock, type Clock } from './retry.js';
 import { planRun, type Plan } from './trigger.js';
@@ -37,6 +42,7 @@ const PIPELINE_RETRY = { maxRetries: 4, retryDelayInMs: 500, maxRetryDelayInMs: 
 export async function run(deps: Partial<RunDeps> = {}): Promise<RunReport | undefined> {
   const clock = deps.clock ?? realClock;
   const began = clock.now();
+  let permissions: PermissionCheck | undefined;
   try {
     const settings = group('Inputs', () => readSettings(deps.getInput));
     const plan = planRun(process.env.GITHUB_EVENT_NAME ?? 'workflow_dispatch', readEvent(), settings);
@@ -47,8 +53,9 @@ export async function run(deps: Partial<RunDeps> = {}): Promise<RunReport | unde
       endpoint: settings.cloud.resourceManager,
       credentials: { scopes: [armScope(settings.cloud.resourceManager)] },
       retryOptions: PIPELINE_RETRY,
-      // The SDK waits forever for an answer by default; a hung connection must not hang the run.
       additionalPolicies: [
+        longRetryAfterPolicy(PIPELINE_RETRY.maxRetryDelayInMs),
+        // The SDK waits forever for an answer by default; a hung connection must not hang the run.
         {
           position: 'perCall' as const,
           policy: {
@@ -58,7 +65,8 @@ export async function run(deps: Partial<RunDeps> = {}): Promise<RunReport | unde
               return next(request);
             }
           }
-        }
+        },
+        { position: 'perCall' as const, policy: surfaceNestedErrors }
       ]
     };
     const graph = new ResourceGraphClient(credential, clientOptions);
@@ -81,27 +89,44 @@ export async function run(deps: Partial<RunDeps> = {}): Promise<RunReport | unde
       retryIntervalMs: settings.retryIntervalMs,
       pollIntervalMs: settings.pollIntervalMs,
       inFlight: new Map(),
-      waitForDeallocationMs: settings.waitForDeallocationMs
+      waitForDeallocationMs: settings.waitForDeallocationMs,
+      vmReads: new ResourceBudget(clock, LOW_COST_GET_VM),
+      operationReads: new ResourceBudget(clock, GET_OPERATION),
+      scaleSets: new ScaleSetStarter(() => restartDeps)
     };
-    const start: Start = (vm, source, mode, recheck) => restartVm(vm, source, mode, restartDeps, recheck);
+    // The resource groups of the VMs the run touches, each looked at once, alongside the work.
+    permissions = new PermissionCheck({
+      credential,
+      resourceManager: settings.cloud.resourceManager,
+      tokenScope: armScope(settings.cloud.resourceManager),
+      requestTimeoutMs: settings.requestTimeoutMs,
+      onGap: gap => core.warning(describeGap(gap), { title: 'Missing permissions' }),
+      onUnknown: (g, reason) =>
+        core.info(`Permissions on resource group ${g.resourceGroup} not checked: ${reason}.`)
+    });
+    const checkPermissions = permissions;
+    const start: Start = (vm, source, mode, decide) => {
+      void checkPermissions.check([vm]);
+      return restartVm(vm, source, mode, restartDeps, decide);
+    };
     const stats: DiscoveryStats = { requests: 0, pages: 0, quotaWaits: 0 };
-    const lookup = (filter: Parameters<typeof buildVmQuery>[0]) =>
-      queryVms(graph, buildVmQuery(filter), settings.subscriptions, clock, stats);
+    const lookup = async (filter: VmFilter) => {
+      const vms = await lookupVms(graph, filter, settings.subscriptions, clock, stats);
+      // A resize or a max-price change replaced the annotation that explains a deallocation: read the history.
+      if (filter.withAnnotations)
+        await attachHistory(
+          graph,
+          vms.filter(v => DOWN_STATES.includes(v.powerState)),
+          settings.subscriptions,
+          clock,
+          stats
+        );
+      return vms;
+    };
 
-    const permissionGaps = settings.subscriptions.length
-      ? await missingPermissions(
-          credential,
-          settings.cloud.resourceManager,
-          armScope(settings.cloud.resourceManager),
-          settings.subscriptions
-        ).catch(() => [])
-      : [];
-    for (const gap of permissionGaps) {
-      core.error(
-        `The identity lacks ${gap.missing.map(a => `'${a}' (${REQUIRED_ACTIONS[a as keyof typeof REQUIRED_ACTIONS]})`).join(', ')} on subscription ${gap.subscriptionId}. Add them to its role: see docs/spot-restarter-role.json.`,
-        { title: 'Missing permissions' }
-      );
-    }
+    // A dispatched VM's group is known before anything is read: a role too narrow to see the VM still shows.
+    const dispatched = plan.dispatch && parseVmResourceId(plan.dispatch.vmResourceId);
+    if (dispatched) void permissions.check([dispatched]);
 
     core.startGroup('Discover and restart');
     const handled = new Set<string>();
@@ -129,7 +154,7 @@ export async function run(deps: Partial<RunDeps> = {}): Promise<RunReport | unde
         }
         if (handled.has(vmKey(item.id))) continue;
         handled.add(vmKey(item.id));
-        tasks.push(startIfEligible(item, 'vms', judge(item, settings), start).then(record));
+        tasks.push(startIfEligible(item, 'vms', judge(item, settings), start, settings).then(record));
       }
     }
     if (plan.sweep) {
@@ -138,9 +163,11 @@ export async function run(deps: Partial<RunDeps> = {}): Promise<RunReport | unde
         resourceGroups: settings.resourceGroups,
         withAnnotations: settings.skipUserStopped
       });
-      candidates += swept.length;
+      // Judged from the rows, not filtered in the query: a result paged while evictions change it must not move.
+      const down = swept.filter(vm => DOWN_STATES.includes(vm.powerState));
+      candidates += down.length;
       let notOptedIn = 0;
-      for (const vm of swept) {
+      for (const vm of down) {
         if (handled.has(vmKey(vm.id))) continue;
         handled.add(vmKey(vm.id));
         const verdict = judge(vm, settings);
@@ -149,15 +176,16 @@ export async function run(deps: Partial<RunDeps> = {}): Promise<RunReport | unde
           notOptedIn++;
           continue;
         }
-        tasks.push(startIfEligible(vm, 'sweep', verdict, start).then(record));
+        tasks.push(startIfEligible(vm, 'sweep', verdict, start, settings).then(record));
       }
       core.info(
-        `Sweep: ${swept.length} deallocated Spot VM(s) found, ${notOptedIn} not in scope or not opted in.`
+        `Sweep: ${swept.length} Spot VM(s) with eviction policy Deallocate, ${down.length} of them deallocated, ${notOptedIn} of those not in scope or not opted in.`
       );
     }
     await Promise.all(tasks);
     core.endGroup();
 
+    const permissionGaps = await permissions.gaps();
     const report: RunReport = {
       event: plan.event,
       dryRun: settings.dryRun,
@@ -176,6 +204,8 @@ export async function run(deps: Partial<RunDeps> = {}): Promise<RunReport | unde
     if (failure) core.setFailed(failure);
     return report;
   } catch (error) {
+    // What the permission check found may explain the failure: let it speak first.
+    await permissions?.gaps();
     core.setFailed(explain(error));
     return undefined;
   }

@@ -53,7 +53,7 @@ const FIELDS: Record<keyof DispatchPayload, Rule> = {
     required: true,
     check: matches(
       VM_RESOURCE_ID_PATTERN,
-      'a VM resource ID: /subscriptions/<guid>/resourceGroups/<group>/providers/Microsoft.Compute/virtualMachines/<name>',
+      'a VM resource ID: /subscriptions/<guid>/resourceGroups/<group>/providers/Microsoft.Compute/virtualMachines/<name> (or …/virtualMachineScaleSets/<name>/virtualMachines/<instance id>)',
       MAX_RESOURCE_ID_LENGTH
     )
   },

@@ -1,8 +1,16 @@
 /**
- * What the identity must be allowed to do, and a check of it before the run: Azure answers some
+ * What the identity must be allowed to do, and a look at it where the run acts. Azure answers some
  * missing permissions with silence (a Resource Graph row it does not return), so the run asks
- * Resource Manager for the identity's own permissions on each subscription in scope
- * (`Microsoft.Authorization/permissions`, which needs no permission) and names what is missing.
+ * Resource Manager for the identity's own permissions on each resource group it is about to touch:
+ * Permissions_ListForResourceGroup (`…/resourcegroups/{rg}/providers/Microsoft.Authorization/permissions`,
+ * specification/authorization/resource-manager/Microsoft.Authorization/stable/2022-04-01/
+ * authorization-RoleDefinitionsCalls.json — documented at resource-group and resource scope only,
+ * paged by `nextLink`). Roles are often given per resource group, so that is where to look.
+ *
+ * What it finds is a warning, never a failure: the listing is the identity's view of its roles,
+ * not Azure's decision (deny assignments, conditions and propagation delays are not in it). Only a
+ * real 403 fails a VM, and errors.ts names the permission then.
+ *
  * docs/spot-restarter-role.json holds exactly these actions (a test keeps the two equal).
  */
 import type { TokenCredential } from '@azure/identity';
@@ -12,10 +20,23 @@ export const REQUIRED_ACTIONS = {
   'Microsoft.Compute/virtualMachines/read': 'Resource Graph returns only the VMs the identity can read',
   'Microsoft.Compute/virtualMachines/instanceView/read': 'the power state is checked before each start',
   'Microsoft.Compute/virtualMachines/start/action': 'starting the VM',
+  'Microsoft.Compute/virtualMachineScaleSets/read':
+    'Resource Graph returns only the scale sets the identity can read',
+  'Microsoft.Compute/virtualMachineScaleSets/virtualMachines/read':
+    'Resource Graph returns only the Uniform scale-set instances the identity can read',
+  'Microsoft.Compute/virtualMachineScaleSets/virtualMachines/instanceView/read':
+    'the power state of a Uniform instance is checked before each start',
+  'Microsoft.Compute/virtualMachineScaleSets/start/action': 'starting Uniform scale-set instances',
   'Microsoft.Compute/locations/operations/read': 'following the start operation to its end',
   'Microsoft.ResourceHealth/availabilityStatuses/read':
     'Resource Health annotations tell evictions from deliberate stops'
 } as const;
+export type RequiredAction = keyof typeof REQUIRED_ACTIONS;
+
+/** The api-version of Permissions_ListForResourceGroup the check speaks. */
+export const PERMISSIONS_API_VERSION = '2022-04-01';
+/** A listing longer than this many pages is a loop, not a role set. */
+const MAX_PAGES = 100;
 
 interface Permission {
   actions?: string[];
@@ -35,29 +56,105 @@ export function permits(permissions: Permission[], action: string): boolean {
   return permissions.some(p => (p.actions ?? []).some(match) && !(p.notActions ?? []).some(match));
 }
 
-export interface PermissionGap {
+export interface ResourceGroupRef {
   subscriptionId: string;
-  missing: string[];
+  resourceGroup: string;
 }
 
-export async function missingPermissions(
-  credential: TokenCredential,
-  resourceManager: string,
-  scope: string,
-  subscriptions: string[]
-): Promise<PermissionGap[]> {
-  const token = await credential.getToken(scope);
-  if (!token) return [];
-  const gaps: PermissionGap[] = [];
-  for (const subscriptionId of subscriptions) {
-    const response = await fetch(
-      `${resourceManager.replace(/\/+$/, '')}/subscriptions/${subscriptionId}/providers/Microsoft.Authorization/permissions?api-version=2022-04-01`,
-      { headers: { authorization: `Bearer ${token.token}` }, signal: AbortSignal.timeout(30_000) }
-    );
-    if (!response.ok) continue; // cannot tell: the run itself will say what fails
-    const body = (await response.json()) as { value?: Permission[] };
-    const missing = Object.keys(REQUIRED_ACTIONS).filter(a => !permits(body.value ?? [], a));
-    if (missing.length) gaps.push({ subscriptionId, missing });
+export interface PermissionGap extends ResourceGroupRef {
+  /** The scope that was checked: `/subscriptions/{id}/resourceGroups/{name}`. */
+  scope: string;
+  missing: RequiredAction[];
+}
+
+export interface PermissionCheckDeps {
+  credential: TokenCredential;
+  /** Resource Manager's endpoint, e.g. https://management.azure.com. */
+  resourceManager: string;
+  /** The token scope for Resource Manager. */
+  tokenScope: string;
+  /** Called once for each gap, when it is found. */
+  onGap?: (gap: PermissionGap) => void;
+  /** Called when a group cannot be checked (the run goes on: its real calls will tell). */
+  onUnknown?: (group: ResourceGroupRef, reason: string) => void;
+  requestTimeoutMs?: number;
+}
+
+/**
+ * The check for one run: each resource group is listed once (one request sequence, however many
+ * VMs it holds), and the answers are kept for the run. `check` never rejects.
+ */
+export class PermissionCheck {
+  private readonly byGroup = new Map<string, Promise<PermissionGap | undefined>>();
+
+  constructor(private readonly deps: PermissionCheckDeps) {}
+
+  /** The gaps of these groups (each group once). */
+  check(groups: ResourceGroupRef[]): Promise<PermissionGap[]> {
+    const pending = new Set<Promise<PermissionGap | undefined>>();
+    for (const group of groups) {
+      const key = `${group.subscriptionId}/${group.resourceGroup}`.toLowerCase();
+      let answer = this.byGroup.get(key);
+      if (!answer) {
+        answer = this.checkGroup(group);
+        this.byGroup.set(key, answer);
+      }
+      pending.add(answer);
+    }
+    return Promise.all(pending).then(gaps => gaps.filter((g): g is PermissionGap => g !== undefined));
   }
-  return gaps;
+
+  /** Every gap found in this run, once the checks under way have ended. */
+  async gaps(): Promise<PermissionGap[]> {
+    const all = await Promise.all(this.byGroup.values());
+    return all.filter((g): g is PermissionGap => g !== undefined);
+  }
+
+  private async checkGroup(group: ResourceGroupRef): Promise<PermissionGap | undefined> {
+    const scope = `/subscriptions/${group.subscriptionId}/resourceGroups/${group.resourceGroup}`;
+    try {
+      const permissions = await this.list(scope);
+      const missing = (Object.keys(REQUIRED_ACTIONS) as RequiredAction[]).filter(
+        a => !permits(permissions, a)
+      );
+      if (!missing.length) return undefined;
+      const gap: PermissionGap = { ...group, scope, missing };
+      this.deps.onGap?.(gap);
+      return gap;
+    } catch (error) {
+      this.deps.onUnknown?.(group, error instanceof Error ? error.message : String(error));
+      return undefined;
+    }
+  }
+
+  /** All pages of the listing. A nextLink is followed only on Resource Manager's own origin. */
+  private async list(scope: string): Promise<Permission[]> {
+    const base = this.deps.resourceManager.replace(/\/+$/, '');
+    const origin = new URL(base).origin;
+    let url: string | undefined =
+      `${base}${scope}/providers/Microsoft.Authorization/permissions?api-version=${PERMISSIONS_API_VERSION}`;
+    const permissions: Permission[] = [];
+    for (let page = 0; url; page++) {
+      if (page >= MAX_PAGES) throw new Error(`the listing did not end after ${MAX_PAGES} pages`);
+      if (new URL(url).origin !== origin)
+        throw new Error(`its nextLink leads away from ${origin}; not followed`);
+      const token = await this.deps.credential.getToken(this.deps.tokenScope);
+      if (!token) throw new Error('no token for Resource Manager');
+      const response = await fetch(url, {
+        headers: { authorization: `Bearer ${token.token}` },
+        signal: AbortSignal.timeout(this.deps.requestTimeoutMs ?? 30_000)
+      });
+      if (!response.ok) throw new Error(`Resource Manager answered ${response.status}`);
+      const body = (await response.json()) as { value?: Permission[]; nextLink?: string | null };
+      permissions.push(...(body.value ?? []));
+      url = body.nextLink || undefined;
+    }
+    return permissions;
+  }
+}
+
+/** The warning a gap becomes: the missing actions, what each is for, and the scope. */
+export function describeGap(gap: PermissionGap): string {
+  const actions = gap.missing.map(a => `'${a}' (${REQUIRED_ACTIONS[a]})`).join(', ');
+  return `The identity's roles on resource group '${gap.resourceGroup}' (scope ${gap.scope}) do not grant ${actions}. The run goes on: if Azure really refuses, the VMs there end 'failed' naming the permission. Add the missing actions to the role assigned there (see docs/spot-restarter-role.json).`;
 }

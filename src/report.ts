@@ -3,14 +3,15 @@ import * as core from '@actions/core';
 import { OUTCOMES, OUTPUT_GROUPS, type Outcome, type VmResult } from './outcomes.js';
 import type { FailOn } from './inputs.js';
 import { formatDuration } from './duration.js';
+import type { PermissionGap } from './permissions.js';
 
 export interface RunReport {
   event: string;
   dryRun: boolean;
   results: VmResult[];
   payloadErrors: string[];
-  /** Permissions the identity lacks, per subscription (from the check before the run). */
-  permissionGaps: { subscriptionId: string; missing: string[] }[];
+  /** What the identity's roles seem to lack, per resource group touched: warnings, never a failure. */
+  permissionGaps: PermissionGap[];
   discovery: { requests: number; pages: number; quotaWaits: number; candidates: number };
   durationMs: number;
 }
@@ -63,7 +64,10 @@ export function annotate(report: RunReport): void {
   }
 }
 
-/** Which VM outcomes make the step fail, per `fail-on`. A refused payload counts as an error. */
+/**
+ * Which VM outcomes make the step fail, per `fail-on`. A refused payload counts as an error. A
+ * permission gap does not: only a real 403 fails, as the VM's own outcome.
+ */
 export function shouldFail(report: RunReport, failOn: FailOn): string | undefined {
   if (failOn === 'never') return undefined;
   const failing = failOn === 'capacity' ? [...FAILURE_OUTCOMES, ...CAPACITY_OUTCOMES] : FAILURE_OUTCOMES;
@@ -74,7 +78,6 @@ export function shouldFail(report: RunReport, failOn: FailOn): string | undefine
       `${bad.length} VM(s) could not be started (${[...new Set(bad.map(r => r.outcome))].join(', ')})`
     );
   if (report.payloadErrors.length) parts.push('the dispatch payload was refused');
-  if (report.permissionGaps.length) parts.push('the identity lacks permissions it needs');
   return parts.length ? `${parts.join('; ')}. See the job summary.` : undefined;
 }
 
@@ -90,8 +93,8 @@ export async function writeSummary(report: RunReport): Promise<void> {
     true
   );
   if (report.permissionGaps.length) {
-    core.summary.addHeading('Missing permissions', 3);
-    core.summary.addList(report.permissionGaps.map(g => `${g.subscriptionId}: ${g.missing.join(', ')}`));
+    core.summary.addHeading('Permissions the roles seem to lack (warning)', 3);
+    core.summary.addList(report.permissionGaps.map(g => escapeHtml(`${g.scope}: ${g.missing.join(', ')}`)));
   }
   if (report.payloadErrors.length) {
     core.summary.addHeading('Dispatch payload refused', 3);

@@ -1,33 +1,39 @@
 /**
  * One VM from "found" to an outcome: read its power state (ARG can lag), wait for deallocation
- * when a dispatch announced an eviction, start it, and keep trying while capacity or price is the
- * obstacle and retry-for allows.
+ * when a dispatch announced an eviction, ask whether this deallocation was an eviction, start it,
+ * and keep trying while capacity or price is the obstacle and retry-for allows. Every read of the
+ * VM is paced within Compute's per-VM budget, and no wait runs past the VM's deadline.
  */
 import * as core from '@actions/core';
 import type { ComputeManagementClient } from '@azure/arm-compute';
 import type { LimitFunction } from 'p-limit';
 import type { VmRecord } from './discovery.js';
-import type { Verdict } from './eligibility.js';
+import type { DeallocationFacts, Verdict } from './eligibility.js';
 import { classifyStartFailure, describeAzureError, isTransient } from './errors.js';
 import type { VmResult } from './outcomes.js';
-import { backoff, withTransientRetry, type Clock } from './retry.js';
+import type { ResourceBudget } from './resource-budget.js';
+import { backoff, DeadlineError, withTransientRetry } from './retry.js';
 import { formatDuration } from './duration.js';
+import { startOnce, type StartDeps } from './start-operation.js';
+
+export { pollInterval } from './start-operation.js';
 
 export type ComputeFor = (subscriptionId: string) => ComputeManagementClient;
 
-export interface RestartDeps {
-  clock: Clock;
+export interface RestartDeps extends StartDeps {
   compute: ComputeFor;
   /** Bounds how many start calls are in flight; polling the started ones is not bounded by it. */
   limit: LimitFunction;
   dryRun: boolean;
   retryForMs: number;
   retryIntervalMs: number;
-  pollIntervalMs: number;
-  /** Start operations being polled right now, per subscription (Azure's read budget is per subscription). */
-  inFlight: Map<string, number>;
   waitForDeallocationMs: number;
+  /** Compute's per-VM "Low Cost Get VM" budget (GET and instance view; "Get VMSS VMs" has the same numbers). */
+  vmReads: ResourceBudget;
 }
+
+/** Asked once the VM is seen deallocated: may it be started? (the cause of the deallocation) */
+export type Decide = (facts: DeallocationFacts) => Verdict | Promise<Verdict>;
 
 /**
  * `sweep`: the VM should already be deallocated. `eviction`: a dispatch said (at `announcedAt`)
@@ -37,23 +43,42 @@ export type Mode = { kind: 'sweep' } | { kind: 'eviction'; announcedAt: number }
 
 interface PowerState {
   code: string;
-  /** When the VM's last operation finished (the ProvisioningState status' time). */
+  /** When the VM's last operation finished (the ProvisioningState status' time); absent while one runs. */
   changedAt?: number;
+  /** `ProvisioningState/updating`: an operation is under way (Azure shows no time then). */
+  updating?: boolean;
 }
 
 const RUNNING_STATES = ['PowerState/running', 'PowerState/starting'];
 const ON_THE_WAY_DOWN = ['PowerState/deallocating', 'PowerState/stopping'];
+/** Reads the wait for a deallocation may not spend: the one after it, and the start's own. */
+const READ_RESERVE = 6;
+/** The first seconds after an announced eviction are polled fast; after that, at the budget's refill rate. */
+const FAST_WAIT_MS = 30_000;
+
+/**
+ * A VM that is starting from deallocated can show `PowerState/stopped` for a moment while its
+ * provisioning state is `updating`: another actor is starting it, it is not a stopped VM.
+ */
+function effectiveState(p: PowerState): string {
+  if (p.code === 'PowerState/stopped' && p.updating) return 'PowerState/starting';
+  return p.code;
+}
 
 export async function restartVm(
   vm: VmRecord,
   source: VmResult['source'],
   mode: Mode,
   deps: RestartDeps,
-  recheck?: () => Promise<Verdict>
+  decide: Decide
 ): Promise<VmResult> {
   const began = deps.clock.now();
+  // What this run may spend on the VM: the wait for its deallocation, then retry-for (at least a minute).
+  const deadline =
+    began + (mode.kind === 'eviction' ? deps.waitForDeallocationMs : 0) + Math.max(deps.retryForMs, 60_000);
   const result = (outcome: VmResult['outcome'], detail: string, extra: Partial<VmResult> = {}): VmResult => ({
     id: vm.id,
+    kind: vm.kind,
     name: vm.name,
     resourceGroup: vm.resourceGroup,
     subscriptionId: vm.subscriptionId,
@@ -66,12 +91,14 @@ export async function restartVm(
     ...extra
   });
   try {
-    const { code: state, restarted } = await waitUntilDeallocated(vm, mode, deps);
+    const { code: state, restarted, changedAt } = await waitUntilDeallocated(vm, mode, deps, deadline);
     if (restarted)
       return result('already-running', 'evicted and already started again (by another run, or a person)');
     if (state !== 'PowerState/deallocated') {
       if (state === 'gone')
         return result('deleted', 'the VM no longer exists (eviction policy Delete, or deleted)');
+      if (state === 'PowerState/starting')
+        return result('already-running', 'starting: another operation is starting it');
       if (RUNNING_STATES.includes(state)) {
         return mode.kind === 'eviction'
           ? result(
@@ -88,13 +115,22 @@ export async function restartVm(
       }
       return result('skipped', `power state ${shortState(state)}: only deallocated VMs are started`);
     }
-    if (recheck) {
-      const verdict = await recheck();
-      if (!verdict.eligible) return result(verdict.outcome, verdict.detail);
-    }
-    if (deps.dryRun) return result('skipped', 'dry run: would start it');
-    return await startWithCapacityRetry(vm, deps, began, result);
+    const verdict = await decide({ lastOperationEndedAt: changedAt, now: deps.clock.now() });
+    if (!verdict.eligible) return result(verdict.outcome, verdict.detail);
+    const evictedAt = verdict.evictedAt ? new Date(verdict.evictedAt).toISOString() : undefined;
+    if (deps.dryRun)
+      return result('skipped', `dry run: would start it (${verdict.because ?? 'evicted'})`, { evictedAt });
+    const started = await startWithCapacityRetry(vm, deps, began, deadline, result);
+    // Started without Azure's evidence (the no-evidence bound): say why it was started.
+    const noEvidence = verdict.because && verdict.evictedAt === undefined ? ` (${verdict.because})` : '';
+    return {
+      ...started,
+      evictedAt,
+      detail: started.detail + (started.outcome === 'started' ? noEvidence : '')
+    };
   } catch (error) {
+    if (error instanceof DeadlineError)
+      return result('failed', `${error.message}; a later run tries again`, { errorCode: 'TooManyRequests' });
     const info = describeAzureError(error);
     const failure = classifyStartFailure(info);
     return result(failure.outcome, failure.detail, { errorCode: info.code });
@@ -105,38 +141,17 @@ async function startWithCapacityRetry(
   vm: VmRecord,
   deps: RestartDeps,
   began: number,
+  deadline: number,
   result: (outcome: VmResult['outcome'], detail: string, extra?: Partial<VmResult>) => VmResult
 ): Promise<VmResult> {
-  const client = deps.compute(vm.subscriptionId);
   for (let attempt = 1; ; attempt++) {
     let acceptedAt: number | undefined;
     try {
-      // Wrapped: a poller is thenable, and returning it bare from an async function would await it.
-      const { poller } = await deps.limit(async () => {
-        const started = client.virtualMachines.start(vm.resourceGroup, vm.name, {
-          updateIntervalInMs: pollInterval(deps.pollIntervalMs, deps.inFlight.get(vm.subscriptionId) ?? 0)
-        });
-        await started.submitted();
-        return { poller: started };
-      });
-      acceptedAt = deps.clock.now();
-      deps.inFlight.set(vm.subscriptionId, (deps.inFlight.get(vm.subscriptionId) ?? 0) + 1);
-      try {
-        // Our own loop rather than the poller's fixed interval: the pace follows how many
-        // operations are in flight now, not when this one began.
-        while (!poller.isDone) {
-          await deps.clock.sleep(
-            pollInterval(deps.pollIntervalMs, deps.inFlight.get(vm.subscriptionId) ?? 1)
-          );
-          await poller.poll();
-        }
-        await poller.pollUntilDone();
-      } finally {
-        deps.inFlight.set(vm.subscriptionId, (deps.inFlight.get(vm.subscriptionId) ?? 1) - 1);
-      }
+      await startOnce(vm, deps, at => (acceptedAt = at));
       return result('started', attempt > 1 ? `started on attempt ${attempt}` : 'started', {
         attempts: attempt,
-        startAcceptedAt: new Date(acceptedAt).toISOString()
+        startAcceptedAt: new Date(acceptedAt!).toISOString(),
+        runningAt: new Date(deps.clock.now()).toISOString()
       });
     } catch (error) {
       const info = describeAzureError(error);
@@ -149,7 +164,9 @@ async function startWithCapacityRetry(
           { attempts: attempt, errorCode: info.code }
         );
       }
-      const state = (await readPowerState(vm, deps).catch(() => undefined))?.code;
+      if (error instanceof DeadlineError) throw error;
+      const seen = await readPowerState(vm, deps, deadline).catch(() => undefined);
+      const state = seen ? effectiveState(seen) : undefined;
       if (state && RUNNING_STATES.includes(state) && info.status === 409) {
         return result('already-running', `${shortState(state)}: being started by another operation`, {
           attempts: attempt
@@ -168,7 +185,14 @@ async function startWithCapacityRetry(
       if (state === 'gone') return result('deleted', 'the VM no longer exists', { attempts: attempt });
       const elapsed = deps.clock.now() - began;
       if (isTransient(info) && attempt < 20 && elapsed < Math.max(deps.retryForMs, 60_000)) {
-        await deps.clock.sleep(info.retryAfterMs ?? backoff(attempt, { baseMs: 1000, maxMs: 30_000 }));
+        const pause = info.retryAfterMs ?? backoff(attempt, { baseMs: 1000, maxMs: 30_000 });
+        if (deps.clock.now() + pause > deadline)
+          throw new DeadlineError(
+            `${vm.name}: start`,
+            pause,
+            info.status === 429 ? 'throttling (Retry-After)' : 'retry pause'
+          );
+        await deps.clock.sleep(pause);
         continue;
       }
       const failure = classifyStartFailure(info);
@@ -189,57 +213,73 @@ async function startWithCapacityRetry(
 }
 
 /**
- * Azure refills a principal's reads at 25 a second per subscription. Thousands of starts each
- * polled every few seconds would spend that on polling and get the run throttled: the more
- * operations in flight, the slower each is polled, so that all of them together stay near
- * READS_PER_SECOND_FOR_POLLING. A start is accepted at once either way; only noticing its end waits.
- */
-const READS_PER_SECOND_FOR_POLLING = 15;
-export function pollInterval(baseMs: number, inFlight: number): number {
-  return Math.max(baseMs, Math.round(((inFlight + 1) * 1000) / READS_PER_SECOND_FOR_POLLING));
-}
-
-/**
- * Polls the instance view with growing pauses until the VM is deallocated, gone, or time is up.
- * A VM that is running again with an operation finished after the eviction was announced went
- * down and came back already (another run's sweep, or a person): no use waiting for it.
+ * Polls the instance view until the VM is deallocated, gone, or time is up: every second while
+ * the deallocation is likely, then at the pace Compute's per-VM read budget refills, always leaving
+ * a reserve. A VM that is running again with an operation finished after the eviction was
+ * announced went down and came back already (another run's sweep, or a person): no use waiting.
  */
 async function waitUntilDeallocated(
   vm: VmRecord,
   mode: Mode,
-  deps: RestartDeps
-): Promise<{ code: string; restarted?: boolean }> {
-  const deadline = deps.clock.now() + deps.waitForDeallocationMs;
-  let pause = 500;
-  for (;;) {
-    const { code, changedAt } = await readPowerState(vm, deps);
-    if (code === 'PowerState/deallocated' || code === 'gone') return { code };
+  deps: RestartDeps,
+  deadline: number
+): Promise<{ code: string; restarted?: boolean; changedAt?: number }> {
+  const began = deps.clock.now();
+  const waitEnds = began + (mode.kind === 'eviction' ? deps.waitForDeallocationMs : 60_000);
+  const slowPause = Math.ceil(60_000 / deps.vmReads.limits.perMinute);
+  for (let first = true; ; first = false) {
+    const seen = await readPowerState(vm, deps, deadline, first ? 0 : READ_RESERVE);
+    const code = effectiveState(seen);
+    // Deallocated with an operation under way (a resize, a start just accepted): look again.
+    const settled = !(code === 'PowerState/deallocated' && seen.updating);
+    if ((code === 'PowerState/deallocated' && settled) || code === 'gone')
+      return { code, changedAt: seen.changedAt };
     const running = RUNNING_STATES.includes(code);
-    if (mode.kind === 'eviction' && running && changedAt !== undefined && changedAt > mode.announcedAt)
+    if (
+      mode.kind === 'eviction' &&
+      running &&
+      seen.changedAt !== undefined &&
+      seen.changedAt > mode.announcedAt
+    )
       return { code, restarted: true };
-    const worthWaiting = ON_THE_WAY_DOWN.includes(code) || (mode.kind === 'eviction' && running);
-    if (!worthWaiting || deps.clock.now() + pause > deadline) return { code };
+    const worthWaiting = !settled || ON_THE_WAY_DOWN.includes(code) || (mode.kind === 'eviction' && running);
+    const pause = deps.clock.now() - began < FAST_WAIT_MS ? 1000 : slowPause;
+    if (!worthWaiting || deps.clock.now() + pause > Math.min(waitEnds, deadline))
+      return { code, changedAt: seen.changedAt };
     await deps.clock.sleep(pause);
-    // Capped at 1 s: once the VM is down, every second before the start call is a second lost.
-    pause = Math.min(1000, Math.round(pause * 1.5));
   }
 }
 
 /** The VM's power state from its instance view (the truth, where ARG may lag), or `gone`. */
 export async function readPowerState(
   vm: VmRecord,
-  deps: Pick<RestartDeps, 'clock' | 'compute'>
+  deps: Pick<RestartDeps, 'clock' | 'compute' | 'vmReads'>,
+  deadline?: number,
+  reserve = 0
 ): Promise<PowerState> {
+  const key = vm.id.toLowerCase();
+  const what = `${vm.name}: instance view`;
   try {
-    const view = await withTransientRetry(deps.clock, `${vm.name}: instance view`, () =>
-      deps.compute(vm.subscriptionId).virtualMachines.instanceView(vm.resourceGroup, vm.name)
+    await deps.vmReads.take(key, { reserve, deadline, what });
+    const view = await withTransientRetry(
+      deps.clock,
+      what,
+      () =>
+        deps.compute(vm.subscriptionId).virtualMachines.instanceView(vm.resourceGroup, vm.name, {
+          onResponse: r => deps.vmReads.observe(key, r.headers.get('x-ms-ratelimit-remaining-resource'))
+        }),
+      undefined,
+      deadline
     );
-    const time = view.statuses?.find(s => s.code?.startsWith('ProvisioningState/'))?.time;
+    const provisioning = view.statuses?.find(s => s.code?.startsWith('ProvisioningState/'));
+    const time = provisioning?.time;
     return {
       code: view.statuses?.find(s => s.code?.startsWith('PowerState/'))?.code ?? 'PowerState/unknown',
-      changedAt: time ? new Date(time).getTime() : undefined
+      changedAt: time ? new Date(time).getTime() : undefined,
+      updating: provisioning?.code?.toLowerCase() === 'provisioningstate/updating'
     };
   } catch (error) {
+    if (error instanceof DeadlineError) throw error;
     const info = describeAzureError(error);
     if (info.status === 404) return { code: 'gone' };
     throw error;

@@ -25,11 +25,26 @@ export interface RetryPolicy {
  */
 export const TRANSIENT_RETRY: RetryPolicy = { attempts: 8, baseMs: 1000, maxMs: 30_000 };
 
+/** Waiting as Azure asks would pass the time this run has for the VM: a later run takes over. */
+export class DeadlineError extends Error {
+  constructor(
+    readonly what: string,
+    readonly waitMs: number,
+    readonly why: string
+  ) {
+    super(
+      `${what}: Azure's ${why} would have us wait ${Math.round(waitMs / 1000)} s, past the time this run has for it`
+    );
+    this.name = 'DeadlineError';
+  }
+}
+
 export async function withTransientRetry<T>(
   clock: Clock,
   what: string,
   fn: () => Promise<T>,
-  policy: RetryPolicy = TRANSIENT_RETRY
+  policy: RetryPolicy = TRANSIENT_RETRY,
+  deadline?: number
 ): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
@@ -38,6 +53,12 @@ export async function withTransientRetry<T>(
       const info = describeAzureError(error);
       if (!isTransient(info) || attempt >= policy.attempts) throw error;
       const delay = info.retryAfterMs ?? backoff(attempt, policy);
+      if (deadline !== undefined && clock.now() + delay > deadline)
+        throw new DeadlineError(
+          what,
+          delay,
+          info.status === 429 ? 'throttling (Retry-After)' : 'retry pause'
+        );
       core.info(
         `${what}: ${info.status ?? info.code ?? 'error'} (${info.message.slice(0, 120)}); retrying in ${delay} ms.`
       );

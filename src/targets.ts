@@ -3,21 +3,24 @@
  * a start or a reason not to. The payload is a hint: the VM is re-read and judged like any other.
  */
 import type { VmFilter, VmRecord } from './discovery.js';
-import { judge, type Verdict } from './eligibility.js';
+import { judge, judgeDeallocation, judgeScope, type Verdict } from './eligibility.js';
 import type { Settings, VmTarget } from './inputs.js';
 import type { VmResult } from './outcomes.js';
 import type { DispatchPayload } from './payload.js';
 import { parseVmResourceId, vmKey, vmResourceId } from './resource-id.js';
-import type { Mode } from './restart.js';
+import type { Decide, Mode } from './restart.js';
 
 export type Lookup = (filter: VmFilter) => Promise<VmRecord[]>;
 
-/** Starts one VM that was judged eligible (restart.ts in a run; a recorder in the property tests). */
+/**
+ * Starts one VM that was judged in scope (restart.ts in a run; a recorder in the property tests).
+ * `decide` is asked once the VM is seen deallocated: was it evicted?
+ */
 export type Start = (
   vm: VmRecord,
   source: VmResult['source'],
   mode: Mode,
-  recheck?: () => Promise<Verdict>
+  decide: Decide
 ) => Promise<VmResult>;
 
 /** The payload is a hint: the VM is re-read from Azure and judged like any other before it is touched. */
@@ -44,21 +47,7 @@ export async function handleDispatch(
     durationMs: 0
   });
   // Out-of-scope VMs are refused before Azure is asked anything about them.
-  const scopeVerdict = judge(
-    {
-      ...placeholder,
-      priority: 'Spot',
-      evictionPolicy: 'Deallocate',
-      tags: { [settings.tag.name]: settings.tag.value },
-      location: '',
-      vmSize: '',
-      powerState: '',
-      maxPrice: null,
-      annotationName: '',
-      annotationAt: ''
-    },
-    settings
-  );
+  const scopeVerdict = judgeScope(placeholder, settings);
   if (!scopeVerdict.eligible) return skipped(scopeVerdict.outcome, scopeVerdict.detail);
   const read = async () =>
     (await lookup({ candidatesOnly: false, ids: [id], withAnnotations: settings.skipUserStopped }))[0];
@@ -69,18 +58,19 @@ export async function handleDispatch(
       "not found in Resource Graph: deleted, or the identity lacks 'Microsoft.Compute/virtualMachines/read'"
     );
   }
-  const verdict = judge(vm, { ...settings, skipUserStopped: false });
+  const verdict = judge(vm, settings);
   if (!verdict.eligible) return { ...skipped(verdict.outcome, verdict.detail), vmSize: vm.vmSize };
-  const recheck = settings.skipUserStopped
-    ? async (): Promise<Verdict> => {
-        const fresh = await read();
-        if (!fresh) return { eligible: false, outcome: 'deleted', detail: 'no longer in Resource Graph' };
-        // An old "deallocated by a user" annotation that predates this eviction says nothing about it.
-        const stale = fresh.annotationAt && Date.parse(fresh.annotationAt) < Date.parse(payload.detectedAt);
-        return judge(stale ? { ...fresh, annotationName: '' } : fresh, settings);
-      }
-    : undefined;
-  return start(vm, 'dispatch', { kind: 'eviction', announcedAt: Date.parse(payload.detectedAt) }, recheck);
+  // The agent saw the Preempt on the VM itself: that is the evidence, unless Azure shows a person's
+  // stop that began after it. The annotations are read again, fresh, once the VM is down.
+  const agentPreemptAt = Date.parse(payload.detectedAt);
+  const decide = async (facts: Parameters<Decide>[0]): Promise<Verdict> => {
+    const fresh = settings.skipUserStopped ? await read() : vm;
+    if (!fresh) return { eligible: false, outcome: 'deleted', detail: 'no longer in Resource Graph' };
+    const again = judge(fresh, settings);
+    if (!again.eligible) return again;
+    return judgeDeallocation(fresh, { ...facts, agentPreemptAt }, settings);
+  };
+  return start(vm, 'dispatch', { kind: 'eviction', announcedAt: agentPreemptAt }, decide);
 }
 
 /** A VM the sweep or the `vms` input found: started if its verdict says so, else reported with why. */
@@ -88,7 +78,8 @@ export async function startIfEligible(
   vm: VmRecord,
   source: VmResult['source'],
   verdict: Verdict,
-  start: Start
+  start: Start,
+  settings: Pick<Settings, 'skipUserStopped' | 'startWithoutEvidenceAfterMs'>
 ): Promise<VmResult> {
   if (!verdict.eligible) {
     return {
@@ -104,7 +95,7 @@ export async function startIfEligible(
       durationMs: 0
     };
   }
-  return start(vm, source, { kind: 'sweep' });
+  return start(vm, source, { kind: 'sweep' }, facts => judgeDeallocation(vm, facts, settings));
 }
 
 /** Looks the `vms` entries up in Resource Graph; an entry that finds nothing becomes a `skipped` result. */

@@ -795,8 +795,10 @@ var GUID = String.raw`[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4
 var GUID_PATTERN = new RegExp(`^${GUID}$`);
 var RESOURCE_GROUP_PATTERN = new RegExp(`^${RESOURCE_GROUP}$`, "u");
 var VM_NAME_PATTERN = new RegExp(`^${VM_NAME}$`);
+var INSTANCE_ID = String.raw`\d{1,10}`;
+var INSTANCE_ID_PATTERN = new RegExp(`^${INSTANCE_ID}$`);
 var VM_RESOURCE_ID_PATTERN = new RegExp(
-  `^/subscriptions/(${GUID})/resourceGroups/(${RESOURCE_GROUP})/providers/Microsoft\\.Compute/virtualMachines/(${VM_NAME})$`,
+  `^/subscriptions/(${GUID})/resourceGroups/(${RESOURCE_GROUP})/providers/Microsoft\\.Compute/(?:virtualMachines/(${VM_NAME})|virtualMachineScaleSets/(${VM_NAME})/virtualMachines/(${INSTANCE_ID}))$`,
   "iu"
 );
 var MAX_RESOURCE_ID_LENGTH = 1024;
@@ -818,7 +820,7 @@ var FIELDS = {
     required: true,
     check: matches(
       VM_RESOURCE_ID_PATTERN,
-      "a VM resource ID: /subscriptions/<guid>/resourceGroups/<group>/providers/Microsoft.Compute/virtualMachines/<name>",
+      "a VM resource ID: /subscriptions/<guid>/resourceGroups/<group>/providers/Microsoft.Compute/virtualMachines/<name> (or \u2026/virtualMachineScaleSets/<name>/virtualMachines/<instance id>)",
       MAX_RESOURCE_ID_LENGTH
     )
   },

@@ -10,6 +10,14 @@
  * - Long-running operation status (Azure-AsyncOperation): the ARM RPC's operation resource —
  *   status Succeeded|Failed|Canceled or in progress, startTime/endTime, error {code, message}.
  * - ARM errors: specification/common-types/resource-management/v5/types.json ErrorResponse/ErrorDetail.
+ * - Effective permissions: specification/authorization/resource-manager/Microsoft.Authorization/
+ *   stable/2022-04-01/authorization-RoleDefinitionsCalls.json — Permissions_ListForResourceGroup
+ *   (`/subscriptions/{subscriptionId}/resourcegroups/{resourceGroupName}/providers/
+ *   Microsoft.Authorization/permissions`, x-ms-pageable nextLinkName `nextLink`), definitions
+ *   PermissionGetResult and Permission. The operation is documented at resource-group and
+ *   resource scope only.
+ * - Compute's own error: specification/compute/resource-manager/Microsoft.Compute/common-types/v1/
+ *   common.json ApiError (`details: ApiErrorBase[]`, `innererror`).
  */
 const errorDetail = {
   type: 'object',
@@ -146,5 +154,139 @@ export const operationStatus = {
       required: ['code', 'message'],
       properties: { code: { type: 'string' }, message: { type: 'string' } }
     }
+  }
+};
+
+const stringArray = { type: 'array', items: { type: 'string' } };
+
+export const permissionGetResult = {
+  type: 'object',
+  properties: {
+    value: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          actions: stringArray,
+          notActions: stringArray,
+          dataActions: stringArray,
+          notDataActions: stringArray
+        }
+      }
+    },
+    nextLink: { type: 'string' }
+  }
+};
+
+/** Compute's ApiError (common-types/v1/common.json): what a failed start operation's `error` holds. */
+export const computeApiError = {
+  type: 'object',
+  required: ['code', 'message'],
+  properties: {
+    code: { type: 'string' },
+    message: { type: 'string' },
+    target: { type: 'string' },
+    details: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: { code: { type: 'string' }, target: { type: 'string' }, message: { type: 'string' } }
+      }
+    },
+    innererror: { type: 'object' }
+  }
+};
+
+/**
+ * Scale sets, from specification/compute/resource-manager/Microsoft.Compute/ComputeRP/stable/
+ * 2024-11-01/virtualMachineScaleSet.json (VirtualMachineScaleSet, Sku, VirtualMachineScaleSetProperties
+ * with orchestrationMode Uniform|Flexible, SpotRestorePolicy {enabled, restoreTimeout},
+ * VirtualMachineScaleSetVMProfile priority/evictionPolicy/billingProfile) and
+ * virtualMachineScaleSetVM.json (VirtualMachineScaleSetVM: readOnly instanceId and sku;
+ * VirtualMachineScaleSetVMInstanceView: platformUpdateDomain, platformFaultDomain, statuses).
+ */
+const sku = {
+  type: 'object',
+  properties: { name: { type: 'string' }, tier: { type: 'string' }, capacity: { type: 'integer' } }
+};
+
+export const virtualMachineScaleSet = {
+  type: 'object',
+  required: ['location'],
+  properties: {
+    id: { type: 'string' },
+    name: { type: 'string' },
+    type: { const: 'Microsoft.Compute/virtualMachineScaleSets' },
+    location: { type: 'string' },
+    tags: { type: 'object', additionalProperties: { type: 'string' } },
+    sku,
+    zones: { type: 'array', items: { type: 'string' } },
+    properties: {
+      type: 'object',
+      properties: {
+        orchestrationMode: { enum: ['Uniform', 'Flexible'] },
+        uniqueId: { type: 'string' },
+        provisioningState: { type: 'string' },
+        timeCreated: { type: 'string', format: 'date-time' },
+        platformFaultDomainCount: { type: 'integer' },
+        singlePlacementGroup: { type: 'boolean' },
+        overprovision: { type: 'boolean' },
+        upgradePolicy: {
+          type: 'object',
+          properties: { mode: { enum: ['Automatic', 'Manual', 'Rolling'] } }
+        },
+        virtualMachineProfile: {
+          type: 'object',
+          properties: {
+            priority: { enum: ['Regular', 'Low', 'Spot'] },
+            evictionPolicy: { enum: ['Deallocate', 'Delete'] },
+            billingProfile: { type: 'object', properties: { maxPrice: { type: 'number' } } }
+          }
+        },
+        spotRestorePolicy: {
+          type: 'object',
+          properties: { enabled: { type: 'boolean' }, restoreTimeout: { type: 'string' } }
+        }
+      }
+    }
+  }
+};
+
+export const virtualMachineScaleSetVM = {
+  type: 'object',
+  required: ['location'],
+  properties: {
+    id: { type: 'string' },
+    name: { type: 'string' },
+    type: { type: 'string' },
+    location: { type: 'string' },
+    tags: { type: 'object', additionalProperties: { type: 'string' } },
+    instanceId: { type: 'string' },
+    sku,
+    zones: { type: 'array', items: { type: 'string' } },
+    properties: {
+      type: 'object',
+      properties: {
+        latestModelApplied: { type: 'boolean' },
+        modelDefinitionApplied: { type: 'string' },
+        vmId: { type: 'string' },
+        hardwareProfile: { type: 'object', properties: { vmSize: { type: 'string' } } },
+        provisioningState: { type: 'string' },
+        timeCreated: { type: 'string', format: 'date-time' }
+      }
+    }
+  }
+};
+
+export const virtualMachineScaleSetVMInstanceView = {
+  type: 'object',
+  properties: {
+    platformUpdateDomain: { type: 'integer' },
+    platformFaultDomain: { type: 'integer' },
+    computerName: { type: 'string' },
+    osName: { type: 'string' },
+    osVersion: { type: 'string' },
+    statuses: { type: 'array', items: instanceViewStatus }
   }
 };

@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
+import { instanceView } from '../emulator/arm.js';
 import { DEFAULT_APP } from '../emulator/fleet.js';
 import type { Emulator } from '../emulator/server.js';
 import { subscriptionIds, TAG } from '../emulator/sample-fleet.js';
@@ -17,7 +18,9 @@ import {
   argErrorResponse,
   argQueryResponse,
   armErrorResponse,
+  computeApiError,
   operationStatus,
+  permissionGetResult,
   virtualMachine,
   vmInstanceView
 } from './azure-schemas.js';
@@ -31,6 +34,9 @@ const ajv = new Ajv({ strict: false, allErrors: true });
 
 let emu: Emulator;
 let token = '';
+/** An app whose role is assigned on resource group rg-batch only. */
+const GROUP_APP = '0b1c2d3e-0000-4000-8000-0000000000a2';
+let groupToken = '';
 
 type Answer = { status: number; headers: Record<string, string | string[] | undefined>; body: unknown };
 function call(
@@ -84,7 +90,10 @@ beforeAll(async () => {
   emu = await emulator(
     {
       subscriptions: [SUB],
-      apps: [{ clientId: DEFAULT_APP, secret: SECRET }],
+      apps: [
+        { clientId: DEFAULT_APP, secret: SECRET },
+        { clientId: GROUP_APP, secret: SECRET, scopes: [`/subscriptions/${SUB}/resourceGroups/rg-batch`] }
+      ],
       vms: [
         {
           subscriptionId: SUB,
@@ -102,9 +111,18 @@ beforeAll(async () => {
           zone: '2',
           maxPrice: 0.01,
           powerState: 'deallocated'
+        },
+        {
+          subscriptionId: SUB,
+          resourceGroup: 'rg-batch',
+          name: 'vm-3',
+          tags: TAG,
+          vmSize: 'Standard_D4s_v5',
+          powerState: 'deallocated'
         }
       ],
       prices: { 'eastus/Standard_D2s_v5': 0.05 },
+      pools: [{ location: 'eastus', vmSize: 'Standard_D4s_v5', capacity: 0 }],
       github: {
         repository: 'acme/spot-fleet',
         tokens: [{ token: GH_TOKEN, repositories: ['acme/spot-fleet'] }]
@@ -121,6 +139,15 @@ beforeAll(async () => {
     }
   });
   token = `Bearer ${(answer.body as { access_token: string }).access_token}`;
+  const group = await call('POST', `/${emu.tenantId}/oauth2/v2.0/token`, {
+    form: {
+      grant_type: 'client_credentials',
+      client_id: GROUP_APP,
+      client_secret: SECRET,
+      scope: `${emu.url}/.default`
+    }
+  });
+  groupToken = `Bearer ${(group.body as { access_token: string }).access_token}`;
 });
 afterAll(() => emu.stop());
 
@@ -137,7 +164,7 @@ describe('Azure Resource Graph (resourcegraph.json 2024-04-01)', () => {
     expect(answer.status).toBe(200);
     conforms(argQueryResponse, answer.body);
     expect(answer.body).toMatchObject({
-      totalRecords: 2,
+      totalRecords: 3,
       count: 1,
       resultTruncated: 'false',
       $skipToken: expect.any(String)
@@ -202,6 +229,22 @@ describe('Compute (virtualMachine.json 2024-11-01)', () => {
     expect((op.body as { status: string }).status).toBe('InProgress');
   });
 
+  test('no capacity: the operation fails with ResourceOperationFailure and AllocationFailed in details (ApiError)', async () => {
+    const answer = await call('POST', `${vmPath('vm-3')}/start?api-version=2026-04-01`, { auth: token });
+    expect(answer.status).toBe(202);
+    const status = new URL(String(answer.headers['azure-asyncoperation']));
+    let op: Answer;
+    do {
+      await new Promise(r => setTimeout(r, 20));
+      op = await call('GET', status.pathname + status.search, { auth: token });
+    } while ((op.body as { status: string }).status === 'InProgress');
+    conforms(operationStatus, op.body);
+    const error = (op.body as { error: { code: string; details: { code: string }[] } }).error;
+    conforms(computeApiError, error);
+    expect(error.code).toBe('ResourceOperationFailure');
+    expect(error.details.map(d => d.code)).toEqual(['AllocationFailed']);
+  });
+
   test('a price above the max: 409 ErrorResponse with SpotPriceGreaterThanProvidedMaxPrice', async () => {
     const answer = await call('POST', `${vmPath('vm-2')}/start?api-version=2026-04-01`, { auth: token });
     expect(answer.status).toBe(409);
@@ -221,6 +264,188 @@ describe('Compute (virtualMachine.json 2024-11-01)', () => {
     expect(anonymous.status).toBe(401);
     conforms(armErrorResponse, anonymous.body);
     expect(anonymous.headers['www-authenticate']).toContain('Bearer authorization_uri=');
+  });
+});
+
+describe('Where Azure differs from a naive model', () => {
+  test('HealthResources: the current annotation, with its context (resource-health-vm-annotation)', async () => {
+    const answer = await call('POST', '/providers/Microsoft.ResourceGraph/resources?api-version=2024-04-01', {
+      auth: token,
+      body: {
+        subscriptions: [SUB],
+        query:
+          "healthresources | where type =~ 'microsoft.resourcehealth/resourceannotations' | project id, name = tostring(properties.annotationName), context = tostring(properties.context), occurredTime = tostring(properties.occurredTime)"
+      }
+    });
+    expect(answer.status).toBe(200);
+    conforms(argQueryResponse, answer.body);
+    const [row] = (answer.body as { data: Record<string, string>[] }).data;
+    expect(row).toMatchObject({ name: 'VirtualMachinePreempted' });
+    // Microsoft spells it "Platform Initiated" on one page and "Platform-Initiated" on another.
+    expect(['Platform Initiated', 'Platform-Initiated']).toContain(row!.context);
+  });
+
+  test('HealthResourceChanges: microsoft.resources/changes rows with changeAttributes.timestamp and changes[path].newValue', async () => {
+    const answer = await call('POST', '/providers/Microsoft.ResourceGraph/resources?api-version=2024-04-01', {
+      auth: token,
+      body: {
+        subscriptions: [SUB],
+        query:
+          "healthresourcechanges | where tostring(properties.targetResourceType) =~ 'microsoft.resourcehealth/resourceannotations' | project id, type, target = tostring(properties.targetResourceId), name = tostring(properties.changes['properties.annotationName'].newValue), at = tostring(properties.changeAttributes.timestamp)"
+      }
+    });
+    expect(answer.status).toBe(200);
+    const rows = (answer.body as { data: Record<string, string>[] }).data;
+    expect(rows).toEqual([
+      expect.objectContaining({
+        type: 'microsoft.resources/changes',
+        target: `${vmPath('vm-1')}/providers/Microsoft.ResourceHealth/resourceAnnotations/current`,
+        name: 'VirtualMachinePreempted',
+        at: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/)
+      })
+    ]);
+  });
+
+  test('more than 1000 explicit subscriptions in one query are refused', async () => {
+    const many = Array.from(
+      { length: 1001 },
+      (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`
+    );
+    const answer = await call('POST', '/providers/Microsoft.ResourceGraph/resources?api-version=2024-04-01', {
+      auth: token,
+      body: { subscriptions: many, query: 'resources | project id' }
+    });
+    expect(answer.status).toBe(400);
+    conforms(argErrorResponse, answer.body);
+  });
+
+  test("Compute's per-VM read budget (Low Cost Get VM: 36, refill 12/min) and its 429 body (OperationNotAllowed, TooManyRequests)", async () => {
+    // In real time (time scale 1), so the bucket cannot refill noticeably during the test.
+    const shared = emu;
+    emu = await emulator(
+      {
+        subscriptions: [SUB],
+        apps: [{ clientId: DEFAULT_APP, secret: SECRET }],
+        vms: [
+          {
+            subscriptionId: SUB,
+            resourceGroup: 'rg-batch',
+            name: 'vm-2',
+            tags: TAG,
+            powerState: 'deallocated'
+          }
+        ]
+      },
+      { timeScale: 1, runDispatchedWorkflows: false }
+    );
+    const statuses: number[] = [];
+    let refused: Answer | undefined;
+    try {
+      const auth = await call('POST', `/${emu.tenantId}/oauth2/v2.0/token`, {
+        form: {
+          grant_type: 'client_credentials',
+          client_id: DEFAULT_APP,
+          client_secret: SECRET,
+          scope: `${emu.url}/.default`
+        }
+      });
+      const bearer = `Bearer ${(auth.body as { access_token: string }).access_token}`;
+      for (let i = 0; i < 40; i++) {
+        const answer = await call('GET', `${vmPath('vm-2')}/instanceView?api-version=2024-11-01`, {
+          auth: bearer
+        });
+        statuses.push(answer.status);
+        if (answer.status === 429) refused ??= answer;
+      }
+    } finally {
+      await emu.stop();
+      emu = shared;
+    }
+    expect(statuses.slice(0, 36).every(s => s === 200)).toBe(true);
+    expect(statuses.slice(37)).toEqual([429, 429, 429]);
+    conforms(armErrorResponse, refused!.body);
+    expect(refused!.body).toMatchObject({
+      error: {
+        code: 'OperationNotAllowed',
+        details: [{ code: 'TooManyRequests', target: 'LowCostGetVM' }]
+      }
+    });
+    expect(Number(refused!.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect(String(refused!.headers['x-ms-ratelimit-remaining-resource'])).toContain('Microsoft.Compute/');
+  });
+
+  test('an instance view while an operation runs: ProvisioningState/updating with no time, then PowerState/stopped while starting', async () => {
+    const vm = emu.model.add({
+      subscriptionId: SUB,
+      resourceGroup: 'rg-batch',
+      name: 'vm-3',
+      tags: TAG,
+      powerState: 'deallocated'
+    });
+    emu.model.start(vm);
+    const body = instanceView(vm);
+    conforms(vmInstanceView, body);
+    expect(body.statuses[0]).toEqual({
+      code: 'ProvisioningState/updating',
+      level: 'Info',
+      displayStatus: 'Updating'
+    });
+    expect(body.statuses[1]!.code).toBe('PowerState/stopped');
+  });
+});
+
+describe('Authorization (authorization-RoleDefinitionsCalls.json 2022-04-01)', () => {
+  const permissionsOf = (scope: string) =>
+    `${scope}/providers/Microsoft.Authorization/permissions?api-version=2022-04-01`;
+  type Page = { value: { actions: string[] }[]; nextLink?: string };
+
+  async function allPages(path: string, auth: string): Promise<Page[]> {
+    const pages: Page[] = [];
+    for (let next: string | undefined = path; next;) {
+      const answer = await call('GET', next, { auth });
+      expect(answer.status).toBe(200);
+      conforms(permissionGetResult, answer.body);
+      const page = answer.body as Page;
+      pages.push(page);
+      next = page.nextLink && new URL(page.nextLink).pathname + new URL(page.nextLink).search;
+    }
+    return pages;
+  }
+
+  test('Permissions_ListForResourceGroup: PermissionGetResult, paged by nextLink', async () => {
+    const pages = await allPages(permissionsOf(`/subscriptions/${SUB}/resourcegroups/rg-batch`), token);
+    expect(pages.length).toBeGreaterThanOrEqual(1);
+    expect(pages.flatMap(p => p.value)[0]!.actions).toContain(
+      'Microsoft.Compute/virtualMachines/start/action'
+    );
+  });
+
+  test('a role on the group is listed at the group, and not at the subscription (as in Azure)', async () => {
+    const atGroup = await allPages(
+      permissionsOf(`/subscriptions/${SUB}/resourcegroups/rg-batch`),
+      groupToken
+    );
+    expect(atGroup.flatMap(p => p.value)).toHaveLength(1);
+    const atSubscription = await allPages(permissionsOf(`/subscriptions/${SUB}`), groupToken);
+    expect(atSubscription.flatMap(p => p.value)).toEqual([]);
+  });
+
+  test('without api-version: 400 ErrorResponse; an unknown group: 404 ResourceGroupNotFound', async () => {
+    const noVersion = await call(
+      'GET',
+      `/subscriptions/${SUB}/resourcegroups/rg-batch/providers/Microsoft.Authorization/permissions`,
+      {
+        auth: token
+      }
+    );
+    expect(noVersion.status).toBe(400);
+    conforms(armErrorResponse, noVersion.body);
+    const unknown = await call('GET', permissionsOf(`/subscriptions/${SUB}/resourcegroups/rg-nope`), {
+      auth: token
+    });
+    expect(unknown.status).toBe(404);
+    conforms(armErrorResponse, unknown.body);
+    expect((unknown.body as { error: { code: string } }).error.code).toBe('ResourceGroupNotFound');
   });
 });
 

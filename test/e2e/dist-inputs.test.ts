@@ -31,7 +31,11 @@ describe('dist/index.js with a malformed input', () => {
       'AttemptRestartAfterEviction',
       '::error::Input \'tag\' is "AttemptRestartAfterEviction"; expected Name=Value'
     ],
-    ['VMS', 'vm-without-group', '::error::Input \'vms\' has "vm-without-group"; expected a VM resource ID'],
+    [
+      'VMS',
+      'vm-without-group',
+      '::error::Input \'vms\' has "vm-without-group"; expected a VM or scale-set instance resource ID'
+    ],
     [
       'ENVIRONMENT',
       'azurestack',

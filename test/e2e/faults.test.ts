@@ -55,7 +55,11 @@ afterEach(async () => {
 
 async function evicted(e: Emulator): Promise<void> {
   for (const n of NAMES) e.model.evict(e.vm(n), 'simulated');
-  await until(() => NAMES.every(n => e.vm(n).argPowerState === 'deallocated'), 10_000, 'eviction');
+  await until(
+    () => NAMES.every(n => e.vm(n).powerState === 'deallocated' && e.model.settled(e.vm(n))),
+    30_000,
+    'eviction and its evidence'
+  );
 }
 
 /** How many faults of a kind the emulator injected, over every kind of request. */
@@ -140,7 +144,15 @@ describe('fault matrix', () => {
         })
       ).status
     ).toBe(204);
-    await until(() => NAMES.every(n => emu!.vm(n).argPowerState === 'deallocated'), 10_000, 'eviction');
+    // The dispatched VM may be started already (its agent's Preempt is the evidence); the rest wait for theirs.
+    await until(
+      () =>
+        NAMES.filter(n => n !== 'vm-3').every(
+          n => emu!.vm(n).powerState === 'deallocated' && emu!.model.settled(emu!.vm(n))
+        ),
+      30_000,
+      'eviction and its evidence'
+    );
     const [sweep] = await emu.schedule('restart-on-schedule.yml');
     const dispatched = await emu.settle();
     const claims = [sweep!, ...dispatched].flatMap(r =>

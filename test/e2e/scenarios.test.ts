@@ -61,7 +61,11 @@ async function evictAll(
   cause: 'capacity' | 'price' | 'simulated' = 'simulated'
 ) {
   for (const n of names) e.model.evict(e.vm(n), cause);
-  await until(() => names.every(n => e.vm(n).argPowerState === 'deallocated'), 10_000, 'eviction');
+  await until(
+    () => names.every(n => e.vm(n).powerState === 'deallocated' && e.model.settled(e.vm(n))),
+    30_000,
+    'eviction and its evidence'
+  );
 }
 
 describe('authentication', () => {
@@ -107,7 +111,8 @@ describe('authentication', () => {
 
 describe('repository_dispatch (restart-on-eviction.yml)', () => {
   test('the run waits for the preempted VM to be deallocated, then starts it', async () => {
-    emu = await emulator(fleet(), { timeScale: 20 });
+    // A notice of two emulated minutes: the dispatch is answered well before the eviction, however busy the machine.
+    emu = await emulator(fleet(), { timeScale: 20, timing: { evictionNoticeS: 120 } });
     const vm = emu.vm('vm-b');
     const event = emu.model.evict(vm, 'simulated')!;
     const payload = preemptPayload(vm, event, {
@@ -242,20 +247,5 @@ describe('least privilege', () => {
     expect(result).toMatchObject({ outcome: 'failed', errorCode: 'AuthorizationFailed' });
     expect(result!.detail).toContain("lacks the permission 'Microsoft.Compute/virtualMachines/start/action'");
     expect(run!.log).toContain('::error title=vm-a%3A failed::'); // the annotation, ':' escaped as the runner wants
-  });
-});
-
-describe('least privilege: the shipped role is enough, and each of its actions is needed', () => {
-  test.each(shippedRoleActions())('without %s the run fails and names it', async missing => {
-    const actions = shippedRoleActions().filter(a => a !== missing);
-    emu = await emulator(
-      fleet({ apps: [{ clientId: DEFAULT_APP, federatedSubjects: [SUBJECT], actions }] }),
-      { workflowsDir: TEST_WORKFLOWS }
-    );
-    await evictAll(emu, ['vm-a']);
-    const [run] = await emu.schedule();
-    expect(run!.exitCode).toBe(1);
-    const errors = run!.log.split('\n').filter(l => l.startsWith('::error'));
-    expect(errors.join('\n')).toContain(missing);
   });
 });

@@ -19,7 +19,7 @@ describe('a scheduled sweep (restart-on-schedule.yml)', () => {
       () =>
         fleet.vms
           .filter(v => v.role === 'eligible')
-          .every(v => emu.vm(v.name).argPowerState === 'deallocated'),
+          .every(v => emu.vm(v.name).powerState === 'deallocated' && emu.model.settled(emu.vm(v.name))),
       10_000,
       'the wave to be deallocated'
     );

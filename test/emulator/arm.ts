@@ -16,7 +16,8 @@ import { azureErrors, type ArmError } from './azure-errors.js';
 import { empty, json, bearer, type Request, type Response } from './http.js';
 import { runQuery, QueryError, type Tables } from './kql.js';
 import type { Rbac } from './rbac.js';
-import type { SpotModel, Vm } from './spot.js';
+import { argRowOf, argScaleSets, handleScaleSet, isScaleSetKind, scaleSetKind } from './scale-sets.js';
+import type { Annotation, SpotModel, Vm } from './spot.js';
 import type { Throttles } from './throttle.js';
 import { verify, type KeyPair } from './tokens.js';
 
@@ -38,7 +39,8 @@ const VM_PATH =
 const OPERATION_PATH =
   /^\/subscriptions\/([^/]+)\/providers\/Microsoft\.Compute\/locations\/([^/]+)\/operations\/([^/]+)$/i;
 const ARG_PATH = /^\/providers\/Microsoft\.ResourceGraph\/resources$/i;
-const PERMISSIONS_PATH = /^\/subscriptions\/([^/]+)\/providers\/Microsoft\.Authorization\/permissions$/i;
+const PERMISSIONS_PATH =
+  /^\/subscriptions\/([^/]+)(?:\/resourcegroups\/([^/]+))?\/providers\/Microsoft\.Authorization\/permissions$/i;
 
 export const ARM_ACTIONS = {
   read: 'Microsoft.Compute/virtualMachines/read',
@@ -55,6 +57,8 @@ export function armKind(req: Request): string | undefined {
   if (ARG_PATH.test(req.path)) return 'arg';
   if (PERMISSIONS_PATH.test(req.path)) return 'permissions';
   if (OPERATION_PATH.test(req.path)) return 'operation';
+  const scaleSet = scaleSetKind(req);
+  if (scaleSet) return scaleSet;
   const vm = VM_PATH.exec(req.path);
   if (!vm) return undefined;
   return vm[4] ? vm[4].charAt(0).toLowerCase() + vm[4].slice(1) : 'get';
@@ -73,7 +77,9 @@ export async function handleArm(req: Request, o: ArmOptions): Promise<Response |
       ? resourceGraph(req, principal, o)
       : kind === 'permissions'
         ? permissions(req, principal, o)
-        : compute(req, kind, principal, o);
+        : isScaleSetKind(kind)
+          ? handleScaleSet(req, kind, principal, o)
+          : compute(req, kind, principal, o);
   o.onRequest?.(kind, response.status);
   return withHeaders(response, ids);
 }
@@ -141,16 +147,35 @@ async function authenticate(
   return { principal: String(verified.claims.appid) };
 }
 
-function armError(e: ArmError, headers: Record<string, string> = {}): Response {
+export function armError(e: ArmError, headers: Record<string, string> = {}): Response {
   return json(e.status, e.body, headers);
 }
 
-function throttled(retryAfterMs: number, o: ArmOptions, code = 'TooManyRequests'): Response {
+export function throttled(retryAfterMs: number, o: ArmOptions, code = 'TooManyRequests'): Response {
   return json(
     429,
     { error: { code, message: azureErrors.throttled().body.error.message } },
     retryHeaders(retryAfterMs, o)
   );
+}
+
+/** Compute's 429: its own body and the wait until the refusing bucket has a token again. */
+export function computeThrottled(
+  refused: { retryAfterMs: number; policy: string; allowed: number },
+  o: ArmOptions
+): Response {
+  const now = o.clock.now();
+  const e = azureErrors.computeThrottled(
+    refused.policy,
+    refused.allowed,
+    refused.allowed + 1,
+    new Date(now).toISOString(),
+    new Date(now + refused.retryAfterMs).toISOString()
+  );
+  return json(429, e.body, {
+    ...retryHeaders(refused.retryAfterMs, o),
+    'x-ms-ratelimit-remaining-resource': `Microsoft.Compute/${refused.policy};0`
+  });
 }
 
 /** Retry-After is whole seconds of real time; with a time scale the emulator adds x-ms-retry-after-ms. */
@@ -164,13 +189,18 @@ export function retryHeaders(emulatedMs: number, o: Pick<ArmOptions, 'clock'>): 
 function compute(req: Request, kind: string, principal: string, o: ArmOptions): Response {
   if (kind === 'operation') {
     const [, sub, , opId] = OPERATION_PATH.exec(req.path)!;
-    if (!o.rbac.can(principal, ARM_ACTIONS.operation, sub!))
+    const op = o.model.operations.get(opId!);
+    // Judged on the VM the operation belongs to: a role on its resource group may follow its start.
+    const opScope = (op && o.model.vms.get(op.vmKey)?.id) ?? sub!;
+    if (!o.rbac.can(principal, ARM_ACTIONS.operation, opScope))
       return forbidden(principal, ARM_ACTIONS.operation, req.path);
     const read = o.throttles.read(principal, sub!.toLowerCase());
     if (!read.ok) return throttled(read.retryAfterMs, o);
-    const op = o.model.operations.get(opId!);
     if (!op)
       return json(404, { error: { code: 'NotFound', message: `The operation '${opId}' was not found.` } });
+    const [, , location] = OPERATION_PATH.exec(req.path)!;
+    const opRead = o.throttles.computeOperationRead(sub!.toLowerCase(), location!.toLowerCase(), op.vmKey);
+    if (!opRead.ok) return computeThrottled(opRead, o);
     if (req.url.searchParams.get('monitor') === 'true')
       return op.status === 'InProgress' ? empty(202, retryHeaders(1000, o)) : empty(200);
     return json(
@@ -207,7 +237,7 @@ function compute(req: Request, kind: string, principal: string, o: ArmOptions): 
       }
     });
   }
-  if (!o.rbac.can(principal, action, subscription)) return forbidden(principal, action, scope);
+  if (!o.rbac.can(principal, action, scope)) return forbidden(principal, action, scope);
   const bucket = isWrite
     ? o.throttles.write(principal, subscription)
     : o.throttles.read(principal, subscription);
@@ -220,6 +250,10 @@ function compute(req: Request, kind: string, principal: string, o: ArmOptions): 
   const vm = o.model.get(scope);
   if (!vm) return armError(azureErrors.notFound(rg!, name!), limitHeader);
 
+  if (!isWrite) {
+    const vmRead = o.throttles.computeRead(subscription, vm.location.toLowerCase(), vm.key);
+    if (!vmRead.ok) return computeThrottled(vmRead, o);
+  }
   switch (kind) {
     case 'get':
       return json(200, vmResource(vm), limitHeader);
@@ -247,19 +281,74 @@ function compute(req: Request, kind: string, principal: string, o: ArmOptions): 
   }
 }
 
+/** Entries per page of a permissions listing: Azure pages it by `nextLink`; one a page makes callers follow it. */
+export const PERMISSIONS_PAGE_SIZE = 1;
+
 /**
- * `GET /subscriptions/{id}/providers/Microsoft.Authorization/permissions` (api-version 2022-04-01):
- * the caller's own effective permissions there; reading them needs no permission.
+ * `GET /subscriptions/{id}/resourcegroups/{rg}/providers/Microsoft.Authorization/permissions`
+ * (Permissions_ListForResourceGroup, specification/authorization/resource-manager/
+ * Microsoft.Authorization/stable/2022-04-01/authorization-RoleDefinitionsCalls.json): the caller's
+ * own permissions there — one `Permission` entry per role assignment that applies (at the group or
+ * above), `{ actions, notActions, dataActions, notDataActions }`, paged by `nextLink`
+ * (x-ms-pageable). The spec documents it at resource-group and resource scope only. The
+ * subscription-scope path, which the spec does not describe, answers too, but with only the
+ * assignments at the subscription or above: a role given on a group is missing from it.
  */
 function permissions(req: Request, principal: string, o: ArmOptions): Response {
-  const [, sub] = PERMISSIONS_PATH.exec(req.path)!;
-  const actions = o.rbac.actionsOn(principal, sub!);
-  return json(200, {
-    value: actions ? [{ actions, notActions: [], dataActions: [], notDataActions: [] }] : []
-  });
+  const [, sub, group] = PERMISSIONS_PATH.exec(req.path)!;
+  if (req.method !== 'GET')
+    return json(405, {
+      error: {
+        code: 'MethodNotAllowed',
+        message: `The requested resource does not support http method '${req.method}'.`
+      }
+    });
+  if (!req.url.searchParams.get('api-version'))
+    return json(400, {
+      error: {
+        code: 'MissingApiVersionParameter',
+        message: 'The api-version query parameter (?api-version=) is required for all requests.'
+      }
+    });
+  const read = o.throttles.read(principal, sub!.toLowerCase());
+  if (!read.ok) return throttled(read.retryAfterMs, o);
+  const headers = { 'x-ms-ratelimit-remaining-subscription-reads': String(read.remaining) };
+  if (group && ![...o.model.vms.values()].some(vm => sameGroup(vm, sub!, group)))
+    return json(
+      404,
+      { error: { code: 'ResourceGroupNotFound', message: `Resource group '${group}' could not be found.` } },
+      headers
+    );
+  const scope = `/subscriptions/${sub}${group ? `/resourcegroups/${group}` : ''}`;
+  const entries = o.rbac.assignmentsAt(principal, scope).map(a => ({
+    actions: a.actions,
+    notActions: a.notActions,
+    dataActions: [],
+    notDataActions: []
+  }));
+  const offset = Number(req.url.searchParams.get('$skipToken') ?? 0);
+  if (!Number.isInteger(offset) || offset < 0 || offset > entries.length)
+    return json(400, { error: { code: 'InvalidSkipToken', message: 'The skip token is invalid.' } }, headers);
+  const end = offset + PERMISSIONS_PAGE_SIZE;
+  const next = new URL(`${o.base()}${req.path}`);
+  next.searchParams.set('api-version', req.url.searchParams.get('api-version')!);
+  next.searchParams.set('$skipToken', String(end));
+  return json(
+    200,
+    { value: entries.slice(offset, end), ...(end < entries.length ? { nextLink: next.toString() } : {}) },
+    headers
+  );
 }
 
-function forbidden(principal: string, action: string, scope: string): Response {
+function sameGroup(vm: Vm, subscriptionId: string, group: string): boolean {
+  return (
+    !vm.deleted &&
+    vm.subscriptionId.toLowerCase() === subscriptionId.toLowerCase() &&
+    vm.resourceGroup.toLowerCase() === group.toLowerCase()
+  );
+}
+
+export function forbidden(principal: string, action: string, scope: string): Response {
   return armError(azureErrors.authorizationFailed(principal, action, scope));
 }
 
@@ -280,11 +369,17 @@ export function vmResource(vm: Vm) {
       ...(vm.priority === 'Spot'
         ? { evictionPolicy: vm.evictionPolicy, billingProfile: { maxPrice: vm.maxPrice } }
         : {}),
-      timeCreated: vm.createdAt
+      timeCreated: vm.createdAt,
+      ...(vm.scaleSet ? { virtualMachineScaleSet: { id: vm.scaleSet.id } } : {})
     }
   };
 }
 
+/**
+ * `GET …/instanceView`. While an operation runs Azure shows `ProvisioningState/updating` with no
+ * time; afterwards the time is when the operation ended (VirtualMachineInstanceView.statuses,
+ * InstanceViewStatus.time optional: specification/compute/…/ComputeRP/stable/2024-11-01/virtualMachine.json).
+ */
 export function instanceView(vm: Vm) {
   const power = vm.powerState;
   return {
@@ -292,12 +387,14 @@ export function instanceView(vm: Vm) {
     osName: 'ubuntu',
     osVersion: '24.04',
     statuses: [
-      {
-        code: 'ProvisioningState/succeeded',
-        level: 'Info',
-        displayStatus: 'Provisioning succeeded',
-        time: vm.changedAt
-      },
+      vm.provisioning === 'updating'
+        ? { code: 'ProvisioningState/updating', level: 'Info', displayStatus: 'Updating' }
+        : {
+            code: 'ProvisioningState/succeeded',
+            level: 'Info',
+            displayStatus: 'Provisioning succeeded',
+            time: vm.changedAt
+          },
       { code: `PowerState/${power}`, level: 'Info', displayStatus: `VM ${power}` }
     ]
   };
@@ -371,6 +468,19 @@ function resourceGraph(req: Request, principal: string, o: ArmOptions): Response
     return argError(
       400,
       [{ code: 'InvalidTop', message: "The '$top' option must be between 1 and 1000." }],
+      quotaHeaders
+    );
+  }
+  // Long explicit subscription lists are refused; 1000 per request is the limit the action works within.
+  if (Array.isArray(body.subscriptions) && body.subscriptions.length > 1000) {
+    return argError(
+      400,
+      [
+        {
+          code: 'InvalidSubscriptionsCount',
+          message: `The request names ${body.subscriptions.length} subscriptions; at most 1000 are allowed in one request.`
+        }
+      ],
       quotaHeaders
     );
   }
@@ -464,37 +574,102 @@ function hms(ms: number): string {
 /** The tables as Resource Graph holds them: what the principal may read in the requested scope. */
 function argTables(o: ArmOptions, principal: string, scope: string[]): Tables {
   const resources: Record<string, unknown>[] = [];
+  const computeResources: Record<string, unknown>[] = [];
   const health: Record<string, unknown>[] = [];
+  const healthChanges: Record<string, unknown>[] = [];
   for (const vm of o.model.vms.values()) {
     const sub = vm.subscriptionId.toLowerCase();
     if (!scope.includes(sub)) continue;
     if (vm.deleted) continue;
-    if (o.rbac.can(principal, ARM_ACTIONS.read, sub)) resources.push(argVm(vm, o.tenantId));
-    if (vm.annotation && o.rbac.can(principal, ARM_ACTIONS.health, sub)) {
-      health.push({
-        id: `${vm.id}/providers/Microsoft.ResourceHealth/resourceAnnotations/current`,
-        name: 'current',
-        type: 'microsoft.resourcehealth/resourceannotations',
-        tenantId: o.tenantId,
-        kind: '',
-        location: vm.location,
-        resourceGroup: vm.resourceGroup.toLowerCase(),
-        subscriptionId: vm.subscriptionId,
-        properties: {
-          targetResourceId: vm.id,
-          targetResourceType: 'Microsoft.Compute/virtualMachines',
-          ...vm.annotation,
-          annotationName: vm.annotation.name
-        },
-        tags: null
-      });
-    }
+    const placed = argRowOf(vm, action => o.rbac.can(principal, action, vm.id), o.tenantId, ARM_ACTIONS.read);
+    if (placed) (placed.table === 'resources' ? resources : computeResources).push(placed.row);
+    if (!o.rbac.can(principal, ARM_ACTIONS.health, vm.id)) continue;
+    const current = o.model.currentAnnotation(vm);
+    if (current) health.push(annotationRow(vm, current, o.tenantId));
+    healthChanges.push(...annotationChanges(vm, o.model.visibleAnnotations(vm), o.tenantId));
   }
-  return { resources, healthresources: health };
+  resources.push(...argScaleSets(o, principal, scope));
+  return {
+    resources,
+    computeresources: computeResources,
+    healthresources: health,
+    healthresourcechanges: healthChanges
+  };
+}
+
+const annotationId = (vm: Vm) => `${vm.id}/providers/Microsoft.ResourceHealth/resourceAnnotations/current`;
+
+/** `HealthResources`, type microsoft.resourcehealth/resourceannotations: one current annotation per VM. */
+function annotationRow(vm: Vm, a: Annotation, tenantId: string) {
+  const { visibleAt: _visibleAt, missing: _missing, ...properties } = a;
+  return {
+    id: annotationId(vm),
+    name: 'current',
+    type: 'microsoft.resourcehealth/resourceannotations',
+    tenantId,
+    kind: '',
+    location: vm.location,
+    resourceGroup: vm.resourceGroup.toLowerCase(),
+    subscriptionId: vm.subscriptionId,
+    properties: {
+      targetResourceId: vm.id,
+      targetResourceType:
+        vm.kind === 'vmss-uniform'
+          ? 'Microsoft.Compute/virtualMachineScaleSets/virtualMachines'
+          : 'Microsoft.Compute/virtualMachines',
+      ...properties,
+      annotationName: a.name
+    },
+    tags: null
+  };
+}
+
+/**
+ * `HealthResourceChanges` (14 days): one `microsoft.resources/changes` row per annotation change,
+ * listing only the properties that changed — a repeated annotation name is absent from it.
+ * Shape: Microsoft Learn, Resource Graph sample queries for healthresourcechanges, and "Get
+ * resource changes" (changeType, changeAttributes.timestamp, changes[path].previousValue/newValue).
+ */
+function annotationChanges(vm: Vm, annotations: Annotation[], tenantId: string) {
+  const fields = ['annotationName', 'context', 'category', 'reason', 'summary', 'occurredTime'] as const;
+  return annotations.map((a, i) => {
+    const before = annotations[i - 1];
+    const value = (x: Annotation, f: (typeof fields)[number]) => (f === 'annotationName' ? x.name : x[f]);
+    const changes: Record<string, { previousValue: string | null; newValue: string }> = {};
+    for (const f of fields) {
+      if (before && value(before, f) === value(a, f)) continue;
+      changes[`properties.${f}`] = { previousValue: before ? value(before, f) : null, newValue: value(a, f) };
+    }
+    const changeId = createHash('sha256')
+      .update(`${vm.key}|${i}|${a.occurredTime}`)
+      .digest('hex')
+      .slice(0, 32);
+    return {
+      id: `${annotationId(vm)}/providers/Microsoft.Resources/changes/${changeId}`,
+      name: changeId,
+      type: 'microsoft.resources/changes',
+      tenantId,
+      kind: '',
+      location: vm.location,
+      resourceGroup: vm.resourceGroup.toLowerCase(),
+      subscriptionId: vm.subscriptionId,
+      properties: {
+        targetResourceId: annotationId(vm),
+        targetResourceType: 'microsoft.resourcehealth/resourceannotations',
+        changeType: before ? 'Update' : 'Create',
+        changeAttributes: {
+          timestamp: new Date(a.visibleAt).toISOString(),
+          changesCount: Object.keys(changes).length
+        },
+        changes
+      },
+      tags: null
+    };
+  });
 }
 
 /** A VM row of the `resources` table: ARG lower-cases `type` and adds `properties.extended.instanceView`. */
-function argVm(vm: Vm, tenantId: string) {
+export function argVm(vm: Vm, tenantId: string) {
   const resource = vmResource(vm);
   return {
     id: vm.id,

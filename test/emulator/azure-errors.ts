@@ -6,7 +6,37 @@
  */
 export interface ArmError {
   status: number;
-  body: { error: { code: string; message: string; details?: unknown[]; target?: string } };
+  body: {
+    error: { code: string; message: string; details?: unknown[]; target?: string; innererror?: unknown };
+  };
+}
+
+/**
+ * How a failed start operation reports an allocation failure: the operation's own code,
+ * `ResourceOperationFailure`, with the allocation code nested inside — in `details[]` (the shape of
+ * Azure/azure-cli#2401 and of the zonal error quoted in MicrosoftDocs/azure-docs#41402), or in an
+ * `innererror` chain (the Azure REST API guidelines' shape, which core-lro's LroError models).
+ * Compute's ApiError allows both (specification/compute/resource-manager/Microsoft.Compute/
+ * common-types/v1/common.json: `details`, `innererror`).
+ */
+const OPERATION_FAILED = "The resource operation completed with terminal provisioning state 'Failed'.";
+function nestedInDetails(inner: ArmError): ArmError {
+  const { code, message } = inner.body.error;
+  return {
+    status: 200,
+    body: {
+      error: { code: 'ResourceOperationFailure', message: OPERATION_FAILED, details: [{ code, message }] }
+    }
+  };
+}
+function nestedInInnerError(inner: ArmError): ArmError {
+  const { code, message } = inner.body.error;
+  return {
+    status: 200,
+    body: {
+      error: { code: 'ResourceOperationFailure', message: OPERATION_FAILED, innererror: { code, message } }
+    }
+  };
 }
 
 const armError = (status: number, code: string, message: string): ArmError => ({
@@ -33,6 +63,11 @@ export const azureErrors = {
       zonal ? 'OverconstrainedZonalAllocationRequest' : 'OverconstrainedAllocationRequest',
       'Allocation failed. VM(s) with the following constraints cannot be allocated, because the condition is too restrictive. Please remove some constraints and try again. Constraints applied are: Priority (Spot).'
     ),
+  /** The start operation's failure for want of capacity, nested as Azure nests it. */
+  startAllocationFailed: (zonal: boolean) =>
+    zonal
+      ? nestedInInnerError(azureErrors.zonalAllocationFailed())
+      : nestedInDetails(azureErrors.allocationFailed()),
   skuNotAvailable: (vmName: string, size: string, location: string, subscriptionId: string) =>
     armError(
       409,
@@ -57,6 +92,12 @@ export const azureErrors = {
       'OperationNotAllowed',
       `Operation 'start' is not allowed on VM '${vmName}' since the VM is marked for '${operation}'. Retry after the current operation completes.`
     ),
+  operationNotAllowedWhileRunning: (vmName: string, operation: string) =>
+    armError(
+      409,
+      'OperationNotAllowed',
+      `The ${operation} of VM '${vmName}' is only allowed while it is deallocated. Deallocate it first.`
+    ),
   notFound: (resourceGroup: string, vmName: string) =>
     armError(
       404,
@@ -75,6 +116,39 @@ export const azureErrors = {
       'TooManyRequests',
       "The request is being throttled as the limit has been reached for operation type - 'Write'. For more information, see - https://aka.ms/armthrottling"
     ),
+  /**
+   * Compute's own throttling answer (Microsoft Learn, "Troubleshooting throttling errors in Azure -
+   * Virtual Machines": OperationNotAllowed with a TooManyRequests detail naming the policy).
+   */
+  computeThrottled: (
+    policy: string,
+    allowed: number,
+    measured: number,
+    startTime: string,
+    endTime: string
+  ) => ({
+    status: 429,
+    body: {
+      error: {
+        code: 'OperationNotAllowed',
+        message:
+          'The server rejected the request because too many requests have been received for this subscription.',
+        details: [
+          {
+            code: 'TooManyRequests',
+            target: policy,
+            message: JSON.stringify({
+              operationGroup: policy,
+              startTime,
+              endTime,
+              allowedRequestCount: allowed,
+              measuredRequestCount: measured
+            })
+          }
+        ]
+      }
+    }
+  }),
   internal: () =>
     armError(500, 'InternalServerError', 'An unexpected error occured while processing the request.'),
   expiredToken: () =>

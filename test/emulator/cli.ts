@@ -6,10 +6,13 @@
  *   POST /_emulator/evict     {"vms":["name"], "cause":"capacity"|"price"|"simulated"}
  *   POST /_emulator/capacity  {"location","vmSize","capacity","zone"?}
  *   POST /_emulator/schedule  {"workflow"?}       run the schedule workflows now
+ * `--write-env <file>` also writes the inputs, endpoints and CA as a dotenv file, for
+ * `npm run local-action` and the CI job that runs `uses: ./` (see dotenv.ts, .env.example).
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parse } from 'yaml';
+import { emulatorEnv, writeDotenv } from './dotenv.js';
 import type { FleetSpec } from './fleet.js';
 import { Emulator } from './server.js';
 
@@ -18,12 +21,15 @@ const { values } = parseArgs({
     fleet: { type: 'string' },
     'time-scale': { type: 'string', default: '1' },
     'latency-ms': { type: 'string', default: '0' },
+    'write-env': { type: 'string' },
     help: { type: 'boolean', default: false }
   }
 });
 
 if (values.help || !values.fleet) {
-  console.log('Usage: npm run emulator -- --fleet <fleet.json|fleet.yml> [--time-scale N] [--latency-ms N]');
+  console.log(
+    'Usage: npm run emulator -- --fleet <fleet.json|fleet.yml> [--time-scale N] [--latency-ms N] [--write-env .env]'
+  );
   process.exit(values.help ? 0 : 2);
 }
 
@@ -62,4 +68,8 @@ console.log(
 );
 console.log('VM IMDS addresses (for the agent):');
 for (const vm of emulator.model.vms.values()) console.log(`  ${vm.name}: ${emulator.imdsFor(vm)}`);
+if (values['write-env']) {
+  writeDotenv(values['write-env'], emulatorEnv(emulator, fleet));
+  console.log(`\nWrote ${values['write-env']}: run the action with \`npm run local-action\`.`);
+}
 process.on('SIGINT', () => void emulator.stop().then(() => process.exit(0)));

@@ -4,7 +4,9 @@
  *    repository_dispatch to the emulated GitHub, whose runner runs
  *    workflows-examples/restart-on-eviction.yml with dist/index.js; the VMs come back. A timeline.
  * 2. The safety net: a wave of evictions over three subscriptions (with decoys), then GitHub's
- *    scheduler runs workflows-examples/restart-on-schedule.yml. A table of every VM.
+ *    scheduler runs workflows-examples/restart-on-schedule.yml — once before Azure's evidence of
+ *    why the VMs went down has arrived (nothing is started: awaiting-evidence), once after (the
+ *    evicted VMs start; the one a person stopped stays down). A table of every VM.
  * `--json` prints one object for scripts instead.
  */
 import { parseArgs } from 'node:util';
@@ -23,7 +25,8 @@ fleet.github = {
   tokens: [{ token: TOKEN, repositories: ['acme/spot-fleet'] }]
 };
 const scale = 10;
-const emu = await Emulator.start({ fleet, timeScale: scale });
+// Resource Health annotations arrive a minute and a half after the eviction (Azure: within about 5).
+const emu = await Emulator.start({ fleet, timeScale: scale, timing: { annotationLagS: 90 } });
 const agents: AgentProcess[] = [];
 try {
   say(`Emulated Azure + GitHub on ${emu.url} (1 real second = ${scale} emulated seconds)`);
@@ -99,6 +102,18 @@ try {
   );
   const before = new Map(fleet.vms.map(v => [v.name, state(v.name)]));
   say('GitHub runs the schedule: workflows-examples/restart-on-schedule.yml …');
+  const [early] = await emu.schedule('restart-on-schedule.yml');
+  const earlyOutcomes = outcomesOf(early!);
+  const awaiting = [...earlyOutcomes.values()].filter(o => o === 'awaiting-evidence').length;
+  say(
+    `Run #${early!.id} came before Azure's evidence: ${awaiting} VM(s) deallocated but awaiting-evidence (Resource Health has not said yet whether an eviction or a person stopped them), so none was started.`
+  );
+  await waitFor(
+    () => wave.every(v => emu.vm(v.name).deleted || emu.model.settled(emu.vm(v.name))),
+    'the evidence to reach Resource Graph',
+    60_000
+  );
+  say('The annotations arrive (VirtualMachinePreempted); GitHub runs the schedule again …');
   const [run] = await emu.schedule('restart-on-schedule.yml');
   const eligible = fleet.vms.filter(v => v.role === 'eligible');
   await waitFor(
@@ -107,18 +122,14 @@ try {
     30_000
   ).catch(() => undefined);
 
-  const outcomes = new Map<string, string>(
-    (JSON.parse(run!.outputs.result ?? '{"vms":[]}') as { vms: { name: string; outcome: string }[] }).vms.map(
-      r => [r.name, r.outcome]
-    )
-  );
+  const outcomes = outcomesOf(run!);
   const decoys = fleet.vms.filter(v => v.role !== 'eligible');
   const touched = decoys.filter(v => emu.model.vms.get(vmKey(v.name))!.startsAccepted > 0).map(v => v.name);
   const runningNow = eligible.filter(v => emu.vm(v.name).powerState === 'running').map(v => v.name);
   const startedTwice = eligible
     .filter(v => emu.model.vms.get(vmKey(v.name))!.startsAccepted > 1)
     .map(v => v.name);
-  const runs = [...loopRuns, run!];
+  const runs = [...loopRuns, early!, run!];
 
   if (values.json) {
     console.log(
@@ -141,6 +152,7 @@ try {
           role: v.role,
           before: before.get(v.name),
           after: state(v.name),
+          first_outcome: earlyOutcomes.get(v.name) ?? null,
           outcome: outcomes.get(v.name) ?? null
         }))
       })
@@ -148,14 +160,15 @@ try {
   } else {
     say();
     table(
-      ['VM', 'Subscription', 'Kind', 'Before run', 'After run', 'Outcome'],
+      ['VM', 'Subscription', 'Kind', 'Before runs', 'First run', 'Second run', 'After runs'],
       fleet.vms.map(v => [
         v.name,
         v.subscriptionId.slice(0, 8),
         describe(v.role, withAgents.includes(v)),
         before.get(v.name)!,
-        state(v.name),
-        outcomes.get(v.name) ?? '—'
+        earlyOutcomes.get(v.name) ?? '—',
+        outcomes.get(v.name) ?? '—',
+        state(v.name)
       ])
     );
     say();
@@ -176,6 +189,13 @@ try {
 } finally {
   await Promise.all(agents.map(a => a.stop()));
   await emu.stop();
+}
+
+function outcomesOf(run: RunRecord): Map<string, string> {
+  const result = JSON.parse(run.outputs.result ?? '{"vms":[]}') as {
+    vms: { name: string; outcome: string }[];
+  };
+  return new Map(result.vms.map(r => [r.name, r.outcome]));
 }
 
 function loopTimeline(name: string, agent: AgentProcess, runs: RunRecord[]) {

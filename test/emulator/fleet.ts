@@ -22,6 +22,8 @@ export interface VmSpec {
   powerState?: PowerState;
   /** The latest Resource Health annotation, e.g. VirtualMachinePreempted or VirtualMachineDeallocationInitiated. */
   annotation?: 'VirtualMachinePreempted' | 'VirtualMachineDeallocationInitiated';
+  /** Minutes before the emulator starts that the VM's last operation ended (default 0); its annotation began a minute before. */
+  sinceMinutes?: number;
   vmId?: string;
 }
 
@@ -33,8 +35,16 @@ export interface AppSpec {
   federatedSubjects?: string[];
   /** Role actions, as in a role definition; default: the shipped least-privilege role. */
   actions?: string[];
-  /** Subscriptions the role is assigned on; default: all. */
+  /**
+   * Where that role is assigned: subscription IDs, or scopes such as
+   * `/subscriptions/{id}/resourceGroups/{name}`; default: every subscription.
+   */
   scopes?: string[];
+  /**
+   * Role assignments, each with its own role, for set-ups with different roles at different
+   * scopes. With `assignments` alone the app holds exactly these.
+   */
+  assignments?: { scope: string; actions: string[]; notActions?: string[] }[];
 }
 
 export interface PoolSpec {
@@ -56,7 +66,42 @@ export interface FleetSpec {
   /** Sizes offered in no region (start fails with SkuNotAvailable). */
   unavailableSizes?: string[];
   vms: VmSpec[];
+  /** Virtual machine scale sets: each instance is a Spot VM of the model, of kind vmss-flex or vmss-uniform. */
+  scaleSets?: ScaleSetSpec[];
   github?: GitHubSpec;
+}
+
+/** One instance of a scale set: the same meaning as in `VmSpec`. */
+export interface InstanceSpec {
+  powerState?: PowerState;
+  /** The instance's own tags (Uniform instances usually have none: tags live on the scale set). */
+  tags?: Record<string, string>;
+  annotation?: VmSpec['annotation'];
+  sinceMinutes?: number;
+  zone?: string;
+}
+
+export interface ScaleSetSpec {
+  subscriptionId: string;
+  resourceGroup: string;
+  name: string;
+  /**
+   * Uniform: instances live in Resource Graph's ComputeResources and start through the scale set;
+   * Flexible: each instance is an ordinary VM (Microsoft Learn, "Orchestration modes for Virtual
+   * Machine Scale Sets").
+   */
+  orchestration: 'Uniform' | 'Flexible';
+  location?: string;
+  vmSize?: string;
+  zone?: string;
+  priority?: 'Spot' | 'Regular' | 'Low';
+  evictionPolicy?: 'Deallocate' | 'Delete';
+  maxPrice?: number;
+  tags?: Record<string, string>;
+  /** Try & restore (`spotRestorePolicy.enabled`): the platform restores evicted instances by itself. */
+  spotRestore?: boolean;
+  /** How many running instances, or each instance's own spec. */
+  instances: number | InstanceSpec[];
 }
 
 export interface GitHubSpec {

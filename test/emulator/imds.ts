@@ -58,7 +58,10 @@ export function handleImds(req: Request, o: ImdsOptions): Response | 'drop' | un
       tags: Object.entries(vm.tags)
         .map(([k, v]) => `${k}:${v}`)
         .join(';'),
-      osType: 'Linux'
+      osType: 'Linux',
+      // Inside a scale-set instance IMDS names its scale set; `name` is `{ss}_{n}` for Uniform and
+      // `resourceId` the instance's own ID (Microsoft Learn, "Azure Instance Metadata Service").
+      ...(vm.scaleSet ? { vmScaleSetName: vm.scaleSet.name } : {})
     });
   }
   return json(404, { error: 'Not found' });

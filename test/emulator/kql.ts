@@ -289,6 +289,8 @@ function call(name: string, args: unknown[]): unknown {
       return text(args[0]) === '';
     case 'isnotempty':
       return text(args[0]) !== '';
+    case 'split':
+      return text(args[0]).split(text(args[1]));
     default:
       throw new QueryError('UnsupportedQuery', `Unsupported function: ${name}()`);
   }

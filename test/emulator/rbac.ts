@@ -1,6 +1,10 @@
 /**
- * Role-based access: each app holds the actions of a role definition on some subscriptions, and
- * every emulated operation names the action it needs. By default the role is the one we ship.
+ * Role-based access: each app holds role assignments, each a role definition's actions (and
+ * NotActions) at a scope — a subscription or a resource group — and every emulated operation names
+ * the action it needs on the resource it touches. As in Azure RBAC ("Understand scope for Azure
+ * RBAC", Microsoft Learn), an assignment applies at its scope and to everything below it, never
+ * above: a role on a resource group reaches that group's VMs and nothing at subscription level.
+ * By default an app holds the role we ship, on every subscription.
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -24,34 +28,75 @@ function escape(text: string): string {
   return text.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
 }
 
-export class Rbac {
-  private readonly roles = new Map<string, { actions: string[]; scopes?: string[] }>();
+export interface Assignment {
+  /** `/subscriptions/{id}` or `/subscriptions/{id}/resourcegroups/{name}`, lower case. */
+  scope: string;
+  actions: string[];
+  notActions: string[];
+}
 
-  constructor(apps: AppSpec[]) {
+/** A subscription ID, a subscription scope or any resource path below one, as a lower-case scope. */
+export function normalizeScope(scopeOrSubscription: string): string {
+  const s = scopeOrSubscription.trim().replace(/\/+$/, '').toLowerCase();
+  return s.startsWith('/') ? s : `/subscriptions/${s}`;
+}
+
+/** Whether an assignment at `assigned` reaches `target`: the same scope or one below it. */
+function covers(assigned: string, target: string): boolean {
+  return target === assigned || target.startsWith(`${assigned}/`);
+}
+
+export class Rbac {
+  private readonly assignments = new Map<string, Assignment[]>();
+
+  constructor(
+    apps: AppSpec[],
+    private readonly allSubscriptions: string[] = []
+  ) {
     const shipped = shippedRoleActions();
     for (const app of apps) {
-      this.roles.set(app.clientId.toLowerCase(), {
-        actions: app.actions ?? shipped,
-        scopes: app.scopes?.map(s => s.toLowerCase())
-      });
+      const list: Assignment[] = (app.assignments ?? []).map(a => ({
+        scope: normalizeScope(a.scope),
+        actions: a.actions,
+        notActions: a.notActions ?? []
+      }));
+      if (!app.assignments || app.actions || app.scopes) {
+        const scopes = app.scopes ?? allSubscriptions;
+        for (const scope of scopes)
+          list.push({ scope: normalizeScope(scope), actions: app.actions ?? shipped, notActions: [] });
+      }
+      this.assignments.set(app.clientId.toLowerCase(), list);
     }
   }
 
-  can(clientId: string, action: string, subscriptionId: string): boolean {
-    const role = this.roles.get(clientId.toLowerCase());
-    if (!role) return false;
-    if (role.scopes && !role.scopes.includes(subscriptionId.toLowerCase())) return false;
-    return allows(role.actions, action);
+  /** May the app perform `action` on this resource (or subscription)? */
+  can(clientId: string, action: string, resourceOrSubscription: string): boolean {
+    const target = normalizeScope(resourceOrSubscription);
+    return this.assignmentsAt(clientId, target).some(
+      a => allows(a.actions, action) && !allows(a.notActions, action)
+    );
   }
 
-  /** The actions the app holds on a subscription, or undefined without an assignment there. */
-  actionsOn(clientId: string, subscriptionId: string): string[] | undefined {
-    const role = this.roles.get(clientId.toLowerCase());
-    if (!role || (role.scopes && !role.scopes.includes(subscriptionId.toLowerCase()))) return undefined;
-    return role.actions;
+  /** The app's assignments that apply at a scope: at it or above it. */
+  assignmentsAt(clientId: string, scope: string): Assignment[] {
+    const target = normalizeScope(scope);
+    return (this.assignments.get(clientId.toLowerCase()) ?? []).filter(a => covers(a.scope, target));
   }
 
+  /**
+   * Subscriptions the app sees: those where it reads the subscription, by an assignment on it or on
+   * one of its resource groups (Azure lists a subscription to anyone with a role inside it).
+   */
   readableSubscriptions(clientId: string, all: string[]): string[] {
-    return all.filter(s => this.can(clientId, 'Microsoft.Resources/subscriptions/read', s));
+    const mine = this.assignments.get(clientId.toLowerCase()) ?? [];
+    return all.filter(s => {
+      const sub = normalizeScope(s);
+      return mine.some(
+        a =>
+          (covers(sub, a.scope) || covers(a.scope, sub)) &&
+          allows(a.actions, 'Microsoft.Resources/subscriptions/read') &&
+          !allows(a.notActions, 'Microsoft.Resources/subscriptions/read')
+      );
+    });
   }
 }

@@ -19,6 +19,7 @@ import { json, makeRequest, readBody, type Request, type Response } from './http
 import { handleImds, imdsPrefix } from './imds.js';
 import { runQuery } from './kql.js';
 import { Rbac } from './rbac.js';
+import type { ScaleSet } from './scale-set-model.js';
 import { repositoryDispatchPayload, Runner, type RunRecord } from './runner.js';
 import { DEFAULT_TIMING, SpotModel, type Timing, type Vm } from './spot.js';
 import { Throttles } from './throttle.js';
@@ -81,7 +82,7 @@ export class Emulator {
   private constructor(readonly options: EmulatorOptions) {
     this.clock = new ScaledClock(options.timeScale ?? 1);
     this.model = new SpotModel(options.fleet, this.clock, { ...DEFAULT_TIMING, ...options.timing });
-    this.rbac = new Rbac(this.apps);
+    this.rbac = new Rbac(this.apps, this.options.fleet.subscriptions);
     this.throttles = new Throttles(this.clock, options.throttling ?? true);
   }
 
@@ -186,6 +187,13 @@ export class Emulator {
     return vm;
   }
 
+  /** A scale set by name: its instances, and how many start calls it received (`startCalls`). */
+  scaleSet(name: string): ScaleSet {
+    const scaleSet = [...this.model.scaleSets.values()].find(s => s.name === name);
+    if (!scaleSet) throw new Error(`no scale set named ${name}`);
+    return scaleSet;
+  }
+
   /** Runs the workflows that listen to `schedule` (or one of them), as GitHub's scheduler would. */
   schedule(workflow?: string): Promise<RunRecord[]> {
     return this.runner.trigger('schedule', { schedule: '*/5 * * * *' }, workflow);
@@ -232,6 +240,9 @@ export class Emulator {
     if (req.path === '/_github/oidc/token') return 'oidc';
     if (req.path.startsWith('/repos/')) return 'dispatch';
     const arm = armKind(req);
+    // A fault on starts or instance views hits scale-set instances too: Azure fails them alike.
+    if (arm === 'scaleSetStart') return 'start';
+    if (arm === 'scaleSetVmInstanceView') return 'instanceView';
     if (arm === 'arg' || arm === 'start' || arm === 'instanceView' || arm === 'operation') return arm;
     if (arm) return 'arm';
     return 'entra';
@@ -318,7 +329,7 @@ export class Emulator {
             name: v.name,
             id: v.id,
             powerState: v.deleted ? 'deleted' : v.powerState,
-            annotation: v.annotation?.name,
+            annotation: this.model.currentAnnotation(v)?.name,
             startsAccepted: v.startsAccepted
           })),
           runs: this.runner.runs.map(r => ({
@@ -378,6 +389,22 @@ export class Emulator {
           { error: { code: 'RateLimiting', message: 'Client application has been throttled.' } },
           { ...headers, 'x-ms-user-quota-remaining': '0', 'x-ms-user-quota-resets-after': '00:00:01' }
         );
+      if (target === 'start' || target === 'instanceView' || target === 'operation') {
+        const now = this.clock.now();
+        const policy =
+          target === 'start' ? 'UpdateVM' : target === 'operation' ? 'GetOperation' : 'LowCostGetVM';
+        const e = azureErrors.computeThrottled(
+          policy,
+          12,
+          13,
+          new Date(now).toISOString(),
+          new Date(now + retryAfterS * 1000).toISOString()
+        );
+        return json(429, e.body, {
+          ...headers,
+          'x-ms-ratelimit-remaining-resource': `Microsoft.Compute/${policy};0`
+        });
+      }
       const e = azureErrors.throttled();
       return json(429, e.body, headers);
     }

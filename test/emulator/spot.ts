@@ -5,8 +5,25 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ScaledClock } from './clock.js';
-import { DEFAULT_PRICE, vmIdOf, type FleetSpec, type PowerState, type VmSpec } from './fleet.js';
+import {
+  DEFAULT_PRICE,
+  vmIdOf,
+  type FleetSpec,
+  type PowerState,
+  type ScaleSetSpec,
+  type VmSpec
+} from './fleet.js';
 import { azureErrors, type ArmError } from './azure-errors.js';
+import {
+  checkScaleSetSpec,
+  liveInstances,
+  newScaleSet,
+  scaleSetErrors,
+  scaleSetMembers,
+  type InstanceIdentity,
+  type ScaleSet,
+  type VmKind
+} from './scale-set-model.js';
 
 export interface ScheduledEvent {
   EventId: string;
@@ -27,6 +44,10 @@ export interface Annotation {
   summary: string;
   context: string;
   category: string;
+  /** Emulated time at which Resource Graph shows it (annotations lag the state by minutes). */
+  visibleAt: number;
+  /** Never reaches Resource Graph (Microsoft Learn: "HealthResources table … has missing entries"). */
+  missing?: boolean;
 }
 
 export interface Vm {
@@ -47,7 +68,10 @@ export interface Vm {
   /** What Resource Graph shows: it follows the truth after a lag. */
   argPowerState: PowerState;
   deleted: boolean;
-  annotation?: Annotation;
+  /** Every annotation the VM had, oldest first; Resource Graph shows the latest visible one as `current`. */
+  annotations: Annotation[];
+  /** `updating` while an operation runs: the instance view then shows no time. */
+  provisioning: 'succeeded' | 'updating';
   events: ScheduledEvent[];
   incarnation: number;
   /** When the VM's last operation finished: the instance view's ProvisioningState time. */
@@ -55,6 +79,11 @@ export interface Vm {
   /** Start calls accepted for this VM (to prove nothing was started twice). */
   startsAccepted: number;
   createdAt: string;
+  /** A standalone VM, or an instance of a Flexible or Uniform scale set. */
+  kind?: VmKind;
+  scaleSet?: ScaleSet;
+  /** A Uniform instance's ID within its scale set ("0", "1", …). */
+  instanceId?: string;
 }
 
 export interface Operation {
@@ -81,35 +110,89 @@ export interface Timing {
   deallocateDurationS: number;
   /** Emulated seconds Resource Graph lags behind the truth. */
   argLagS: number;
+  /**
+   * Emulated seconds until a Resource Health annotation reaches Resource Graph: "within 5 minutes in
+   * general" (Microsoft Learn, "VM availability information in Azure Resource Graph").
+   */
+  annotationLagS: number;
+  /** Emulated seconds a VM starting from deallocated shows PowerState/stopped (with provisioning updating). */
+  startShowsStoppedS: number;
+  /** Emulated seconds between two Try & restore attempts on an evicted scale-set instance. */
+  tryRestoreDelayS: number;
+  /** Emulated seconds after the eviction when Try & restore gives up (the scale set's restoreTimeout, PT1H). */
+  tryRestoreTimeoutS: number;
 }
 
 export const DEFAULT_TIMING: Timing = {
   evictionNoticeS: 30,
   startDurationS: 40,
   deallocateDurationS: 10,
-  argLagS: 5
+  argLagS: 5,
+  annotationLagS: 180,
+  startShowsStoppedS: 3,
+  tryRestoreDelayS: 60,
+  tryRestoreTimeoutS: 3600
 };
 
-const ANNOTATIONS: Record<string, Omit<Annotation, 'occurredTime' | 'name'>> = {
+/**
+ * Microsoft Learn, "Resource Health virtual machine Health Annotations": names, context, category.
+ * The same pages spell the context two ways ("Customer Initiated" / "User-initiated",
+ * "Platform Initiated" / "Platform-Initiated"); the emulator uses both, per VM.
+ */
+const ANNOTATIONS = {
   VirtualMachinePreempted: {
     reason: 'Preempted',
     summary:
       'This virtual machine was preempted (evicted) by the Azure platform because of capacity or price.',
-    context: 'Platform Initiated',
+    initiator: 'platform',
     category: 'Unplanned'
   },
   VirtualMachineDeallocationInitiated: {
     reason: 'Stopping and deallocating',
     summary: 'This virtual machine is stopped and deallocated as requested by an authorized user or process.',
-    context: 'Customer Initiated',
+    initiator: 'customer',
+    category: 'Not Applicable'
+  },
+  VirtualMachineStartInitiatedByControlPlane: {
+    reason: 'Starting',
+    summary: 'This virtual machine is starting as requested by an authorized user or process.',
+    initiator: 'customer',
+    category: 'Not Applicable'
+  },
+  VirtualMachineSizeChanged: {
+    reason: 'Resizing',
+    summary: 'This virtual machine is being resized as requested by an authorized user or process.',
+    initiator: 'customer',
+    category: 'Not Applicable'
+  },
+  VirtualMachineConfigurationUpdated: {
+    reason: 'Configuration update',
+    summary:
+      'This virtual machine configuration is being updated as requested by an authorized user or process.',
+    initiator: 'customer',
     category: 'Not Applicable'
   }
-};
+} as const;
+export type AnnotationName = keyof typeof ANNOTATIONS;
+
+const CONTEXT_SPELLINGS = [
+  { customer: 'Customer Initiated', platform: 'Platform Initiated' },
+  { customer: 'User-initiated', platform: 'Platform-Initiated' }
+];
+
+/** Options for an operation's annotation: it can go missing, or take longer than usual. */
+export interface AnnotationFault {
+  missing?: boolean;
+  lagS?: number;
+}
 
 export class SpotModel {
   readonly vms = new Map<string, Vm>();
+  readonly scaleSets = new Map<string, ScaleSet>();
   readonly operations = new Map<string, Operation>();
   readonly timeline: TimelineEntry[] = [];
+  /** The annotation of a VM's next eviction goes missing or lags longer (tests set it). */
+  readonly nextFault = new Map<string, AnnotationFault>();
   private readonly pools = new Map<string, number>();
   private readonly prices = new Map<string, number>();
   private readonly unavailableSizes: Set<string>;
@@ -123,10 +206,13 @@ export class SpotModel {
     for (const [k, v] of Object.entries(fleet.prices ?? {})) this.prices.set(k.toLowerCase(), v);
     this.unavailableSizes = new Set((fleet.unavailableSizes ?? []).map(s => s.toLowerCase()));
     for (const spec of fleet.vms) this.add(spec);
+    for (const spec of fleet.scaleSets ?? []) this.addScaleSet(spec);
   }
 
-  add(spec: VmSpec): Vm {
-    const id = `/subscriptions/${spec.subscriptionId}/resourceGroups/${spec.resourceGroup}/providers/Microsoft.Compute/virtualMachines/${spec.name}`;
+  add(spec: VmSpec, identity: InstanceIdentity = { kind: 'vm' }): Vm {
+    const id =
+      identity.id ??
+      `/subscriptions/${spec.subscriptionId}/resourceGroups/${spec.resourceGroup}/providers/Microsoft.Compute/virtualMachines/${spec.name}`;
     const powerState = spec.powerState ?? 'running';
     const vm: Vm = {
       key: id.toLowerCase(),
@@ -145,13 +231,19 @@ export class SpotModel {
       powerState,
       argPowerState: powerState,
       deleted: false,
+      annotations: [],
+      provisioning: 'succeeded',
       events: [],
       incarnation: 1,
       startsAccepted: 0,
-      changedAt: this.clock.iso(),
-      createdAt: this.clock.iso()
+      changedAt: this.clock.iso(this.clock.now() - (spec.sinceMinutes ?? 0) * 60_000),
+      createdAt: this.clock.iso(),
+      kind: identity.kind,
+      ...(identity.scaleSet ? { scaleSet: identity.scaleSet } : {}),
+      ...(identity.instanceId !== undefined ? { instanceId: identity.instanceId } : {})
     };
-    if (spec.annotation) this.annotate(vm, spec.annotation);
+    // A fleet's past: its annotation began a minute before the state it explains, and has arrived.
+    if (spec.annotation) this.annotate(vm, spec.annotation, { lagS: 0 }, Date.parse(vm.changedAt) - 60_000);
     this.vms.set(vm.key, vm);
     return vm;
   }
@@ -178,12 +270,54 @@ export class SpotModel {
     this.pools.set(poolKey(location, vmSize, zone), capacity);
   }
 
-  /** A person (or a script) deallocates the VM: the annotation says so. */
-  userDeallocate(vm: Vm): void {
+  /** A person (or a script) deallocates the VM: the annotation says so, minutes later (or never). */
+  userDeallocate(vm: Vm, fault: AnnotationFault = {}): void {
+    this.annotate(vm, 'VirtualMachineDeallocationInitiated', fault);
     this.setPower(vm, 'deallocated');
     this.release(vm);
-    this.annotate(vm, 'VirtualMachineDeallocationInitiated');
-    this.log(vm, 'deallocated by a user');
+    this.log(vm, `deallocated by a user${fault.missing ? ' (its annotation will never arrive)' : ''}`);
+  }
+
+  /** A customer operation on a deallocated VM: resize. Its annotation replaces the one that explains the deallocation. */
+  resize(vm: Vm, vmSize: string, fault: AnnotationFault = {}): ArmError | undefined {
+    if (vm.powerState !== 'deallocated')
+      return azureErrors.operationNotAllowedWhileRunning(vm.name, 'resize');
+    vm.vmSize = vmSize;
+    this.annotate(vm, 'VirtualMachineSizeChanged', fault);
+    vm.changedAt = this.clock.iso();
+    this.log(vm, `resized to ${vmSize}`);
+    return undefined;
+  }
+
+  /** Changing the max price needs a deallocated VM (Microsoft Learn, "Azure Spot Virtual Machines"). */
+  setMaxPrice(vm: Vm, maxPrice: number, fault: AnnotationFault = {}): ArmError | undefined {
+    if (vm.powerState !== 'deallocated')
+      return azureErrors.operationNotAllowedWhileRunning(vm.name, 'max price change');
+    vm.maxPrice = maxPrice;
+    this.annotate(vm, 'VirtualMachineConfigurationUpdated', fault);
+    vm.changedAt = this.clock.iso();
+    this.log(vm, `max price set to ${maxPrice}`);
+    return undefined;
+  }
+
+  /** The annotation Resource Graph shows now: the latest that has arrived. */
+  currentAnnotation(vm: Vm): Annotation | undefined {
+    const now = this.clock.now();
+    return vm.annotations.filter(a => !a.missing && a.visibleAt <= now).at(-1);
+  }
+
+  /** Resource Graph shows the VM as it is: its power state and every annotation that will ever arrive. */
+  settled(vm: Vm): boolean {
+    const now = this.clock.now();
+    return vm.argPowerState === vm.powerState && vm.annotations.every(a => a.missing || a.visibleAt <= now);
+  }
+
+  /** The annotations that have reached Resource Graph (HealthResourceChanges keeps 14 days). */
+  visibleAnnotations(vm: Vm): Annotation[] {
+    const now = this.clock.now();
+    return vm.annotations.filter(
+      a => !a.missing && a.visibleAt <= now && Date.parse(a.occurredTime) >= now - 14 * 24 * 3_600_000
+    );
   }
 
   /**
@@ -258,6 +392,10 @@ export class SpotModel {
     event.EventStatus = 'Started';
     vm.incarnation++;
     this.setPower(vm, 'deallocating');
+    // The annotation marks when the eviction began; the deallocation ends later.
+    if (vm.evictionPolicy !== 'Delete')
+      this.annotate(vm, 'VirtualMachinePreempted', this.nextFault.get(vm.key));
+    this.nextFault.delete(vm.key);
     this.log(vm, 'evicted: deallocating');
     this.clock.after(this.timing.deallocateDurationS * 1000, () => {
       vm.events = vm.events.filter(e => e.EventId !== eventId);
@@ -269,8 +407,8 @@ export class SpotModel {
         return;
       }
       this.setPower(vm, 'deallocated');
-      this.annotate(vm, 'VirtualMachinePreempted');
       this.log(vm, 'deallocated');
+      if (vm.scaleSet?.spotRestore) this.scheduleTryRestore(vm, this.clock.now());
     });
   }
 
@@ -279,7 +417,7 @@ export class SpotModel {
    * operation fails later if there is no capacity (as Azure's allocation does).
    */
   start(vm: Vm): { error: ArmError } | { operation: Operation; alreadyRunning: boolean } {
-    if (['starting', 'deallocating', 'stopping'].includes(vm.powerState)) {
+    if (['starting', 'deallocating', 'stopping'].includes(vm.powerState) || vm.provisioning === 'updating') {
       return {
         error: azureErrors.operationInProgress(vm.name, vm.powerState === 'starting' ? 'start' : 'deallocate')
       };
@@ -311,14 +449,17 @@ export class SpotModel {
       this.clock.after(1000, () => {
         operation.status = 'Failed';
         operation.endTime = this.clock.iso();
-        operation.error = (
-          vm.zone ? azureErrors.zonalAllocationFailed() : azureErrors.allocationFailed()
-        ).body.error;
+        operation.error = azureErrors.startAllocationFailed(Boolean(vm.zone)).body.error;
       });
       return { operation, alreadyRunning: false };
     }
     if (this.pools.has(pool)) this.pools.set(pool, this.pools.get(pool)! - 1);
-    this.setPower(vm, 'starting');
+    this.annotate(vm, 'VirtualMachineStartInitiatedByControlPlane');
+    // Starting from deallocated, the instance view shows PowerState/stopped for a moment.
+    this.setPower(vm, 'stopped', true);
+    this.clock.after(this.timing.startShowsStoppedS * 1000, () => {
+      if (vm.powerState === 'stopped' && vm.provisioning === 'updating') this.setPower(vm, 'starting');
+    });
     this.log(vm, 'start accepted');
     this.clock.after(this.timing.startDurationS * 1000, () => {
       this.setPower(vm, 'running');
@@ -334,22 +475,168 @@ export class SpotModel {
     if (this.pools.has(pool)) this.pools.set(pool, this.pools.get(pool)! + 1);
   }
 
-  private setPower(vm: Vm, state: PowerState): void {
+  /**
+   * While an operation runs the provisioning state is `updating` and the instance view shows no
+   * time; when it ends, the time is the end of the operation.
+   */
+  private setPower(
+    vm: Vm,
+    state: PowerState,
+    inProgress = ['starting', 'deallocating', 'stopping'].includes(state)
+  ): void {
     vm.powerState = state;
-    if (state === 'running' || state === 'deallocated' || state === 'stopped')
-      vm.changedAt = this.clock.iso();
+    vm.provisioning = inProgress ? 'updating' : 'succeeded';
+    if (!inProgress) vm.changedAt = this.clock.iso();
     this.clock.after(this.timing.argLagS * 1000, () => {
       if (vm.powerState === state) vm.argPowerState = state;
     });
   }
 
-  private annotate(vm: Vm, name: keyof typeof ANNOTATIONS): void {
-    vm.annotation = { name, occurredTime: this.clock.iso(), ...ANNOTATIONS[name]! };
+  private annotate(vm: Vm, name: AnnotationName, fault: AnnotationFault = {}, at = this.clock.now()): void {
+    const { initiator, ...text } = ANNOTATIONS[name];
+    const spelling = CONTEXT_SPELLINGS[hash(vm.name) % CONTEXT_SPELLINGS.length]!;
+    vm.annotations.push({
+      name,
+      occurredTime: new Date(at).toISOString(),
+      ...text,
+      context: spelling[initiator],
+      visibleAt: this.clock.now() + (fault.lagS ?? this.timing.annotationLagS) * 1000,
+      missing: fault.missing
+    });
+  }
+
+  // ---- scale sets ------------------------------------------------------------------------------
+
+  addScaleSet(spec: ScaleSetSpec): ScaleSet {
+    checkScaleSetSpec(spec, `scaleSets[${this.scaleSets.size}]`);
+    const scaleSet = newScaleSet(spec, this.clock);
+    this.scaleSets.set(scaleSet.key, scaleSet);
+    for (const member of scaleSetMembers(scaleSet, spec.instances))
+      scaleSet.instances.push(this.add(member.spec, member.identity));
+    return scaleSet;
+  }
+
+  getScaleSet(key: string): ScaleSet | undefined {
+    return this.scaleSets.get(key.toLowerCase());
+  }
+
+  /**
+   * `POST …/virtualMachineScaleSets/{ss}/start` with `instanceIds` (absent: every instance): one
+   * operation for all of them. Each deallocated instance is started as a VM is (and counted in its
+   * `startsAccepted`); running ones are left alone; the operation ends when every started instance
+   * has, and fails with the allocation error if any of them found no capacity — those stay
+   * deallocated, and only their instance views say which.
+   */
+  startScaleSet(scaleSet: ScaleSet, instanceIds?: unknown[]): { error: ArmError } | { operation: Operation } {
+    scaleSet.startCalls++;
+    const live = liveInstances(scaleSet);
+    let named = live;
+    if (instanceIds !== undefined) {
+      named = [];
+      for (const raw of instanceIds) {
+        const wanted = String(raw);
+        if (scaleSet.orchestration === 'Uniform' && !/^\d+$/.test(wanted))
+          return { error: scaleSetErrors.invalidInstanceId(wanted) };
+        const vm = live.find(v => (v.instanceId ?? v.name).toLowerCase() === wanted.toLowerCase());
+        if (!vm) return { error: scaleSetErrors.notAnActiveInstance(wanted) };
+        if (!named.includes(vm)) named.push(vm);
+      }
+    }
+    const busy = named.find(
+      vm => ['starting', 'deallocating', 'stopping'].includes(vm.powerState) || vm.provisioning === 'updating'
+    );
+    if (busy)
+      return {
+        error: azureErrors.operationInProgress(
+          busy.name,
+          busy.powerState === 'starting' ? 'start' : 'deallocate'
+        )
+      };
+    const parts: Operation[] = [];
+    for (const vm of named) {
+      if (vm.powerState === 'running') continue;
+      const started = this.start(vm);
+      // Size and price are the scale set's, so a refusal comes with the first instance, before any start.
+      if ('error' in started) {
+        if (parts.length === 0) return started;
+        parts.push({
+          id: '',
+          vmKey: vm.key,
+          status: 'Failed',
+          startTime: '',
+          error: started.error.body.error
+        });
+        continue;
+      }
+      parts.push(started.operation);
+    }
+    const operation: Operation = {
+      id: randomUUID(),
+      vmKey: scaleSet.key,
+      status: 'InProgress',
+      startTime: this.clock.iso()
+    };
+    this.operations.set(operation.id, operation);
+    const settle = () => {
+      if (parts.some(p => p.status === 'InProgress')) {
+        this.clock.after(1000, settle);
+        return;
+      }
+      const failed = parts.find(p => p.status === 'Failed');
+      operation.status = failed ? 'Failed' : 'Succeeded';
+      if (failed?.error) operation.error = failed.error;
+      operation.endTime = this.clock.iso();
+    };
+    settle();
+    return { operation };
+  }
+
+  /**
+   * Try & restore (Microsoft Learn, "Azure Spot Virtual Machines for Virtual Machine Scale Sets"):
+   * the platform keeps trying to bring an evicted instance back when capacity and price allow,
+   * until the scale set's restore timeout — no start call, so `startsAccepted` does not move.
+   */
+  private scheduleTryRestore(vm: Vm, evictedAt: number): void {
+    this.clock.after(this.timing.tryRestoreDelayS * 1000, () => {
+      // Someone started it already, or a person deallocated it since: not an evicted instance any more.
+      if (vm.deleted || vm.powerState !== 'deallocated' || vm.provisioning === 'updating') return;
+      if (vm.annotations.at(-1)?.name !== 'VirtualMachinePreempted') return;
+      if (this.clock.now() - evictedAt >= this.timing.tryRestoreTimeoutS * 1000) {
+        this.log(vm, 'Try & restore gave up: restore timeout reached');
+        return;
+      }
+      const price = this.price(vm);
+      const allowed =
+        !this.unavailableSizes.has(vm.vmSize.toLowerCase()) &&
+        (vm.maxPrice === -1 || vm.maxPrice >= price) &&
+        this.capacity(vm.location, vm.vmSize, vm.zone) >= 1;
+      if (!allowed) {
+        this.scheduleTryRestore(vm, evictedAt);
+        return;
+      }
+      const pool = poolKey(vm.location, vm.vmSize, vm.zone);
+      if (this.pools.has(pool)) this.pools.set(pool, this.pools.get(pool)! - 1);
+      this.setPower(vm, 'stopped', true);
+      this.clock.after(this.timing.startShowsStoppedS * 1000, () => {
+        if (vm.powerState === 'stopped' && vm.provisioning === 'updating') this.setPower(vm, 'starting');
+      });
+      this.log(vm, 'Try & restore: starting');
+      this.clock.after(this.timing.startDurationS * 1000, () => {
+        this.setPower(vm, 'running');
+        this.log(vm, 'restored by Try & restore');
+      });
+    });
   }
 
   log(vm: Vm, what: string): void {
     this.timeline.push({ at: this.clock.now(), vm: vm.name, what });
   }
+}
+
+function hash(text: string): number {
+  let h = 0;
+  for (const c of text) h = (h * 31 + c.charCodeAt(0)) >>> 0;
+  return h;
 }
 
 function poolKey(location: string, vmSize: string, zone?: string): string {

@@ -2,8 +2,10 @@
  * Azure's throttling, with its documented numbers, in emulated time:
  * - Resource Graph: 15 queries per 5-second window per user (x-ms-user-quota-remaining / -resets-after).
  * - Resource Manager (token bucket per principal and subscription): reads 250, refill 25/s; writes 200, refill 10/s.
- * - Compute "update VM" policy (start included): per subscription and region 1500, refill 500/min;
- *   per VM 12, refill 4/min.
+ * - Compute, per region (Microsoft Learn, "Compute throttling limits"): "Update VM" (start included)
+ *   per subscription 1500, refill 500/min, per VM 12, refill 4/min; "Low Cost Get VM" (GET and
+ *   instance view) per subscription 24 000, refill 8 000/min, per VM 36, refill 12/min; "Get
+ *   Operation" per subscription 15 000, refill 5 000/min, per resource 45, refill 15/min.
  */
 import type { ScaledClock } from './clock.js';
 
@@ -63,8 +65,32 @@ export const LIMITS = {
   armReads: { capacity: 250, perSecond: 25 },
   armWrites: { capacity: 200, perSecond: 10 },
   computeUpdatePerRegion: { capacity: 1500, perMinute: 500 },
-  computeUpdatePerVm: { capacity: 12, perMinute: 4 }
+  computeUpdatePerVm: { capacity: 12, perMinute: 4 },
+  computeLowCostGetPerSubscription: { capacity: 24_000, perMinute: 8_000 },
+  computeLowCostGetPerVm: { capacity: 36, perMinute: 12 },
+  computeGetOperationPerSubscription: { capacity: 15_000, perMinute: 5_000 },
+  computeGetOperationPerResource: { capacity: 45, perMinute: 15 }
 };
+
+/**
+ * Compute's scale-set policies (Microsoft Learn, "Compute throttling limits", tables for Virtual
+ * Machine Scale Sets and for their VMs; per region): "Update VMSS" (start included) per
+ * subscription 1500, refill 500/min — its per-resource limit does not apply to start (footnote 2);
+ * "Low Cost Get VMSS" (GET) per scale set 36, refill 12/min, per subscription 2400, refill 800/min;
+ * "Get VMSS VMs" (GET and instance view of an instance) per instance 36, refill 12/min, per
+ * subscription 6000, refill 2000/min.
+ */
+export const SCALE_SET_LIMITS = {
+  updatePerSubscription: { capacity: 1500, perMinute: 500 },
+  lowCostGetPerScaleSet: { capacity: 36, perMinute: 12 },
+  lowCostGetPerSubscription: { capacity: 2400, perMinute: 800 },
+  getVmPerInstance: { capacity: 36, perMinute: 12 },
+  getVmPerSubscription: { capacity: 6000, perMinute: 2000 }
+};
+
+/** Which Compute policy refused a request, and what it allows (for Compute's 429 body). */
+export type ComputeTake =
+  { ok: true; remaining: number } | { ok: false; retryAfterMs: number; policy: string; allowed: number };
 
 export class Throttles {
   private readonly buckets = new Map<string, TokenBucket>();
@@ -126,6 +152,58 @@ export class Throttles {
         LIMITS.computeUpdatePerVm.perMinute / 60_000
       )
     );
+  }
+
+  /** "Low Cost Get VM": a VM's GET or instance view. */
+  computeRead(subscription: string, region: string, vmKey: string): ComputeTake {
+    return this.computePolicy('LowCostGetVM', [
+      [`lcg|${subscription}|${region}`, LIMITS.computeLowCostGetPerSubscription],
+      [`lcg|${vmKey}`, LIMITS.computeLowCostGetPerVm]
+    ]);
+  }
+
+  /** "Get Operation": the status of a VM's asynchronous operation, e.g. its start. */
+  computeOperationRead(subscription: string, region: string, resourceKey: string): ComputeTake {
+    return this.computePolicy('GetOperation', [
+      [`gop|${subscription}|${region}`, LIMITS.computeGetOperationPerSubscription],
+      [`gop|${resourceKey}`, LIMITS.computeGetOperationPerResource]
+    ]);
+  }
+
+  /** "Update VMSS": a scale set's start, one token per call whatever the number of instances. */
+  scaleSetUpdate(subscription: string, region: string): ComputeTake {
+    return this.computePolicy('UpdateVMSS', [
+      [`uvmss|${subscription}|${region}`, SCALE_SET_LIMITS.updatePerSubscription]
+    ]);
+  }
+
+  /** "Low Cost Get VMSS": GET of a scale set. */
+  scaleSetRead(subscription: string, region: string, scaleSetKey: string): ComputeTake {
+    return this.computePolicy('LowCostGetVMSS', [
+      [`lcgvmss|${subscription}|${region}`, SCALE_SET_LIMITS.lowCostGetPerSubscription],
+      [`lcgvmss|${scaleSetKey}`, SCALE_SET_LIMITS.lowCostGetPerScaleSet]
+    ]);
+  }
+
+  /** "Get VMSS VMs": GET or instance view of one instance of a scale set. */
+  scaleSetVmRead(subscription: string, region: string, instanceKey: string): ComputeTake {
+    return this.computePolicy('GetVMSSVMs', [
+      [`gvmssvm|${subscription}|${region}`, SCALE_SET_LIMITS.getVmPerSubscription],
+      [`gvmssvm|${instanceKey}`, SCALE_SET_LIMITS.getVmPerInstance]
+    ]);
+  }
+
+  private computePolicy(
+    policy: string,
+    buckets: [string, { capacity: number; perMinute: number }][]
+  ): ComputeTake {
+    let remaining = Number.POSITIVE_INFINITY;
+    for (const [key, limit] of buckets) {
+      const taken = this.take(this.bucket(key, limit.capacity, limit.perMinute / 60_000));
+      if (!taken.ok) return { ok: false, retryAfterMs: taken.retryAfterMs, policy, allowed: limit.capacity };
+      remaining = Math.min(remaining, taken.remaining);
+    }
+    return { ok: true, remaining };
   }
 
   private take(bucket: TokenBucket) {

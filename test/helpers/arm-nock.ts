@@ -23,6 +23,7 @@ export function computeClient(): ComputeManagementClient {
 export function vm(name: string, overrides: Partial<VmRecord> = {}): VmRecord {
   return {
     id: vmPath(name),
+    kind: 'vm',
     name,
     resourceGroup: 'rg-spot',
     subscriptionId: SUB,

@@ -2,18 +2,49 @@
  * The rule that matters most, as a property (fast-check): over random fleets and random inputs,
  * the VMs the action would start are exactly those the design makes eligible — Spot, eviction
  * policy Deallocate, deallocated, tagged (any letter case), in the subscriptions and resource
- * groups in scope, and not deallocated by a user. The action's own query (src/discovery.ts) is
- * evaluated by the emulator's Resource Graph over the fleet, and its own judge decides; the oracle
- * below is written from the design, independently.
+ * groups in scope, and deallocated by an eviction as Azure's evidence shows it, with random
+ * annotation lags, missing annotations, older annotations and later customer operations. The
+ * action's own queries (src/discovery.ts, src/annotation-history.ts) are evaluated by the
+ * emulator's Resource Graph over the fleet, and its own judges decide; the oracle (fleets.ts) is
+ * written from the design and the issue, independently.
  */
 import { describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
-import { actionStarts, inputsArb, oracle, SUBS, vmArb, withIds, type FleetVm } from './fleets.js';
+import {
+  actionStarts,
+  evidenceAllows,
+  evidenceArb,
+  inputsArb,
+  oracle,
+  SUBS,
+  timeline,
+  vmArb,
+  withIds,
+  type Evidence,
+  type FleetVm
+} from './fleets.js';
+
+const withEvidence = fc
+  .tuple(vmArb, fc.option(evidenceArb, { nil: undefined }))
+  .map(([v, evidence]) => ({ ...v, evidence }));
+
+function ev(change: Partial<Evidence>): Evidence {
+  return {
+    cause: 'evicted',
+    elapsedMin: 5,
+    lagMin: 0,
+    missing: false,
+    prior: 'none',
+    laterOp: undefined,
+    spelling: { customer: 'User-initiated', platform: 'Platform-Initiated' },
+    ...change
+  };
+}
 
 describe('the scope rule', () => {
   test('the action starts exactly the eligible VMs, over 1000 random fleets and inputs', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(vmArb, { maxLength: 25 }), inputsArb, async (vms, inputs) => {
+      fc.asyncProperty(fc.array(withEvidence, { maxLength: 25 }), inputsArb, async (vms, inputs) => {
         const fleet = withIds(vms);
         const expected = fleet
           .filter(v => oracle(v, inputs))
@@ -22,6 +53,35 @@ describe('the scope rule', () => {
         expect(await actionStarts(fleet, inputs)).toEqual(expected);
       }),
       { numRuns: 1000 }
+    );
+  });
+
+  test('never a VM a person deallocated (but for a lost annotation); always an evicted one once its evidence is in or the bound has passed', async () => {
+    const base = {
+      sub: SUBS[0]!,
+      group: 'rg-a',
+      priority: 'Spot',
+      evictionPolicy: 'Deallocate',
+      power: 'deallocated',
+      tag: { name: 'AttemptRestartAfterEviction', value: 'true' },
+      annotation: ''
+    };
+    const inputs = { subscriptions: [], resourceGroups: [], skipUserStopped: true };
+    await fc.assert(
+      fc.asyncProperty(fc.array(evidenceArb, { minLength: 1, maxLength: 20 }), async evidence => {
+        const fleet = withIds(evidence.map(e => ({ ...base, evidence: e })));
+        const started = new Set(await actionStarts(fleet, inputs));
+        for (const v of fleet) {
+          const e = v.evidence!;
+          const t = timeline(e);
+          if (e.cause === 'person' && !e.missing)
+            expect([v.name, started.has(v.id)]).toEqual([v.name, false]);
+          if (e.cause === 'evicted' && t.arrived(t.cause))
+            expect([v.name, started.has(v.id)]).toEqual([v.name, true]);
+          expect([v.name, started.has(v.id)]).toEqual([v.name, evidenceAllows(e)]);
+        }
+      }),
+      { numRuns: 500 }
     );
   });
 
@@ -44,7 +104,29 @@ describe('the scope rule', () => {
     ['a user-stopped VM is not started', { annotation: 'VirtualMachineDeallocationInitiated' }, false],
     ['no eviction policy is not Deallocate', { evictionPolicy: '' }, false],
     ['Low priority is not Spot', { priority: 'Low' }, false],
-    ['a resource group in another letter case is in scope', { group: 'rg-b' }, true]
+    ['a resource group in another letter case is in scope', { group: 'rg-b' }, true],
+    [
+      "deallocated by a person, annotation still on its way, last week's Preempted current",
+      { evidence: ev({ cause: 'person', elapsedMin: 2, lagMin: 5, prior: 'preempted-last-week' }) },
+      false
+    ],
+    [
+      'deallocated by a person, then resized; both annotations in',
+      {
+        evidence: ev({
+          cause: 'person',
+          elapsedMin: 20,
+          laterOp: { name: 'VirtualMachineSizeChanged', afterMin: 3, lagMin: 1, missing: false }
+        })
+      },
+      false
+    ],
+    [
+      'evicted, its annotation lost, 16 minutes on',
+      { evidence: ev({ elapsedMin: 16, missing: true }) },
+      true
+    ],
+    ['evicted, the other spelling of the context', { evidence: ev({ elapsedMin: 4, lagMin: 2 }) }, true]
   ])('%s', async (_, change, eligible) => {
     const [v] = withIds([{ ...base, ...change }]);
     expect(

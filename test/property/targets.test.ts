@@ -24,14 +24,18 @@ import {
 } from './fleets.js';
 
 function settings(i: Inputs): Settings {
-  return { ...i, tag: TAG } as unknown as Settings;
+  return { ...i, tag: TAG, startWithoutEvidenceAfterMs: 15 * 60_000 } as unknown as Settings;
 }
+
+/** The fleet's annotations are dated 2026-11-21T00:00:00Z; the deallocations ended 5 minutes later. */
+const DEALLOCATED_AT = Date.parse('2026-11-21T00:05:00Z');
 
 /** A start that records what it was asked to start, after the recheck a real start runs. */
 function recorder(): { start: Start; started: string[] } {
   const started: string[] = [];
-  const start: Start = async (vm, source, _mode, recheck) => {
-    const verdict = recheck ? await recheck() : { eligible: true as const };
+  const start: Start = async (vm, source, _mode, decide) => {
+    // Twenty minutes on: a VM with no annotation at all is past the no-evidence bound.
+    const verdict = await decide({ lastOperationEndedAt: DEALLOCATED_AT, now: DEALLOCATED_AT + 20 * 60_000 });
     if (verdict.eligible) started.push(vm.id);
     return {
       id: vm.id,
@@ -65,8 +69,9 @@ describe('named VMs', () => {
           const named = outsider
             ? `/subscriptions/${SUBS[pick % SUBS.length]}/resourceGroups/rg-elsewhere/providers/Microsoft.Compute/virtualMachines/not-in-fleet`
             : fleet[pick % fleet.length]!.id;
-          // The fleet's annotations are dated 2026-11-21; the Preempt was seen before or after that.
-          const detectedAt = annotationAfterPreempt ? '2026-11-20T00:00:00Z' : '2026-11-22T00:00:00Z';
+          // The fleet's annotations are dated 2026-11-21T00:00Z, its deallocations ended at 00:05; the
+          // Preempt was seen before or after the annotation.
+          const detectedAt = annotationAfterPreempt ? '2026-11-20T23:58:00Z' : '2026-11-21T00:04:00Z';
           const payload = buildPayload({
             vmResourceId: named,
             vmId: '8f2b6c0e-1c1f-4a3e-9f55-2b7c1d2a0e11',
@@ -109,7 +114,7 @@ describe('named VMs', () => {
           const { start, started } = recorder();
           const found = await resolveTargets(targets, s, lookupOver(fleet, inputs.subscriptions));
           for (const item of found)
-            if (!('outcome' in item)) await startIfEligible(item, 'vms', judge(item, s), start);
+            if (!('outcome' in item)) await startIfEligible(item, 'vms', judge(item, s), start, s);
           expect(started.sort()).toEqual(
             chosen
               .filter(v => allowed(v, inputs))

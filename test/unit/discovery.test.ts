@@ -2,7 +2,13 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
 import nock from 'nock';
 import { ResourceGraphClient } from '@azure/arm-resourcegraph';
-import { buildVmQuery, PAGE_SIZE, queryVms, type DiscoveryStats } from '../../src/discovery.js';
+import {
+  buildVmQuery,
+  DiscoveryError,
+  PAGE_SIZE,
+  queryVms,
+  type DiscoveryStats
+} from '../../src/discovery.js';
 import { kqlString } from '../../src/kql.js';
 import type { Clock } from '../../src/retry.js';
 import { ARM, SUB, staticCredential, vmPath } from '../helpers/arm-nock.js';
@@ -169,11 +175,69 @@ describe('buildVmQuery', () => {
     expect(q).toContain("resourceGroup =~ 'rg\\'x' and name =~ 'a\\\\b'");
     expect(() => kqlString('a\nb')).toThrow('control characters');
   });
-  test('the sweep filters Spot, Deallocate and deallocated in the query and joins the annotation', () => {
+  test('the sweep filters only on what an eviction does not change, and joins the annotation', () => {
     const q = buildVmQuery({ candidatesOnly: true, resourceGroups: ['rg-a', 'rg-b'], withAnnotations: true });
     expect(q).toContain("tostring(properties.priority) =~ 'Spot'");
+    expect(q).toContain("tostring(properties.evictionPolicy) =~ 'Deallocate'");
+    expect(q).not.toContain("'PowerState/deallocated'"); // the power state moves while pages are read
+    expect(q).toContain('annotationContext = tostring(properties.context)');
     expect(q).toContain("resourceGroup in~ ('rg-a', 'rg-b')");
     expect(q).toContain('join kind=leftouter');
     expect(q).toContain("'microsoft.resourcehealth/resourceannotations'");
+  });
+
+  test('a truncated result is an error that says so, never a silent first page', async () => {
+    nock(ARM)
+      .post(ARG_PATH)
+      .query(true)
+      .reply(200, { totalRecords: 1500, count: 1000, resultTruncated: 'true', data: [row(1)] });
+    await expect(queryVms(graph(), 'resources | project name', [SUB], clock())).rejects.toThrow(
+      DiscoveryError
+    );
+  });
+
+  test('fewer rows than totalRecords and no $skipToken for the rest is an error', async () => {
+    nock(ARM)
+      .post(ARG_PATH)
+      .query(true)
+      .reply(200, { totalRecords: 3, count: 2, resultTruncated: 'false', data: [row(1), row(2)] });
+    await expect(queryVms(graph(), 'resources | project id', [SUB], clock())).rejects.toThrow(
+      'said the result has 3 rows but returned 2'
+    );
+  });
+
+  test('a row repeated by a page boundary moving under a changing result is kept once', async () => {
+    const scope = nock(ARM);
+    scope
+      .post(ARG_PATH, body => !body.options?.$skipToken)
+      .query(true)
+      .reply(200, {
+        totalRecords: 3,
+        count: 2,
+        resultTruncated: 'false',
+        data: [row(1), row(2)],
+        $skipToken: 'next'
+      });
+    scope
+      .post(ARG_PATH, body => body.options?.$skipToken === 'next')
+      .query(true)
+      .reply(200, { totalRecords: 3, count: 2, resultTruncated: 'false', data: [row(2), row(3)] });
+    const vms = await queryVms(graph(), 'resources | project id', [SUB], clock());
+    expect(vms.map(v => v.name)).toEqual(['vm00001', 'vm00002', 'vm00003']);
+  });
+
+  test('more than 1000 subscriptions are asked in batches of at most 1000', async () => {
+    const subs = Array.from(
+      { length: 2300 },
+      (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`
+    );
+    const sizes: number[] = [];
+    nock(ARM)
+      .post(ARG_PATH, body => (sizes.push(body.subscriptions.length), true))
+      .query(true)
+      .times(3)
+      .reply(200, { totalRecords: 0, count: 0, resultTruncated: 'false', data: [] });
+    await queryVms(graph(), 'resources | project id', subs, clock());
+    expect(sizes).toEqual([1000, 1000, 300]);
   });
 });

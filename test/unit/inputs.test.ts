@@ -64,7 +64,10 @@ describe('readSettings', () => {
     [{ subscriptions: 'prod' }, 'Input \'subscriptions\' has "prod"; expected subscription IDs (GUIDs)'],
     [{ tag: 'NoValue' }, 'Input \'tag\' is "NoValue"; expected Name=Value'],
     [{ tag: 'a/b=c' }, 'Input \'tag\' has the name "a/b"'],
-    [{ vms: 'just-a-name' }, 'Input \'vms\' has "just-a-name"; expected a VM resource ID'],
+    [
+      { vms: 'just-a-name' },
+      'Input \'vms\' has "just-a-name"; expected a VM or scale-set instance resource ID'
+    ],
     [
       { vms: '/subscriptions/x/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm' },
       "Input 'vms' has"

@@ -125,7 +125,11 @@ describe('run', () => {
     event('schedule', { schedule: '3-59/5 * * * *' });
     const arm = nock(ARM).matchHeader('authorization', 'Bearer arm-access-token');
     arm
-      .post('/providers/Microsoft.ResourceGraph/resources')
+      .post('/providers/Microsoft.ResourceGraph/resources', body => body.query.startsWith('computeresources'))
+      .query(true)
+      .reply(200, { totalRecords: 0, count: 0, resultTruncated: 'false', data: [] });
+    arm
+      .post('/providers/Microsoft.ResourceGraph/resources', body => body.query.startsWith('resources'))
       .query(true)
       .reply(200, {
         totalRecords: 3,
@@ -137,7 +141,9 @@ describe('run', () => {
           argRow('untagged', { tags: {} })
         ]
       });
-    instanceView(arm, 'evicted', 'PowerState/deallocated');
+    // Both deallocations ended two minutes after their annotations began.
+    instanceView(arm, 'evicted', 'PowerState/deallocated', 1, '2026-11-21T11:02:00Z');
+    instanceView(arm, 'stopped-by-me', 'PowerState/deallocated', 1, '2026-11-21T11:02:00Z');
     startAccepted(arm, 'evicted', { status: 'Succeeded' });
 
     const report = await run({ getInput: inputs({}) });
@@ -168,10 +174,9 @@ describe('run', () => {
       client_payload: { schema: PAYLOAD_SCHEMA, vmResourceId: `${vmPath('x')}'; drop`, eventType: 'Preempt' }
     });
     nock(ARM)
-      .post('/providers/Microsoft.ResourceGraph/resources', body =>
-        body.query.includes("=~ 'PowerState/deallocated'")
-      )
+      .post('/providers/Microsoft.ResourceGraph/resources', body => body.query.includes("=~ 'Deallocate'"))
       .query(true)
+      .times(2) // standalone and Flexible VMs, then Uniform scale-set instances
       .reply(200, { totalRecords: 0, count: 0, resultTruncated: 'false', data: [] });
     const report = await run({ getInput: inputs({}) });
     expect(report?.payloadErrors).toEqual(

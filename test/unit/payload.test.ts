@@ -49,10 +49,15 @@ describe('validatePayload', () => {
     ],
     ['no vmResourceId', { ...good, vmResourceId: undefined }, 'client_payload.vmResourceId is required'],
     [
-      'a scale set instance',
+      'a scale set itself, not one of its instances',
+      { ...good, vmResourceId: VM.replace('virtualMachines/worker-01', 'virtualMachineScaleSets/ss') },
+      'client_payload.vmResourceId must be a VM resource ID'
+    ],
+    [
+      'an instance id that is not a number',
       {
         ...good,
-        vmResourceId: VM.replace('virtualMachines/worker-01', 'virtualMachineScaleSets/ss/virtualMachines/0')
+        vmResourceId: VM.replace('virtualMachines/worker-01', 'virtualMachineScaleSets/ss/virtualMachines/x1')
       },
       'client_payload.vmResourceId must be a VM resource ID'
     ],

@@ -5,7 +5,9 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
 import nock from 'nock';
 import pLimit from 'p-limit';
-import { pollInterval, restartVm, type RestartDeps } from '../../src/restart.js';
+import { ScaleSetStarter } from '../../src/start-operation.js';
+import { pollInterval, restartVm as restartWith, type RestartDeps } from '../../src/restart.js';
+import { GET_OPERATION, LOW_COST_GET_VM, ResourceBudget } from '../../src/resource-budget.js';
 import type { Clock } from '../../src/retry.js';
 import { azureErrors } from '../emulator/azure-errors.js';
 import {
@@ -26,11 +28,19 @@ function fakeClock(): Clock & { slept: number[] } {
   return { slept, now: () => now, sleep: async ms => void (slept.push(ms), (now += ms)) };
 }
 
+/** The cause of the deallocation is decided elsewhere (eligibility tests): here every VM was evicted. */
+const restartVm = (...args: Parameters<typeof restartWith> extends [...infer Head, unknown] ? Head : never) =>
+  restartWith(...args, () => ({ eligible: true }));
+
 function deps(overrides: Partial<RestartDeps> = {}): RestartDeps & { clock: ReturnType<typeof fakeClock> } {
   const client = computeClient();
-  return {
-    clock: fakeClock(),
+  const clock = overrides.clock ?? fakeClock();
+  const made = {
+    clock,
     compute: () => client,
+    vmReads: new ResourceBudget(clock, LOW_COST_GET_VM),
+    operationReads: new ResourceBudget(clock, GET_OPERATION),
+    scaleSets: new ScaleSetStarter(() => made),
     limit: pLimit(4),
     dryRun: false,
     retryForMs: 0,
@@ -40,6 +50,7 @@ function deps(overrides: Partial<RestartDeps> = {}): RestartDeps & { clock: Retu
     waitForDeallocationMs: 60_000,
     ...overrides
   } as RestartDeps & { clock: ReturnType<typeof fakeClock> };
+  return made;
 }
 
 const SWEEP = { kind: 'sweep' } as const;
@@ -57,6 +68,7 @@ describe('restartVm', () => {
     instanceView(scope, 'vm1', 'PowerState/deallocated');
     startAccepted(scope, 'vm1', { status: 'Succeeded' });
     const result = await restartVm(vm('vm1'), 'sweep', SWEEP, deps());
+    expect(result.detail).toBe('started');
     expect(result).toMatchObject({ outcome: 'started', attempts: 1, id: vmPath('vm1'), subscriptionId: SUB });
     expect(result.startAcceptedAt).toBeDefined();
   });
@@ -213,7 +225,7 @@ describe('restartVm', () => {
       outcome: 'started',
       source: 'dispatch'
     });
-    expect(d.clock.slept.slice(0, 3)).toEqual([500, 750, 1000]);
+    expect(d.clock.slept.slice(0, 3)).toEqual([1000, 1000, 1000]);
   });
 
   test('not-deallocated-in-time: still running when wait-for-deallocation runs out', async () => {
@@ -242,14 +254,27 @@ describe('restartVm', () => {
     });
   });
 
-  test('user-stopped is decided after deallocation by the recheck', async () => {
-    instanceView(nock(ARM), 'vm1', 'PowerState/deallocated');
-    const result = await restartVm(vm('vm1'), 'dispatch', EVICTION, deps(), async () => ({
-      eligible: false,
-      outcome: 'user-stopped',
-      detail: 'deallocated by a user'
-    }));
+  test('the cause is decided once the VM is down, with the time its deallocation ended', async () => {
+    instanceView(nock(ARM), 'vm1', 'PowerState/deallocated', 1, '2026-11-21T11:59:40Z');
+    const asked: unknown[] = [];
+    const result = await restartWith(
+      vm('vm1'),
+      'dispatch',
+      EVICTION,
+      deps(),
+      async facts => (
+        asked.push(facts),
+        {
+          eligible: false,
+          outcome: 'user-stopped',
+          detail: 'deallocated by a user'
+        }
+      )
+    );
     expect(result).toMatchObject({ outcome: 'user-stopped' });
+    expect(asked).toEqual([
+      { lastOperationEndedAt: Date.parse('2026-11-21T11:59:40Z'), now: expect.any(Number) }
+    ]);
   });
 
   test('the more starts are being polled, the slower each is polled', () => {
@@ -262,7 +287,7 @@ describe('restartVm', () => {
     instanceView(nock(ARM), 'vm1', 'PowerState/deallocated');
     expect(await restartVm(vm('vm1'), 'sweep', SWEEP, deps({ dryRun: true }))).toMatchObject({
       outcome: 'skipped',
-      detail: 'dry run: would start it'
+      detail: 'dry run: would start it (evicted)'
     });
   });
 });

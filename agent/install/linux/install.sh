@@ -11,6 +11,8 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 bundle="$here/../../dist/azure-spot-restarter-agent.cjs"
+# From a release download, the bundle sits beside this script.
+[[ -f $bundle || ! -f $here/azure-spot-restarter-agent.cjs ]] || bundle="$here/azure-spot-restarter-agent.cjs"
 prefix=/opt/azure-spot-restarter-agent
 config=/etc/azure-spot-restarter-agent
 repository='' token_file='' app_id='' installation_id='' key_file='' on_preempt='' approve=false event_type='' api_url=''

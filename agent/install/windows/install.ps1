@@ -27,6 +27,9 @@ $ErrorActionPreference = 'Stop'
 # --jitless, V8 interprets and never compiles to machine code — a smaller memory footprint that
 # stays flat, for a process that polls once a second (docs/performance.md).
 $nodeFlags = @('--jitless')
+# From a release download, the bundle sits beside this script.
+$besideScript = Join-Path $PSScriptRoot 'azure-spot-restarter-agent.cjs'
+if (-not $PSBoundParameters.ContainsKey('Bundle') -and -not (Test-Path $Bundle) -and (Test-Path $besideScript)) { $Bundle = $besideScript }
 
 if (-not ([Security.Principal.WindowsPrincipal][Security.Principal.WindowsIdentity]::GetCurrent()).IsInRole([Security.Principal.WindowsBuiltInRole]::Administrator)) {
   throw 'Run this script as Administrator.'

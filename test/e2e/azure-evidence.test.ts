@@ -1,0 +1,240 @@
+/**
+ * Azure as it is, not as a naive model has it: Resource Health annotations that arrive minutes
+ * late or never, current annotations replaced by a person's later operations, two spellings of
+ * `context`, a mass eviction while a large sweep pages, Compute's per-VM read budget and its
+ * 20-minute Retry-After, and an instance view caught in the middle of another actor's start. The
+ * bundle runs as GitHub runs it; the result is read from the emulator and the run's outputs.
+ */
+import { afterEach, describe, expect, test } from '@jest/globals';
+import { DEFAULT_APP, type FleetSpec, type VmSpec } from '../emulator/fleet.js';
+import { subscriptionIds, TAG } from '../emulator/sample-fleet.js';
+import type { Emulator } from '../emulator/server.js';
+import { emulator, leakedSecrets, outcomes, results, TEST_WORKFLOWS, until } from './harness.js';
+
+const [SUB] = subscriptionIds(1) as [string];
+const SUBJECT = 'repo:acme/spot-fleet:ref:refs/heads/main';
+
+function fleet(vms: Partial<VmSpec>[] | number, vars: Record<string, string> = {}): FleetSpec {
+  const specs = typeof vms === 'number' ? Array.from({ length: vms }, () => ({})) : vms;
+  return {
+    subscriptions: [SUB],
+    apps: [{ clientId: DEFAULT_APP, federatedSubjects: [SUBJECT] }],
+    vms: specs.map((v, i) => ({
+      subscriptionId: SUB,
+      resourceGroup: 'rg-batch',
+      name: `vm-${String(i).padStart(4, '0')}`,
+      tags: TAG,
+      powerState: 'running' as const,
+      ...v
+    })),
+    github: { repository: 'acme/spot-fleet', vars }
+  };
+}
+
+let emu: Emulator | undefined;
+afterEach(async () => {
+  if (emu) expect(leakedSecrets(emu)).toEqual([]);
+  await emu?.stop();
+  emu = undefined;
+});
+
+const detail = (run: Parameters<typeof results>[0], name: string) => results(run).find(r => r.name === name)!;
+
+describe('the evidence of why a VM is deallocated', () => {
+  test('annotations arrive minutes after the eviction: the first sweep waits for them, the next one starts the VMs', async () => {
+    emu = await emulator(fleet(2), {
+      timeScale: 20,
+      timing: { annotationLagS: 120 },
+      workflowsDir: TEST_WORKFLOWS
+    });
+    for (const n of ['vm-0000', 'vm-0001']) emu.model.evict(emu.vm(n), 'simulated');
+    await until(
+      () => ['vm-0000', 'vm-0001'].every(n => emu!.vm(n).argPowerState === 'deallocated'),
+      15_000,
+      'ARG'
+    );
+    expect(emu.model.settled(emu.vm('vm-0000'))).toBe(false); // the annotation is still on its way
+    const [early] = await emu.schedule();
+    expect(early!.exitCode).toBe(0);
+    expect(outcomes(early)).toEqual({ 'vm-0000': 'awaiting-evidence', 'vm-0001': 'awaiting-evidence' });
+    expect(detail(early, 'vm-0000').detail).toMatch(/not started in this run: .*a later run decides/);
+    expect(emu.vm('vm-0000').startsAccepted).toBe(0);
+
+    await until(
+      () => ['vm-0000', 'vm-0001'].every(n => emu!.model.settled(emu!.vm(n))),
+      15_000,
+      'the evidence'
+    );
+    const [later] = await emu.schedule();
+    expect(outcomes(later)).toEqual({ 'vm-0000': 'started', 'vm-0001': 'started' });
+    // Both of Microsoft's spellings of `context` were used by this fleet's annotations, and read alike.
+    const contexts = ['vm-0000', 'vm-0001'].map(n => emu!.model.currentAnnotation(emu!.vm(n))!.context);
+    expect(new Set(contexts)).toEqual(new Set(['Platform Initiated', 'Platform-Initiated']));
+    expect(detail(later, 'vm-0000').evictedAt).toBeDefined();
+  });
+
+  test('a person deallocates a VM evicted last week: the sweep before the new annotation does not start it; the one after calls it user-stopped', async () => {
+    emu = await emulator(fleet([{ annotation: 'VirtualMachinePreempted', sinceMinutes: 7 * 24 * 60 }]), {
+      timeScale: 20,
+      timing: { annotationLagS: 120 },
+      workflowsDir: TEST_WORKFLOWS
+    });
+    const vm = emu.vm('vm-0000');
+    emu.model.userDeallocate(vm);
+    await until(() => vm.argPowerState === 'deallocated', 10_000, 'ARG');
+    expect(emu.model.currentAnnotation(vm)!.name).toBe('VirtualMachinePreempted'); // last week's
+    const [early] = await emu.schedule();
+    expect(outcomes(early)).toEqual({ 'vm-0000': 'awaiting-evidence' });
+    expect(detail(early, 'vm-0000').detail).toContain('older than the deallocation');
+    await until(() => emu!.model.settled(vm), 15_000, 'the annotation');
+    const [later] = await emu.schedule();
+    expect(outcomes(later)).toEqual({ 'vm-0000': 'user-stopped' });
+    expect(detail(later, 'vm-0000').detail).toContain('VirtualMachineDeallocationInitiated');
+    expect(vm.startsAccepted).toBe(0);
+  });
+
+  test('a resize or a max-price change after a person deallocated it replaces the annotation: the history still says user-stopped', async () => {
+    emu = await emulator(fleet(3), {
+      timeScale: 20,
+      timing: { annotationLagS: 30 },
+      workflowsDir: TEST_WORKFLOWS
+    });
+    const [resized, repriced, evicted] = ['vm-0000', 'vm-0001', 'vm-0002'].map(n => emu!.vm(n)) as [
+      ReturnType<Emulator['vm']>,
+      ReturnType<Emulator['vm']>,
+      ReturnType<Emulator['vm']>
+    ];
+    emu.model.userDeallocate(resized);
+    emu.model.userDeallocate(repriced);
+    emu.model.evict(evicted, 'simulated');
+    await until(() => evicted.powerState === 'deallocated', 10_000, 'the eviction');
+    expect(emu.model.resize(resized, 'Standard_D4s_v5')).toBeUndefined();
+    expect(emu.model.setMaxPrice(repriced, 0.05)).toBeUndefined();
+    // A resize right after an eviction (say, by hand, to help it come back) keeps its cause.
+    expect(emu.model.resize(evicted, 'Standard_D4s_v5')).toBeUndefined();
+    await until(
+      () => [resized, repriced, evicted].every(v => emu!.model.settled(v)),
+      15_000,
+      'the annotations'
+    );
+    expect(emu.model.currentAnnotation(resized)!.name).toBe('VirtualMachineSizeChanged');
+    expect(emu.model.currentAnnotation(repriced)!.name).toBe('VirtualMachineConfigurationUpdated');
+    const [run] = await emu.schedule();
+    expect(outcomes(run)).toEqual({
+      'vm-0000': 'user-stopped',
+      'vm-0001': 'user-stopped',
+      'vm-0002': 'started'
+    });
+    expect(emu.requests.arg).toBeGreaterThanOrEqual(2); // the sweep, then the history of the two
+  });
+
+  test('an annotation that never comes: awaiting evidence until the bound, then started, and the report says why', async () => {
+    emu = await emulator(
+      fleet([
+        { powerState: 'deallocated', sinceMinutes: 20 }, // no annotation at all, 20 minutes on
+        { powerState: 'deallocated', sinceMinutes: 2 }, // no annotation yet, 2 minutes on
+        { powerState: 'deallocated', sinceMinutes: 20, annotation: 'VirtualMachineDeallocationInitiated' }
+      ]),
+      { timeScale: 20, workflowsDir: TEST_WORKFLOWS }
+    );
+    const [run] = await emu.schedule();
+    expect(run!.exitCode).toBe(0);
+    expect(outcomes(run)).toEqual({
+      'vm-0000': 'started',
+      'vm-0001': 'awaiting-evidence',
+      'vm-0002': 'user-stopped'
+    });
+    expect(detail(run, 'vm-0000').detail).toContain(
+      'annotations can go missing, so it is treated as evicted'
+    );
+    expect(detail(run, 'vm-0001').detail).toMatch(/deallocated \d+ min( \d+ s)? ago/);
+  });
+});
+
+describe('paging while Azure moves', () => {
+  test('a mass eviction while a 2 500-VM sweep pages: every row once, nothing skipped, each VM started once', async () => {
+    emu = await emulator(fleet(2500), {
+      timeScale: 100,
+      timing: { annotationLagS: 20 },
+      workflowsDir: TEST_WORKFLOWS
+    });
+    const wave = Array.from({ length: 2500 }, (_, i) => `vm-${String(i).padStart(4, '0')}`).filter(
+      (_, i) => i % 5 === 0
+    );
+    // The first wave is down and its evidence in before the sweep; the second comes while it pages.
+    for (const n of wave.slice(0, 250)) emu.model.evict(emu.vm(n), 'simulated');
+    await until(
+      () => wave.slice(0, 250).every(n => emu!.model.settled(emu!.vm(n))),
+      30_000,
+      'the first wave'
+    );
+    emu.faults.add({ target: 'arg', kind: 'slow', delayMs: 400 });
+    const sweep = emu.schedule();
+    await until(() => (emu!.requests.arg ?? 0) >= 1, 10_000, 'the first page');
+    for (const n of wave.slice(250)) emu.model.evict(emu.vm(n), 'simulated');
+    const [run] = await sweep;
+    expect(run!.exitCode).toBe(0);
+    expect(run!.log).toContain('Sweep: 2500 Spot VM(s) with eviction policy Deallocate');
+    const first = results(run);
+    expect(new Set(first.map(r => r.id)).size).toBe(first.length);
+    expect(first.filter(r => r.outcome === 'started').length).toBeGreaterThanOrEqual(250);
+
+    emu.faults.clear();
+    await until(
+      () => wave.every(n => emu!.vm(n).powerState !== 'deallocating' && emu!.model.settled(emu!.vm(n))),
+      30_000,
+      'the second wave'
+    );
+    const [again] = await emu.schedule();
+    expect(again!.exitCode).toBe(0);
+    await until(
+      () => wave.every(n => emu!.vm(n).powerState === 'running'),
+      30_000,
+      'every evicted VM running'
+    );
+    expect(wave.filter(n => emu!.vm(n).startsAccepted !== 1)).toEqual([]);
+    expect(
+      Array.from({ length: 2500 }, (_, i) => `vm-${String(i).padStart(4, '0')}`).filter(
+        n => !wave.includes(n) && emu!.vm(n).startsAccepted > 0
+      )
+    ).toEqual([]);
+  }, 120_000);
+});
+
+describe("Compute's own limits", () => {
+  test('a 429 with Retry-After: 1200 is never slept through: the VM fails fast and says why', async () => {
+    emu = await emulator(
+      fleet([{ powerState: 'deallocated', annotation: 'VirtualMachinePreempted' }], { RETRY_FOR: '30s' }),
+      {
+        timeScale: 1,
+        workflowsDir: TEST_WORKFLOWS
+      }
+    );
+    emu.faults.add({ target: 'instanceView', kind: '429', retryAfterS: 1200 });
+    const began = Date.now();
+    const [run] = await emu.schedule();
+    expect(Date.now() - began).toBeLessThan(60_000);
+    const vm = detail(run, 'vm-0000');
+    expect(vm.outcome).toBe('failed');
+    expect(vm.detail).toContain('would have us wait 1200 s, past the time this run has for it');
+    expect(vm.errorCode).toBe('TooManyRequests');
+  }, 90_000);
+});
+
+describe('the instance view in transit', () => {
+  test('a VM another actor is starting shows PowerState/stopped, updating, no time: already-running, not skipped, not started again', async () => {
+    emu = await emulator(fleet([{ powerState: 'deallocated', annotation: 'VirtualMachinePreempted' }]), {
+      timeScale: 1,
+      timing: { startShowsStoppedS: 30, argLagS: 60 },
+      workflowsDir: TEST_WORKFLOWS
+    });
+    const vm = emu.vm('vm-0000');
+    emu.model.start(vm); // somebody else's start
+    expect(vm.powerState).toBe('stopped');
+    expect(vm.provisioning).toBe('updating');
+    const [run] = await emu.schedule();
+    expect(outcomes(run)).toEqual({ 'vm-0000': 'already-running' });
+    expect(detail(run, 'vm-0000').detail).toContain('another operation is starting it');
+    expect(vm.startsAccepted).toBe(1);
+  });
+});

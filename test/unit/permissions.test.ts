@@ -1,0 +1,98 @@
+/**
+ * The permission check over HTTP (nock), shaped like Permissions_ListForResourceGroup: one request
+ * sequence per resource group per run, every nextLink followed on Resource Manager's origin only,
+ * NotActions honoured, and a group that cannot be listed is "unknown", never a gap.
+ */
+import { afterEach, beforeAll, describe, expect, test } from '@jest/globals';
+import nock from 'nock';
+import { PermissionCheck, REQUIRED_ACTIONS, describeGap, type PermissionGap } from '../../src/permissions.js';
+import { ARM, SUB, staticCredential } from '../helpers/arm-nock.js';
+
+beforeAll(() => nock.disableNetConnect());
+afterEach(() => nock.cleanAll());
+
+const ALL = Object.keys(REQUIRED_ACTIONS);
+const path = (rg: string) =>
+  `/subscriptions/${SUB}/resourceGroups/${rg}/providers/Microsoft.Authorization/permissions`;
+const entry = (actions: string[], notActions: string[] = []) => ({
+  actions,
+  notActions,
+  dataActions: [],
+  notDataActions: []
+});
+
+function checker(found: PermissionGap[] = [], unknown: string[] = []) {
+  return new PermissionCheck({
+    credential: staticCredential,
+    resourceManager: ARM,
+    tokenScope: `${ARM}/.default`,
+    onGap: g => found.push(g),
+    onUnknown: (g, reason) => unknown.push(`${g.resourceGroup}: ${reason}`)
+  });
+}
+
+describe('PermissionCheck', () => {
+  test('pages are followed, and a group is listed once however many VMs ask', async () => {
+    const scope = nock(ARM)
+      .get(path('rg-a'))
+      .query({ 'api-version': '2022-04-01' })
+      .once()
+      .reply(200, {
+        value: [entry(['Microsoft.Compute/*/read'])],
+        nextLink: `${ARM}${path('rg-a')}?api-version=2022-04-01&$skipToken=1`
+      })
+      .get(path('rg-a'))
+      .query({ 'api-version': '2022-04-01', $skipToken: '1' })
+      .once()
+      .reply(200, { value: [entry(['*'], ['Microsoft.Compute/virtualMachines/start/action'])] });
+    const found: PermissionGap[] = [];
+    const check = checker(found);
+    const vm = { subscriptionId: SUB, resourceGroup: 'rg-a' };
+    const [first, second] = await Promise.all([
+      check.check([vm, vm]),
+      check.check([{ ...vm, resourceGroup: 'RG-A' }])
+    ]);
+    expect(scope.isDone()).toBe(true);
+    // '*' minus start/action, plus Compute reads: only start is missing.
+    expect(first).toEqual([
+      expect.objectContaining({
+        resourceGroup: 'rg-a',
+        missing: ['Microsoft.Compute/virtualMachines/start/action']
+      })
+    ]);
+    expect(second).toHaveLength(1);
+    expect(found).toHaveLength(1); // warned once
+    expect(describeGap(found[0]!)).toContain(`scope /subscriptions/${SUB}/resourceGroups/rg-a`);
+    expect(await check.gaps()).toEqual(found);
+  });
+
+  test('a role that grants everything needed: no gap', async () => {
+    nock(ARM)
+      .get(path('rg-b'))
+      .query(true)
+      .reply(200, { value: [entry(ALL)] });
+    expect(await checker().check([{ subscriptionId: SUB, resourceGroup: 'rg-b' }])).toEqual([]);
+  });
+
+  test('a nextLink to another host is not followed, and the group stays unknown', async () => {
+    nock(ARM)
+      .get(path('rg-c'))
+      .query(true)
+      .reply(200, { value: [entry([])], nextLink: 'https://elsewhere.test/steal?token=1' });
+    const unknown: string[] = [];
+    const found: PermissionGap[] = [];
+    expect(await checker(found, unknown).check([{ subscriptionId: SUB, resourceGroup: 'rg-c' }])).toEqual([]);
+    expect(found).toEqual([]);
+    expect(unknown[0]).toContain('leads away from');
+  });
+
+  test('an error answer is unknown, not a gap', async () => {
+    nock(ARM)
+      .get(path('rg-d'))
+      .query(true)
+      .reply(404, { error: { code: 'ResourceGroupNotFound', message: 'x' } });
+    const unknown: string[] = [];
+    expect(await checker([], unknown).check([{ subscriptionId: SUB, resourceGroup: 'rg-d' }])).toEqual([]);
+    expect(unknown[0]).toContain('404');
+  });
+});
