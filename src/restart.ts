@@ -261,13 +261,24 @@ export async function readPowerState(
   const what = `${vm.name}: instance view`;
   try {
     await deps.vmReads.take(key, { reserve, deadline, what });
+    const onResponse = (r: { headers: { get(name: string): string | undefined } }) =>
+      deps.vmReads.observe(key, r.headers.get('x-ms-ratelimit-remaining-resource'));
+    const client = deps.compute(vm.subscriptionId);
+    // A Uniform instance's view comes from its scale set ("Get VMSS VMs": the same per-instance budget).
     const view = await withTransientRetry(
       deps.clock,
       what,
       () =>
-        deps.compute(vm.subscriptionId).virtualMachines.instanceView(vm.resourceGroup, vm.name, {
-          onResponse: r => deps.vmReads.observe(key, r.headers.get('x-ms-ratelimit-remaining-resource'))
-        }),
+        vm.kind === 'vmss-uniform'
+          ? client.virtualMachineScaleSetVMs.getInstanceView(
+              vm.resourceGroup,
+              vm.scaleSet!.name,
+              vm.instanceId!,
+              {
+                onResponse
+              }
+            )
+          : client.virtualMachines.instanceView(vm.resourceGroup, vm.name, { onResponse }),
       undefined,
       deadline
     );

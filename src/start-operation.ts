@@ -91,6 +91,12 @@ export function pollInterval(baseMs: number, inFlight: number): number {
   return Math.max(baseMs, Math.round(((inFlight + 1) * 1000) / READS_PER_SECOND_FOR_POLLING));
 }
 
+interface Batch {
+  waiters: Waiter[];
+  since: number;
+  last: number;
+}
+
 interface Waiter {
   vm: VmRecord;
   onAccepted: (at: number) => void;
@@ -99,41 +105,50 @@ interface Waiter {
 }
 
 /**
- * Gathers the Uniform instances of each scale set that are ready to start within a short window
- * (and at most `maxBatch` of them) into one start call. The operation's outcome is every
+ * Gathers the Uniform instances of each scale set that become ready to start close together —
+ * until `windowMs` passes with no new one, `maxWaitMs` after the first, or `maxBatch` of them —
+ * into one start call. The operation's outcome is every
  * instance's: a failed batch (say, no capacity for some) sends each instance back to its own
  * retry, which reads its own power state first.
  */
 export class ScaleSetStarter {
-  private readonly pending = new Map<string, { waiters: Waiter[]; since: number }>();
+  private readonly pending = new Map<string, Batch>();
   /** Start calls made, per scale set (for the report and the tests). */
   readonly calls = new Map<string, number>();
 
   constructor(
     private readonly deps: () => StartDeps,
-    private readonly windowMs = 250,
+    private readonly windowMs = 300,
+    private readonly maxWaitMs = 2000,
     private readonly maxBatch = 200
   ) {}
 
   start(vm: VmRecord, onAccepted: (at: number) => void): Promise<void> {
     const key = vm.scaleSet!.id.toLowerCase();
+    const now = this.deps().clock.now();
     return new Promise<void>((resolve, reject) => {
       let batch = this.pending.get(key);
       if (!batch) {
-        this.pending.set(key, (batch = { waiters: [], since: this.deps().clock.now() }));
-        void this.flushLater(key, batch);
+        this.pending.set(key, (batch = { waiters: [], since: now, last: now }));
+        void this.flushWhenQuiet(key, batch);
       }
+      batch.last = now;
       batch.waiters.push({ vm, onAccepted, resolve, reject });
       if (batch.waiters.length >= this.maxBatch) void this.flush(key, batch);
     });
   }
 
-  private async flushLater(key: string, batch: { waiters: Waiter[] }): Promise<void> {
-    await this.deps().clock.sleep(this.windowMs);
+  private async flushWhenQuiet(key: string, batch: Batch): Promise<void> {
+    const clock = this.deps().clock;
+    for (;;) {
+      await clock.sleep(this.windowMs);
+      const now = clock.now();
+      if (now - batch.last >= this.windowMs || now - batch.since >= this.maxWaitMs) break;
+    }
     await this.flush(key, batch);
   }
 
-  private async flush(key: string, batch: { waiters: Waiter[] }): Promise<void> {
+  private async flush(key: string, batch: Batch): Promise<void> {
     if (this.pending.get(key) !== batch) return;
     this.pending.delete(key);
     const deps = this.deps();

@@ -20,6 +20,17 @@ const say = (line = '') => values.json || console.log(line);
 const TOKEN = 'ghs_demoInstallationToken00000000000000';
 
 const fleet = sampleFleet({ subscriptions: 3, eligible: 24, decoysPerKind: 2 });
+// A render farm: a Uniform scale set whose opt-in tag sits on the scale set, as Uniform tags do.
+fleet.scaleSets = [
+  {
+    subscriptionId: fleet.subscriptions[0]!,
+    resourceGroup: 'rg-render',
+    name: 'render-farm',
+    orchestration: 'Uniform',
+    tags: { AttemptRestartAfterEviction: 'true' },
+    instances: 6
+  }
+];
 fleet.github = {
   repository: 'acme/spot-fleet',
   tokens: [{ token: TOKEN, repositories: ['acme/spot-fleet'] }]
@@ -28,6 +39,13 @@ const scale = 10;
 // Resource Health annotations arrive a minute and a half after the eviction (Azure: within about 5).
 const emu = await Emulator.start({ fleet, timeScale: scale, timing: { annotationLagS: 90 } });
 const agents: AgentProcess[] = [];
+// Everyone in the story: the fleet's VMs, and the farm's instances (four of them will be evicted).
+const farm = emu.scaleSet('render-farm').instances.map((vm, i) => ({
+  name: vm.name,
+  subscriptionId: vm.subscriptionId,
+  role: (i < 4 ? 'eligible' : 'running') as Role
+}));
+const members = [...fleet.vms, ...farm];
 try {
   say(`Emulated Azure + GitHub on ${emu.url} (1 real second = ${scale} emulated seconds)`);
   say(
@@ -87,20 +105,20 @@ try {
   await Promise.all(agents.map(a => a.stop()));
 
   // Act 2: the safety net.
-  const wave = fleet.vms.filter(
-    v => (v.role === 'eligible' && !withAgents.includes(v)) || v.role === 'delete-policy'
+  const wave = members.filter(
+    v => (v.role === 'eligible' && !withAgents.includes(v as never)) || v.role === 'delete-policy'
   );
   for (const vm of wave) emu.model.evict(emu.vm(vm.name), 'simulated');
   say();
   say(
-    `Act 2 — the safety net: Preempt for ${wave.length} VMs without an agent (${count('delete-policy')} of them with eviction policy Delete).`
+    `Act 2 — the safety net: Preempt for ${wave.length} VMs without an agent (${count('delete-policy')} of them with eviction policy Delete, 4 instances of the Uniform scale set render-farm).`
   );
   await waitFor(
     () => wave.every(v => emu.vm(v.name).deleted || emu.vm(v.name).argPowerState === 'deallocated'),
     'the wave to be deallocated',
     30_000
   );
-  const before = new Map(fleet.vms.map(v => [v.name, state(v.name)]));
+  const before = new Map(members.map(v => [v.name, state(v.name)]));
   say('GitHub runs the schedule: workflows-examples/restart-on-schedule.yml …');
   const [early] = await emu.schedule('restart-on-schedule.yml');
   const earlyOutcomes = outcomesOf(early!);
@@ -115,7 +133,7 @@ try {
   );
   say('The annotations arrive (VirtualMachinePreempted); GitHub runs the schedule again …');
   const [run] = await emu.schedule('restart-on-schedule.yml');
-  const eligible = fleet.vms.filter(v => v.role === 'eligible');
+  const eligible = members.filter(v => v.role === 'eligible');
   await waitFor(
     () => eligible.every(v => emu.vm(v.name).powerState === 'running'),
     'the restarted VMs to be running',
@@ -123,7 +141,7 @@ try {
   ).catch(() => undefined);
 
   const outcomes = outcomesOf(run!);
-  const decoys = fleet.vms.filter(v => v.role !== 'eligible');
+  const decoys = members.filter(v => v.role !== 'eligible');
   const touched = decoys.filter(v => emu.model.vms.get(vmKey(v.name))!.startsAccepted > 0).map(v => v.name);
   const runningNow = eligible.filter(v => emu.vm(v.name).powerState === 'running').map(v => v.name);
   const startedTwice = eligible
@@ -134,8 +152,8 @@ try {
   if (values.json) {
     console.log(
       JSON.stringify({
-        eligible: eligible.length,
-        started: runningNow.length,
+        eligible: eligible.map(v => ({ name: v.name, kind: kindOf(v.name) })),
+        started: runningNow.map(name => ({ name, kind: kindOf(name) })),
         decoys: decoys.length,
         decoys_touched: touched.length,
         started_twice: startedTwice.length,
@@ -147,8 +165,9 @@ try {
           summary: r.summaryPath
         })),
         loop: timeline,
-        vms: fleet.vms.map(v => ({
+        vms: members.map(v => ({
           name: v.name,
+          kind: kindOf(v.name),
           role: v.role,
           before: before.get(v.name),
           after: state(v.name),
@@ -161,10 +180,10 @@ try {
     say();
     table(
       ['VM', 'Subscription', 'Kind', 'Before runs', 'First run', 'Second run', 'After runs'],
-      fleet.vms.map(v => [
+      members.map(v => [
         v.name,
         v.subscriptionId.slice(0, 8),
-        describe(v.role, withAgents.includes(v)),
+        describe(v.role, withAgents.includes(v as never), kindOf(v.name)),
         before.get(v.name)!,
         earlyOutcomes.get(v.name) ?? '—',
         outcomes.get(v.name) ?? '—',
@@ -243,7 +262,13 @@ function state(name: string): string {
   return vm.deleted ? 'deleted' : vm.powerState;
 }
 
-function describe(role: Role, agent: boolean): string {
+function kindOf(name: string): string {
+  return emu.vm(name).kind ?? 'vm';
+}
+
+function describe(role: Role, agent: boolean, kind: string): string {
+  if (kind === 'vmss-uniform')
+    return role === 'eligible' ? 'Uniform scale set, tagged' : 'scale set: never evicted';
   return {
     eligible: agent ? 'Spot, tagged, agent' : 'Spot, tagged',
     untagged: 'decoy: no tag',

@@ -19,6 +19,16 @@ describe('validatePayload', () => {
   test.each([
     ['the full payload', good],
     [
+      'a Uniform scale-set instance',
+      {
+        ...good,
+        vmResourceId: VM.replace(
+          'virtualMachines/worker-01',
+          'virtualMachineScaleSets/render/virtualMachines/17'
+        )
+      }
+    ],
+    [
       'only the required fields',
       {
         schema: PAYLOAD_SCHEMA,
