@@ -1,9 +1,8 @@
 /**
  * The watch: poll Scheduled Events, spot a Preempt (optionally Terminate) that names this VM,
  * dispatch at once, then run the drain command once GitHub has answered (or DRAIN_WAIT_MS has
- * passed), and approve when it ends if asked. Survives IMDS outages,
- * timeouts and garbage (backs off, logs each kind once, recovers); handles each EventId once,
- * also across restarts (EventState).
+ * passed), and approve when it ends if asked. Survives IMDS outages, timeouts and garbage (backs
+ * off, logs each kind once, recovers); handles each EventId once, also across restarts (EventState).
  */
 import { buildPayload, type DispatchPayload } from '../../src/payload.js';
 import type { Config } from './config.js';
