@@ -1,25 +1,50 @@
 #!/usr/bin/env node
 "use strict";
-
-// agent/src/credentials.ts
-var import_node_fs = require("node:fs");
-
-// agent/src/github-app.ts
-var import_node_crypto = require("node:crypto");
+var __create = Object.create;
+var __defProp = Object.defineProperty;
+var __getOwnPropDesc = Object.getOwnPropertyDescriptor;
+var __getOwnPropNames = Object.getOwnPropertyNames;
+var __getProtoOf = Object.getPrototypeOf;
+var __hasOwnProp = Object.prototype.hasOwnProperty;
+var __esm = (fn, res, err) => function __init() {
+  if (err) throw err[0];
+  try {
+    return fn && (res = (0, fn[__getOwnPropNames(fn)[0]])(fn = 0)), res;
+  } catch (e) {
+    throw err = [e], e;
+  }
+};
+var __export = (target, all) => {
+  for (var name in all)
+    __defProp(target, name, { get: all[name], enumerable: true });
+};
+var __copyProps = (to, from, except, desc) => {
+  if (from && typeof from === "object" || typeof from === "function") {
+    for (let key of __getOwnPropNames(from))
+      if (!__hasOwnProp.call(to, key) && key !== except)
+        __defProp(to, key, { get: () => from[key], enumerable: !(desc = __getOwnPropDesc(from, key)) || desc.enumerable });
+  }
+  return to;
+};
+var __toESM = (mod, isNodeMode, target) => (target = mod != null ? __create(__getProtoOf(mod)) : {}, __copyProps(
+  // If the importer is in node compatibility mode or this is not an ESM
+  // file that has been converted to a CommonJS file using a Babel-
+  // compatible transform (i.e. "__esModule" has not been set), then set
+  // "default" to the CommonJS "module.exports" for node compatibility.
+  isNodeMode || !mod || !mod.__esModule ? __defProp(target, "default", { value: mod, enumerable: true }) : target,
+  mod
+));
 
 // agent/src/http.ts
-var import_node_http = require("node:http");
-var import_node_https = require("node:https");
-var HttpError = class extends Error {
-  constructor(kind, message) {
-    super(message);
-    this.kind = kind;
-  }
-  kind;
-};
-function send(url, options) {
+async function requesterFor(target) {
+  if (target.protocol !== "https:")
+    return (url, options, onResponse) => (0, import_node_http.request)(url, { ...options, agent: plainAgent }, onResponse);
+  httpsRequest ??= (await import("node:https")).request;
+  return httpsRequest;
+}
+async function send(url, options) {
   const target = new URL(url);
-  const request = target.protocol === "https:" ? import_node_https.request : import_node_http.request;
+  const request = await requesterFor(target);
   return new Promise((resolve, reject) => {
     const req = request(
       target,
@@ -44,6 +69,7 @@ function send(url, options) {
       () => req.destroy(new HttpError("timeout", `no answer within ${options.timeoutMs} ms`))
     );
     req.on("error", (e) => reject(e instanceof HttpError ? e : new HttpError("connection", e.message)));
+    if (options.onWritten) req.on("finish", options.onWritten);
     req.end(options.body);
   });
 }
@@ -51,14 +77,45 @@ function header(answer, name) {
   const value = answer.headers[name.toLowerCase()];
   return Array.isArray(value) ? value[0] : value;
 }
+var import_node_http, HttpError, plainAgent, httpsRequest;
+var init_http = __esm({
+  "agent/src/http.ts"() {
+    "use strict";
+    import_node_http = require("node:http");
+    HttpError = class extends Error {
+      constructor(kind, message) {
+        super(message);
+        this.kind = kind;
+      }
+      kind;
+    };
+    plainAgent = new import_node_http.Agent({ keepAlive: true, maxSockets: 1, maxFreeSockets: 1 });
+  }
+});
 
 // agent/src/version.ts
-var AGENT_VERSION = "0.1.0";
+var AGENT_VERSION;
+var init_version = __esm({
+  "agent/src/version.ts"() {
+    "use strict";
+    AGENT_VERSION = "0.1.0";
+  }
+});
 
 // agent/src/dispatch.ts
-var sleepReal = (ms) => new Promise((r) => setTimeout(r, ms));
+function sleepUnless(signal) {
+  return (ms) => new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener("abort", done);
+  });
+}
 async function sendDispatch(o) {
-  const sleep = o.sleep ?? sleepReal;
+  const sleep = o.sleep ?? sleepUnless(o.signal);
   let refreshed = false;
   for (let attempt = 1; ; attempt++) {
     let status;
@@ -70,7 +127,8 @@ async function sendDispatch(o) {
         method: "POST",
         headers: githubHeaders(token, true),
         body: JSON.stringify({ event_type: o.eventType, client_payload: o.payload }),
-        timeoutMs: 1e4
+        timeoutMs: 1e4,
+        onWritten: () => o.onWritten?.(attempt)
       });
       status = response.status;
       if (status === 204 || status === 200) return { ok: true, attempts: attempt, status };
@@ -107,6 +165,14 @@ async function sendDispatch(o) {
       };
     o.onRetry?.(attempt, why, delay);
     await sleep(delay);
+    if (o.signal?.aborted)
+      return {
+        ok: false,
+        attempts: attempt,
+        status,
+        retryable: true,
+        reason: `${why}; the agent is stopping`
+      };
   }
 }
 function githubHeaders(token, json = false) {
@@ -149,8 +215,20 @@ function advice(status, repository, message) {
       return `GitHub answered ${status} ${message}`;
   }
 }
+var init_dispatch = __esm({
+  "agent/src/dispatch.ts"() {
+    "use strict";
+    init_http();
+    init_version();
+  }
+});
 
 // agent/src/github-app.ts
+var github_app_exports = {};
+__export(github_app_exports, {
+  appJwt: () => appJwt,
+  installationToken: () => installationToken
+});
 function appJwt(appId, privateKeyPem, now = Math.floor(Date.now() / 1e3)) {
   const encode = (value) => Buffer.from(JSON.stringify(value)).toString("base64url");
   const unsigned = `${encode({ alg: "RS256", typ: "JWT" })}.${encode({ iat: now - 60, exp: now + 9 * 60, iss: appId })}`;
@@ -180,8 +258,58 @@ async function installationToken(apiUrl, appId, installationId, privateKeyPem) {
     expiresAt: body.expires_at ? Date.parse(body.expires_at) : Date.now() + 50 * 6e4
   };
 }
+var import_node_crypto;
+var init_github_app = __esm({
+  "agent/src/github-app.ts"() {
+    "use strict";
+    import_node_crypto = require("node:crypto");
+    init_dispatch();
+    init_http();
+  }
+});
+
+// agent/src/hooks.ts
+var hooks_exports = {};
+__export(hooks_exports, {
+  runHook: () => runHook
+});
+function runHook(command, env, timeoutMs, onOutput, onStart) {
+  const started = Date.now();
+  return new Promise((resolve) => {
+    const child = (0, import_node_child_process.spawn)(command, {
+      shell: true,
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "pipe", "pipe"]
+    });
+    onStart?.(child.pid);
+    let timedOut = false;
+    const forward = (chunk) => chunk.toString("utf8").split("\n").filter(Boolean).forEach(onOutput);
+    child.stdout.on("data", forward);
+    child.stderr.on("data", forward);
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill("SIGTERM");
+      setTimeout(() => child.kill("SIGKILL"), 2e3).unref();
+    }, timeoutMs);
+    child.on("error", (error) => {
+      onOutput(`could not start: ${error.message}`);
+    });
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ exitCode: code, timedOut, durationMs: Date.now() - started });
+    });
+  });
+}
+var import_node_child_process;
+var init_hooks = __esm({
+  "agent/src/hooks.ts"() {
+    "use strict";
+    import_node_child_process = require("node:child_process");
+  }
+});
 
 // agent/src/credentials.ts
+var import_node_fs = require("node:fs");
 var CredentialError = class extends Error {
 };
 function privateFile(path, what) {
@@ -206,7 +334,8 @@ function loadCredentials(config, log) {
       kind: "github-app",
       async token() {
         if (cached && cached.expiresAt - Date.now() > 5 * 6e4) return cached.token;
-        cached = await installationToken(config.githubApiUrl, config.appId, config.installationId, key);
+        const { installationToken: installationToken2 } = await Promise.resolve().then(() => (init_github_app(), github_app_exports));
+        cached = await installationToken2(config.githubApiUrl, config.appId, config.installationId, key);
         log.secret(cached.token);
         return cached.token;
       },
@@ -230,6 +359,9 @@ function loadCredentials(config, log) {
 }
 
 // agent/src/check.ts
+init_dispatch();
+init_http();
+init_version();
 async function check(config, imds, log, print) {
   const lines = [];
   const add = (ok, what) => lines.push({ ok, what });
@@ -351,7 +483,7 @@ var OPTIONS = [
     flag: "--on-preempt",
     env: "SPOT_AGENT_ON_PREEMPT",
     kind: "string",
-    help: "drain command, run (by the shell) after the dispatch was sent, with the event in its environment"
+    help: "drain command, run (by the shell) once GitHub has answered the dispatch (2 s at most), with the event in its environment"
   },
   {
     key: "hookTimeoutMs",
@@ -551,6 +683,7 @@ function helpText(version) {
 }
 
 // agent/src/imds.ts
+init_http();
 var ImdsError = class extends Error {
   constructor(kind, message) {
     super(message);
@@ -755,49 +888,32 @@ function printable(value) {
   );
 }
 
-// agent/src/hooks.ts
-var import_node_child_process = require("node:child_process");
-function runHook(command, env, timeoutMs, onOutput) {
-  const started = Date.now();
-  return new Promise((resolve) => {
-    const child = (0, import_node_child_process.spawn)(command, {
-      shell: true,
-      env: { ...process.env, ...env },
-      stdio: ["ignore", "pipe", "pipe"]
-    });
-    let timedOut = false;
-    const forward = (chunk) => chunk.toString("utf8").split("\n").filter(Boolean).forEach(onOutput);
-    child.stdout.on("data", forward);
-    child.stderr.on("data", forward);
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill("SIGTERM");
-      setTimeout(() => child.kill("SIGKILL"), 2e3).unref();
-    }, timeoutMs);
-    child.on("error", (error) => {
-      onOutput(`could not start: ${error.message}`);
-    });
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ exitCode: code, timedOut, durationMs: Date.now() - started });
-    });
-  });
-}
-
 // agent/src/monitor.ts
+init_dispatch();
+init_version();
 var EXIT_NOT_SPOT = 78;
+var DRAIN_WAIT_MS = 2e3;
+function settledWithin(promise, ms) {
+  let timer;
+  const cap = new Promise(
+    (resolve) => timer = setTimeout(() => resolve(void 0), Math.max(0, ms))
+  );
+  return Promise.race([promise, cap]).finally(() => clearTimeout(timer));
+}
 var Monitor = class {
   constructor(d) {
     this.d = d;
   }
   d;
   stopped = false;
+  stopping = new AbortController();
   wake;
   inFlight = /* @__PURE__ */ new Map();
   watching = /* @__PURE__ */ new Map();
   vm;
   stop() {
     this.stopped = true;
+    this.stopping.abort();
     this.wake?.();
   }
   /** Runs until stopped; resolves with the exit code. */
@@ -875,6 +991,7 @@ var Monitor = class {
     }
   }
   async handle(event) {
+    const detected = Date.now();
     const vm = this.vm;
     const { config, log, state } = this.d;
     const notBefore = event.NotBefore ? new Date(Date.parse(event.NotBefore)) : void 0;
@@ -916,26 +1033,36 @@ var Monitor = class {
       payload,
       credentials: this.d.credentials,
       deadline,
+      signal: this.stopping.signal,
+      onWritten: (attempt) => log.info("dispatch request written", { ...fields, attempt }),
       onRetry: (attempt, why, delayMs) => log.warn(`dispatch attempt ${attempt} failed: ${why}; retrying in ${delayMs} ms`, fields)
+    }).then((result) => {
+      if (result.ok) {
+        log.info("repository_dispatch sent", {
+          ...fields,
+          repository: config.repository,
+          attempts: result.attempts
+        });
+        state.set(event.EventId, "dispatched", result.attempts);
+      } else {
+        log.error(`repository_dispatch not sent: ${result.reason}`, { ...fields, attempts: result.attempts });
+        state.set(event.EventId, result.retryable ? "pending" : "refused", result.attempts);
+      }
+      return result;
     });
-    const hook = config.onPreempt ? this.drain(event, payload) : Promise.resolve();
-    const result = await dispatched;
-    if (result.ok) {
-      log.info("repository_dispatch sent", {
-        ...fields,
-        repository: config.repository,
-        attempts: result.attempts
+    if (config.onPreempt) {
+      const answered = await settledWithin(dispatched, DRAIN_WAIT_MS - (Date.now() - detected));
+      await this.drain(event, payload, {
+        dispatch: answered === void 0 ? "no answer yet" : answered.ok ? "accepted" : "failed",
+        waitedMs: Date.now() - detected
       });
-      state.set(event.EventId, "dispatched", result.attempts);
-    } else {
-      log.error(`repository_dispatch not sent: ${result.reason}`, { ...fields, attempts: result.attempts });
-      state.set(event.EventId, result.retryable ? "pending" : "refused", result.attempts);
     }
-    await hook;
+    await dispatched;
   }
-  async drain(event, payload) {
+  async drain(event, payload, why) {
     const { config, log } = this.d;
-    const result = await runHook(
+    const { runHook: runHook2 } = await Promise.resolve().then(() => (init_hooks(), hooks_exports));
+    const result = await runHook2(
       config.onPreempt,
       {
         SPOT_EVENT_ID: event.EventId,
@@ -945,7 +1072,8 @@ var Monitor = class {
         SPOT_VM_RESOURCE_ID: this.vm.resourceId
       },
       config.hookTimeoutMs,
-      (line) => log.info(`drain: ${line}`)
+      (line) => log.info(`drain: ${line}`),
+      (pid) => log.info("drain command started", { eventId: event.EventId, pid, ...why })
     );
     log.info(result.timedOut ? "drain command stopped at its timeout" : "drain command finished", {
       eventId: event.EventId,
@@ -1038,6 +1166,7 @@ var EventState = class {
 };
 
 // agent/src/main.ts
+init_version();
 async function main() {
   let config;
   try {

@@ -92,7 +92,7 @@ export const OPTIONS: Option[] = [
     flag: '--on-preempt',
     env: 'SPOT_AGENT_ON_PREEMPT',
     kind: 'string',
-    help: 'drain command, run (by the shell) after the dispatch was sent, with the event in its environment'
+    help: 'drain command, run (by the shell) once GitHub has answered the dispatch (2 s at most), with the event in its environment'
   },
   {
     key: 'hookTimeoutMs',

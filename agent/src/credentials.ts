@@ -5,7 +5,6 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import type { Config } from './config.js';
-import { installationToken } from './github-app.js';
 import type { Logger } from './log.js';
 
 export interface Credentials {
@@ -40,6 +39,8 @@ export function loadCredentials(config: Config, log: Logger): Credentials {
       kind: 'github-app',
       async token() {
         if (cached && cached.expiresAt - Date.now() > 5 * 60_000) return cached.token;
+        // Loaded on first use: it needs node:crypto, which an agent that only polls never does.
+        const { installationToken } = await import('./github-app.js');
         cached = await installationToken(config.githubApiUrl, config.appId!, config.installationId!, key);
         log.secret(cached.token);
         return cached.token;

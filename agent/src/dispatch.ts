@@ -21,13 +21,28 @@ export interface DispatchOptions {
   /** Give up (for now) after this moment, ms since the epoch. */
   deadline: number;
   sleep?: (ms: number) => Promise<void>;
+  /** The agent is stopping: no further attempt (the event stays pending for the next start). */
+  signal?: AbortSignal;
   onRetry?: (attempt: number, why: string, delayMs: number) => void;
+  /** An attempt's request has been fully written to the connection (not yet answered). */
+  onWritten?: (attempt: number) => void;
 }
 
-const sleepReal = (ms: number) => new Promise<void>(r => setTimeout(r, ms));
+function sleepUnless(signal: AbortSignal | undefined): (ms: number) => Promise<void> {
+  return ms =>
+    new Promise<void>(resolve => {
+      const done = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal?.addEventListener('abort', done);
+    });
+}
 
 export async function sendDispatch(o: DispatchOptions): Promise<DispatchResult> {
-  const sleep = o.sleep ?? sleepReal;
+  const sleep = o.sleep ?? sleepUnless(o.signal);
   let refreshed = false;
   for (let attempt = 1; ; attempt++) {
     let status: number | undefined;
@@ -39,7 +54,8 @@ export async function sendDispatch(o: DispatchOptions): Promise<DispatchResult> 
         method: 'POST',
         headers: githubHeaders(token, true),
         body: JSON.stringify({ event_type: o.eventType, client_payload: o.payload }),
-        timeoutMs: 10_000
+        timeoutMs: 10_000,
+        onWritten: () => o.onWritten?.(attempt)
       });
       status = response.status;
       if (status === 204 || status === 200) return { ok: true, attempts: attempt, status };
@@ -79,6 +95,14 @@ export async function sendDispatch(o: DispatchOptions): Promise<DispatchResult> 
       };
     o.onRetry?.(attempt, why, delay);
     await sleep(delay);
+    if (o.signal?.aborted)
+      return {
+        ok: false,
+        attempts: attempt,
+        status,
+        retryable: true,
+        reason: `${why}; the agent is stopping`
+      };
   }
 }
 

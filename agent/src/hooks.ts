@@ -11,7 +11,8 @@ export function runHook(
   command: string,
   env: Record<string, string>,
   timeoutMs: number,
-  onOutput: (line: string) => void
+  onOutput: (line: string) => void,
+  onStart?: (pid: number | undefined) => void
 ): Promise<HookResult> {
   const started = Date.now();
   return new Promise(resolve => {
@@ -20,6 +21,7 @@ export function runHook(
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe']
     });
+    onStart?.(child.pid);
     let timedOut = false;
     const forward = (chunk: Buffer) => chunk.toString('utf8').split('\n').filter(Boolean).forEach(onOutput);
     child.stdout.on('data', forward);

@@ -1,9 +1,12 @@
 /**
  * One small HTTP client over node:http/https for everything the agent sends. Not `fetch`: loading
  * it costs the agent about a quarter of its memory, and IMDS must never go through a proxy.
+ *
+ * The agent's steady state is one plain-HTTP poll of IMDS a second, so that path loads as little
+ * as it can: node:https (and with it TLS and most of node:crypto) is loaded on the first HTTPS
+ * request only — when GitHub is called — and IMDS is polled over one kept-alive socket.
  */
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { Agent, request as httpRequest, type ClientRequest, type RequestOptions } from 'node:http';
 
 export interface HttpAnswer {
   status: number;
@@ -20,12 +23,36 @@ export class HttpError extends Error {
   }
 }
 
-export function send(
+/** Plain HTTP (IMDS): one socket, kept open between polls, so a poll allocates no new connection. */
+const plainAgent = new Agent({ keepAlive: true, maxSockets: 1, maxFreeSockets: 1 });
+
+type Requester = (
+  url: URL,
+  options: RequestOptions,
+  onResponse: Parameters<typeof httpRequest>[2]
+) => ClientRequest;
+let httpsRequest: Requester | undefined;
+
+async function requesterFor(target: URL): Promise<Requester> {
+  if (target.protocol !== 'https:')
+    return (url, options, onResponse) => httpRequest(url, { ...options, agent: plainAgent }, onResponse);
+  httpsRequest ??= (await import('node:https')).request as Requester;
+  return httpsRequest;
+}
+
+export async function send(
   url: string,
-  options: { method?: string; headers?: Record<string, string>; body?: string; timeoutMs: number }
+  options: {
+    method?: string;
+    headers?: Record<string, string>;
+    body?: string;
+    timeoutMs: number;
+    /** Called once the whole request (headers and body) has been handed to the operating system. */
+    onWritten?: () => void;
+  }
 ): Promise<HttpAnswer> {
   const target = new URL(url);
-  const request = target.protocol === 'https:' ? httpsRequest : httpRequest;
+  const request = await requesterFor(target);
   return new Promise((resolve, reject) => {
     const req = request(
       target,
@@ -49,6 +76,7 @@ export function send(
       req.destroy(new HttpError('timeout', `no answer within ${options.timeoutMs} ms`))
     );
     req.on('error', e => reject(e instanceof HttpError ? e : new HttpError('connection', e.message)));
+    if (options.onWritten) req.on('finish', options.onWritten);
     req.end(options.body);
   });
 }

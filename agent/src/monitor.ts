@@ -1,14 +1,13 @@
 /**
  * The watch: poll Scheduled Events, spot a Preempt (optionally Terminate) that names this VM,
- * dispatch at once, then run the drain command and approve if asked. Survives IMDS outages,
- * timeouts and garbage (backs off, logs each kind once, recovers); handles each EventId once,
- * also across restarts (EventState).
+ * dispatch at once, then run the drain command once GitHub has answered (or DRAIN_WAIT_MS has
+ * passed), and approve when it ends if asked. Survives IMDS outages, timeouts and garbage (backs
+ * off, logs each kind once, recovers); handles each EventId once, also across restarts (EventState).
  */
 import { buildPayload, type DispatchPayload } from '../../src/payload.js';
 import type { Config } from './config.js';
 import type { Credentials } from './credentials.js';
 import { sendDispatch } from './dispatch.js';
-import { runHook } from './hooks.js';
 import { ImdsError, type ComputeMetadata, type Imds, type ScheduledEvent } from './imds.js';
 import type { Logger } from './log.js';
 import type { EventState } from './state.js';
@@ -24,8 +23,24 @@ export interface MonitorDeps {
 
 export const EXIT_NOT_SPOT = 78;
 
+/**
+ * The longest the drain command waits for GitHub's answer to the dispatch, from the moment the
+ * Preempt was seen: a small part of a notice that is 30 s at most.
+ */
+export const DRAIN_WAIT_MS = 2000;
+
+/** The value of `promise` if it settles within `ms`, otherwise undefined (and no timer left behind). */
+function settledWithin<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const cap = new Promise<undefined>(
+    resolve => (timer = setTimeout(() => resolve(undefined), Math.max(0, ms)))
+  );
+  return Promise.race([promise, cap]).finally(() => clearTimeout(timer));
+}
+
 export class Monitor {
   private stopped = false;
+  private readonly stopping = new AbortController();
   private wake?: () => void;
   private readonly inFlight = new Map<string, Promise<void>>();
   private readonly watching = new Map<string, ScheduledEvent>();
@@ -35,6 +50,7 @@ export class Monitor {
 
   stop(): void {
     this.stopped = true;
+    this.stopping.abort();
     this.wake?.();
   }
 
@@ -120,6 +136,7 @@ export class Monitor {
   }
 
   private async handle(event: ScheduledEvent): Promise<void> {
+    const detected = Date.now();
     const vm = this.vm!;
     const { config, log, state } = this.d;
     const notBefore = event.NotBefore ? new Date(Date.parse(event.NotBefore)) : undefined;
@@ -164,28 +181,44 @@ export class Monitor {
       payload,
       credentials: this.d.credentials!,
       deadline,
+      signal: this.stopping.signal,
+      onWritten: attempt => log.info('dispatch request written', { ...fields, attempt }),
       onRetry: (attempt, why, delayMs) =>
         log.warn(`dispatch attempt ${attempt} failed: ${why}; retrying in ${delayMs} ms`, fields)
+    }).then(result => {
+      if (result.ok) {
+        log.info('repository_dispatch sent', {
+          ...fields,
+          repository: config.repository,
+          attempts: result.attempts
+        });
+        state.set(event.EventId, 'dispatched', result.attempts);
+      } else {
+        log.error(`repository_dispatch not sent: ${result.reason}`, { ...fields, attempts: result.attempts });
+        state.set(event.EventId, result.retryable ? 'pending' : 'refused', result.attempts);
+      }
+      return result;
     });
-    // The drain command starts only once the dispatch is on its way, and never holds it up.
-    const hook = config.onPreempt ? this.drain(event, payload) : Promise.resolve();
-    const result = await dispatched;
-    if (result.ok) {
-      log.info('repository_dispatch sent', {
-        ...fields,
-        repository: config.repository,
-        attempts: result.attempts
+    if (config.onPreempt) {
+      // GitHub's answer proves the request arrived, so drain work (stopping the network, say)
+      // cannot lose it; the cap keeps a slow or unreachable GitHub from eating the notice.
+      const answered = await settledWithin(dispatched, DRAIN_WAIT_MS - (Date.now() - detected));
+      await this.drain(event, payload, {
+        dispatch: answered === undefined ? 'no answer yet' : answered.ok ? 'accepted' : 'failed',
+        waitedMs: Date.now() - detected
       });
-      state.set(event.EventId, 'dispatched', result.attempts);
-    } else {
-      log.error(`repository_dispatch not sent: ${result.reason}`, { ...fields, attempts: result.attempts });
-      state.set(event.EventId, result.retryable ? 'pending' : 'refused', result.attempts);
     }
-    await hook;
+    await dispatched;
   }
 
-  private async drain(event: ScheduledEvent, payload: DispatchPayload): Promise<void> {
+  private async drain(
+    event: ScheduledEvent,
+    payload: DispatchPayload,
+    why: { dispatch: string; waitedMs: number }
+  ): Promise<void> {
     const { config, log } = this.d;
+    // Loaded when a drain command runs: node:child_process is not needed to poll.
+    const { runHook } = await import('./hooks.js');
     const result = await runHook(
       config.onPreempt!,
       {
@@ -196,7 +229,8 @@ export class Monitor {
         SPOT_VM_RESOURCE_ID: this.vm!.resourceId
       },
       config.hookTimeoutMs,
-      line => log.info(`drain: ${line}`)
+      line => log.info(`drain: ${line}`),
+      pid => log.info('drain command started', { eventId: event.EventId, pid, ...why })
     );
     log.info(result.timedOut ? 'drain command stopped at its timeout' : 'drain command finished', {
       eventId: event.EventId,

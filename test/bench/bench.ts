@@ -1,5 +1,6 @@
 /**
- * `npm run bench` (`-- --json` for one JSON object): how fast capacity comes back and what it costs,
+ * `npm run bench` (`-- --json` for one JSON object, `-- --only agent` for the agent part alone):
+ * how fast capacity comes back and what it costs,
  * measured side by side in one run against the emulator with Azure's documented throttling:
  * 1. fleet restore against the throttle-bound limit, and against the serial baseline;
  * 2. eviction to start for a dispatched run;
@@ -12,6 +13,7 @@ import { createServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { agentEnv, msg, startAgent, type AgentProcess } from '../emulator/agents.js';
+import { shippedAgentLaunch } from '../emulator/shipped-agent.js';
 import { githubPost, preemptPayload } from '../emulator/client.js';
 import { DEFAULT_APP } from '../emulator/fleet.js';
 import { subscriptionIds, TAG } from '../emulator/sample-fleet.js';
@@ -21,14 +23,29 @@ import { LIMITS } from '../emulator/throttle.js';
 import { JOB_OUTPUTS_MAX_UTF16_BYTES, STEP_SUMMARY_MAX_BYTES } from '../../src/github-limits.js';
 
 const { values } = parseArgs({
-  options: { json: { type: 'boolean', default: false }, quick: { type: 'boolean', default: false } }
+  options: {
+    json: { type: 'boolean', default: false },
+    quick: { type: 'boolean', default: false },
+    only: { type: 'string' }
+  }
 });
+if (values.only !== undefined && values.only !== 'agent') {
+  console.error(`bench: --only is "${values.only}"; expected "agent" (the one part that runs alone)`);
+  process.exit(2);
+}
 const say = (line = '') => values.json || console.log(line);
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BENCH_WORKFLOWS = fileURLToPath(new URL('./workflows', import.meta.url));
 const SECRET = 'bench-secret';
 const EVICTED = 0.3;
 const LATENCY_MS = 100; // emulated ARM round trip
+/**
+ * An hour of polling at the default 1 s: the idle agent's memory is read only after this many polls
+ * (about 12 minutes at its 200 ms). `--quick` reads it after 300, as a smoke test, not a figure.
+ */
+const IDLE_POLLS = values.quick ? 300 : 3600;
+/** The agent as users run it (startAgent's default): the systemd unit's Node.js flags and environment. */
+const SHIPPED = shippedAgentLaunch();
 
 interface RestoreResult {
   vms: number;
@@ -302,8 +319,9 @@ interface Footprint {
 }
 
 /**
- * An idle agent polling its own emulated IMDS for the whole benchmark, 5× faster than the default
- * (so the run covers the polls of 10 minutes and more), next to a bare Node process started with it.
+ * An idle agent, started as shipped, polling its own emulated IMDS 5× faster than the default for
+ * the whole benchmark, next to a bare Node process started with it; read after at least IDLE_POLLS
+ * polls (an hour's worth at 1 s), however short the rest of the run.
  */
 async function idleAgent() {
   const ids = subscriptionIds(1);
@@ -331,6 +349,7 @@ async function idleAgent() {
   };
   return {
     async stop(): Promise<Footprint> {
+      while ((emu.requests.imds ?? 0) < IDLE_POLLS + 1) await new Promise(r => setTimeout(r, 1000));
       const seconds = (Date.now() - started) / 1000;
       const result = {
         agent_rss_bytes: rss(agent.child.pid!),
@@ -410,8 +429,32 @@ function round(x: number): number {
   return Math.round(x * 100) / 100;
 }
 
+function sayAgent(agent: Awaited<ReturnType<typeof agentBench>>): void {
+  say(
+    `Agent: Preempt→dispatch p50 ${agent.agent_dispatch_p50_ms} ms, p99 ${agent.agent_dispatch_p99_ms} ms over ${agent.events} events (poll ${agent.agent_poll_interval_ms} ms)`
+  );
+  say(
+    `Agent memory after ${agent.idle_agent_polls} polls: ${(agent.agent_rss_bytes / 2 ** 20).toFixed(1)} MiB vs bare Node ${(agent.bare_node_rss_bytes / 2 ** 20).toFixed(1)} MiB → ratio ${agent.agent_rss_ratio}; CPU ${agent.agent_cpu_seconds_per_hour} s/hour at 1 s polling`
+  );
+  say(`  (as shipped: node ${SHIPPED.nodeFlags.join(' ')}, ${JSON.stringify(SHIPPED.env)})`);
+}
+
 // ---------------------------------------------------------------------------------------------
 const began = Date.now();
+if (values.only === 'agent') {
+  const idle = await idleAgent();
+  say(`Agent latency, then memory once the idle agent has polled ${IDLE_POLLS} times…`);
+  const agent = await agentBench(values.quick ? 20 : 200, 4, idle);
+  const result = {
+    ...agent,
+    bench_seconds: round((Date.now() - began) / 1000),
+    node: process.version,
+    cpus: (await import('node:os')).cpus().length
+  };
+  if (values.json) console.log(JSON.stringify(result));
+  else sayAgent(agent);
+  process.exit(0);
+}
 const configs = values.quick
   ? [[100, 1]]
   : [
@@ -469,12 +512,7 @@ if (values.json) {
   say(
     `Eviction to start (dispatched run waiting): ${evictions.join(', ')} s (max ${summary.deallocated_to_start_s} s)`
   );
-  say(
-    `Agent: Preempt→dispatch p50 ${agent.agent_dispatch_p50_ms} ms, p99 ${agent.agent_dispatch_p99_ms} ms over ${agent.events} events (poll ${agent.agent_poll_interval_ms} ms)`
-  );
-  say(
-    `Agent memory: ${(agent.agent_rss_bytes / 2 ** 20).toFixed(1)} MiB vs bare Node ${(agent.bare_node_rss_bytes / 2 ** 20).toFixed(1)} MiB → ratio ${agent.agent_rss_ratio}; CPU ${agent.agent_cpu_seconds_per_hour} s/hour at 1 s polling`
-  );
+  sayAgent(agent);
   say(
     `Action cold start: first request after ${cold.cold_start_first_request_ms} ms vs bare Node ${cold.bare_node_first_request_ms} ms → ratio ${cold.cold_start_ratio}; bundle ${cold.bundle_bytes} bytes`
   );

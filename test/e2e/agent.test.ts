@@ -4,9 +4,11 @@
  */
 import { generateKeyPairSync } from 'node:crypto';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from '@jest/globals';
+import { DRAIN_WAIT_MS } from '../../agent/src/monitor.js';
 import { validatePayload } from '../../src/payload.js';
 import type { FleetSpec } from '../emulator/fleet.js';
 import { subscriptionIds, TAG } from '../emulator/sample-fleet.js';
@@ -35,18 +37,65 @@ function fleet(extra: Partial<FleetSpec['github']> = {}): FleetSpec {
 
 let emu: Emulator | undefined;
 const agents: AgentProcess[] = [];
+const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {
   await Promise.all(agents.splice(0).map(a => a.stop()));
+  await Promise.all(closers.splice(0).map(close => close()));
   await emu?.stop();
   emu = undefined;
 });
 
-async function setup(options: { timeScale?: number; github?: Partial<FleetSpec['github']> } = {}) {
+async function setup(
+  options: { timeScale?: number; github?: Partial<FleetSpec['github']>; githubRoundTripMs?: number } = {}
+) {
   emu = await emulator(fleet(options.github), {
     timeScale: options.timeScale ?? 20,
-    runDispatchedWorkflows: false
+    runDispatchedWorkflows: false,
+    githubRoundTripMs: options.githubRoundTripMs
   });
   return emu;
+}
+
+interface DrainStart {
+  eventId: string;
+  /** Had the emulated GitHub received this event's dispatch when the drain command connected? */
+  githubHadIt: boolean;
+  at: number;
+}
+
+/**
+ * A local socket the drain command connects to as it starts, so the test reads the order of "GitHub
+ * received the dispatch" and "the drain command started" in one place, not from two clocks.
+ */
+async function drainReporter(e: Emulator) {
+  const starts: DrainStart[] = [];
+  const server = createServer(socket => {
+    const at = Date.now();
+    const received = new Set(e.dispatches.map(d => String(d.clientPayload.eventId)));
+    let text = '';
+    socket.on('data', c => (text += c));
+    socket.on('end', () => {
+      const eventId = text.trim();
+      starts.push({ eventId, githubHadIt: received.has(eventId), at });
+    });
+  });
+  await new Promise<void>(r => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  closers.push(() => new Promise<void>(r => server.close(() => r())));
+  return {
+    starts,
+    // bash, not sh: /dev/tcp is bash's; it connects within a few milliseconds of the spawn.
+    command: `exec bash -c 'echo "$SPOT_EVENT_ID" > /dev/tcp/127.0.0.1/${port}'`
+  };
+}
+
+/** A port on 127.0.0.1 where nothing listens: GitHub unreachable. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>(r => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  await new Promise<void>(r => server.close(() => r()));
+  return port;
 }
 
 function agent(
@@ -197,13 +246,18 @@ describe('the agent', () => {
       { SPOT_AGENT_REPOSITORY: 'acme/other' },
       'the repository does not exist, or the token cannot see it'
     ]
-  ])('%s: reported with advice, not retried in a loop', async (_, env, advice) => {
+  ])('%s: reported with advice, not retried in a loop; the drain still runs', async (_, env, advice) => {
     const e = await setup();
-    const a = agent(e, 'worker-1', env);
+    const a = agent(e, 'worker-1', { SPOT_AGENT_ON_PREEMPT: 'true', ...env });
     await a.waitFor(msg('watching Scheduled Events'));
     e.model.evict(e.vm('worker-1'), 'simulated');
     const error = await a.waitFor(msg('repository_dispatch not sent'));
     expect(String(error.msg)).toContain(advice);
+    expect(await a.waitFor(msg('drain command started'))).toMatchObject({ dispatch: 'failed' });
+    const order = a.logs.map(l => String(l.msg));
+    expect(order.findIndex(m => m.startsWith('repository_dispatch not sent'))).toBeLessThan(
+      order.indexOf('drain command started')
+    );
     await new Promise(r => setTimeout(r, 800));
     expect(e.requests.dispatch).toBe(1);
     expect(a.text.join('\n')).not.toContain('ghs_wrong_token_value');
@@ -219,6 +273,55 @@ describe('the agent', () => {
     expect(readFileSync(out, 'utf8').trim()).toBe(`${event.EventId} worker-1`);
     expect(e.model.timeline.some(t => t.what.includes('approved'))).toBe(false);
     expect(e.vm('worker-1').powerState).toBe('running'); // still in its 30 s notice
+  });
+
+  test('over 30 events, GitHub (TLS, 150 ms away) has received the dispatch before the drain command starts', async () => {
+    const e = await setup({ githubRoundTripMs: 150 });
+    const reporter = await drainReporter(e);
+    const a = agent(e, 'worker-1', { SPOT_AGENT_ON_PREEMPT: reporter.command });
+    await a.waitFor(msg('watching Scheduled Events'));
+    const vm = e.vm('worker-1');
+    const events: string[] = [];
+    for (let i = 0; i < 30; i++) {
+      const event = e.model.announce(vm, 'Preempt');
+      events.push(event.EventId);
+      await until(() => reporter.starts.some(s => s.eventId === event.EventId), 10_000, `drain ${i + 1}`);
+      e.model.withdraw(vm, event.EventId);
+    }
+    expect(reporter.starts.map(s => s.eventId)).toEqual(events);
+    expect(reporter.starts.filter(s => !s.githubHadIt)).toEqual([]);
+    expect(e.dispatches).toHaveLength(30);
+    // The log tells the same story: written, then answered, then the command started.
+    for (const id of events) {
+      const mine = a.logs.filter(l => l.eventId === id).map(l => String(l.msg));
+      const written = mine.indexOf('dispatch request written');
+      const started = mine.indexOf('drain command started');
+      expect(written).toBeGreaterThanOrEqual(0);
+      expect(started).toBeGreaterThan(written);
+      expect(a.logs.find(l => l.eventId === id && l.msg === 'drain command started')).toMatchObject({
+        dispatch: 'accepted'
+      });
+    }
+  }, 60_000);
+
+  test('GitHub unreachable: the drain command still runs, once the wait is over', async () => {
+    const e = await setup();
+    const reporter = await drainReporter(e);
+    const a = agent(e, 'worker-1', {
+      SPOT_AGENT_ON_PREEMPT: reporter.command,
+      SPOT_AGENT_GITHUB_API_URL: `https://127.0.0.1:${await closedPort()}`
+    });
+    await a.waitFor(msg('watching Scheduled Events'));
+    const shown = Date.now();
+    const event = e.model.announce(e.vm('worker-1'), 'Preempt');
+    await until(() => reporter.starts.length === 1, 10_000, 'the drain command');
+    expect(reporter.starts[0]!.eventId).toBe(event.EventId);
+    expect(reporter.starts[0]!.at - shown).toBeGreaterThanOrEqual(DRAIN_WAIT_MS);
+    expect(await a.waitFor(msg('drain command started'))).toMatchObject({ dispatch: 'no answer yet' });
+    expect(a.logs.some(msg(/^dispatch attempt 1 failed: request failed/))).toBe(true);
+    expect(e.dispatches).toEqual([]);
+    // SIGTERM ends the retries at once; the event stays pending for the next start.
+    expect(await a.stop()).toBe(0);
   });
 
   test('with --approve the event is approved when the hook ends, and the eviction goes ahead early', async () => {

@@ -8,11 +8,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Emulator } from './server.js';
+import { shippedAgentLaunch } from './shipped-agent.js';
 import type { Vm } from './spot.js';
 
 export const AGENT = fileURLToPath(
   new URL('../../agent/dist/azure-spot-restarter-agent.cjs', import.meta.url)
 );
+
+/** Tests, demo and benchmarks run the agent as it is shipped: the systemd unit's flags and environment. */
+const SHIPPED = shippedAgentLaunch();
 
 export interface AgentProcess {
   child: ChildProcess;
@@ -29,10 +33,11 @@ export interface AgentProcess {
 export function agentEnv(emu: Emulator, vm: Vm, env: Record<string, string> = {}): Record<string, string> {
   return {
     PATH: process.env.PATH ?? '',
+    ...SHIPPED.env,
     ...emu.processEnv(),
     SPOT_AGENT_REPOSITORY: 'acme/spot-fleet',
     SPOT_AGENT_IMDS_URL: emu.imdsFor(vm),
-    SPOT_AGENT_GITHUB_API_URL: emu.url,
+    SPOT_AGENT_GITHUB_API_URL: emu.githubUrl,
     SPOT_AGENT_STATE_FILE: join(mkdtempSync(join(tmpdir(), 'agent-')), 'state.json'),
     SPOT_AGENT_POLL_INTERVAL: '200ms',
     SPOT_AGENT_LOG_FORMAT: 'json',
@@ -40,8 +45,16 @@ export function agentEnv(emu: Emulator, vm: Vm, env: Record<string, string> = {}
   };
 }
 
-export function startAgent(env: Record<string, string>, args: string[] = []): AgentProcess {
-  const child = spawn(process.execPath, [AGENT, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Starts the bundle, by default with the shipped Node.js flags before it. */
+export function startAgent(
+  env: Record<string, string>,
+  args: string[] = [],
+  nodeFlags: string[] = SHIPPED.nodeFlags
+): AgentProcess {
+  const child = spawn(process.execPath, [...nodeFlags, AGENT, ...args], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe']
+  });
   const logs: Record<string, unknown>[] = [];
   const text: string[] = [];
   const waiters: {

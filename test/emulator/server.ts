@@ -23,6 +23,7 @@ import type { ScaleSet } from './scale-set-model.js';
 import { repositoryDispatchPayload, Runner, type RunRecord } from './runner.js';
 import { DEFAULT_TIMING, SpotModel, type Timing, type Vm } from './spot.js';
 import { Throttles } from './throttle.js';
+import { slowLink, type SlowLink } from './link.js';
 import { makeTls, type Tls } from './tls.js';
 import { makeKey, type KeyPair } from './tokens.js';
 
@@ -37,6 +38,11 @@ export interface EmulatorOptions {
   tokenLifetimeS?: number;
   /** Real milliseconds added to every answer. */
   latencyMs?: number;
+  /**
+   * Real round-trip milliseconds of the network between the agents and GitHub (`githubUrl`): a
+   * relay that slows every packet, handshakes included, as a distant api.github.com does.
+   */
+  githubRoundTripMs?: number;
   /** Azure's throttling buckets (default on). */
   throttling?: boolean;
   /** Run the workflows that listen to an accepted dispatch (default on). */
@@ -60,6 +66,9 @@ export class Emulator {
   runner!: Runner;
   url = '';
   imdsUrl = '';
+  /** GitHub's API as the agents reach it: `url`, or the slow link to it. */
+  githubUrl = '';
+  private link?: SlowLink;
   private https!: HttpsServer;
   private http!: HttpServer;
   private tls!: Tls;
@@ -124,6 +133,14 @@ export class Emulator {
     ]);
     this.url = `https://127.0.0.1:${(this.https.address() as { port: number }).port}`;
     this.imdsUrl = `http://127.0.0.1:${(this.http.address() as { port: number }).port}`;
+    this.githubUrl = this.url;
+    if (this.options.githubRoundTripMs) {
+      this.link = await slowLink(
+        (this.https.address() as { port: number }).port,
+        this.options.githubRoundTripMs
+      );
+      this.githubUrl = `https://127.0.0.1:${this.link.port}`;
+    }
     const gh = this.github;
     this.runner = new Runner({
       workflowsDir: this.options.workflowsDir ?? `${ROOT}workflows-examples`,
@@ -197,6 +214,7 @@ export class Emulator {
   }
 
   async stop(): Promise<void> {
+    await this.link?.close();
     await Promise.all([
       new Promise<void>(r => this.https.close(() => r())),
       new Promise<void>(r => this.http.close(() => r()))

@@ -74,7 +74,10 @@ install -m 0644 "$here/azure-spot-restarter-agent.service" /etc/systemd/system/a
 systemctl daemon-reload
 
 echo "Checking the set-up (IMDS, Spot, tag, GitHub credentials):"
-if ! runuser -u spot-agent -- env $(grep -v '^#' "$config/agent.env" | xargs -d '\n') node "$prefix/azure-spot-restarter-agent.cjs" --check; then
+# With the unit's own Node.js flags, so a Node.js that refuses one fails here, not at every boot.
+node_flags=$(sed -n 's|^ExecStart=/usr/bin/env node \(.*\) /opt/azure-spot-restarter-agent/.*|\1|p' "$here/azure-spot-restarter-agent.service")
+# shellcheck disable=SC2086 # the flags are words
+if ! runuser -u spot-agent -- env $(grep -v '^#' "$config/agent.env" | xargs -d '\n') node $node_flags "$prefix/azure-spot-restarter-agent.cjs" --check; then
   echo "The check found problems; the service is installed but not started. Fix them, then: systemctl enable --now azure-spot-restarter-agent" >&2
   exit 1
 fi

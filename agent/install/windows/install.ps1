@@ -23,6 +23,10 @@ param(
   [string]$Bundle = (Join-Path $PSScriptRoot '..\..\dist\azure-spot-restarter-agent.cjs')
 )
 $ErrorActionPreference = 'Stop'
+# Node.js flags of the agent, the same as in the systemd unit (a test holds them together):
+# --jitless, V8 interprets and never compiles to machine code — a smaller memory footprint that
+# stays flat, for a process that polls once a second (docs/performance.md).
+$nodeFlags = @('--jitless')
 # From a release download, the bundle sits beside this script.
 $besideScript = Join-Path $PSScriptRoot 'azure-spot-restarter-agent.cjs'
 if (-not $PSBoundParameters.ContainsKey('Bundle') -and -not (Test-Path $Bundle) -and (Test-Path $besideScript)) { $Bundle = $besideScript }
@@ -75,11 +79,11 @@ $envFile = Join-Path $dataDir 'agent.env'
 Set-Content -Path $envFile -Value $settings
 
 Write-Host 'Checking the set-up (IMDS, Spot, tag, GitHub credentials):'
-& $node "--env-file=$envFile" (Join-Path $programDir 'azure-spot-restarter-agent.cjs') --check
+& $node "--env-file=$envFile" @nodeFlags (Join-Path $programDir 'azure-spot-restarter-agent.cjs') --check
 if ($LASTEXITCODE -ne 0) { throw 'The check found problems; fix them and run the installer again.' }
 
 # A task that starts at boot, as SYSTEM, never times out, and is restarted when it stops.
-$action = New-ScheduledTaskAction -Execute $node -Argument "--env-file=`"$envFile`" `"$programDir\azure-spot-restarter-agent.cjs`"" -WorkingDirectory $dataDir
+$action = New-ScheduledTaskAction -Execute $node -Argument "--env-file=`"$envFile`" $($nodeFlags -join ' ') `"$programDir\azure-spot-restarter-agent.cjs`"" -WorkingDirectory $dataDir
 $trigger = New-ScheduledTaskTrigger -AtStartup
 $taskSettings = New-ScheduledTaskSettingsSet -RestartCount 9999 -RestartInterval (New-TimeSpan -Minutes 1) -ExecutionTimeLimit ([TimeSpan]::Zero) -StartWhenAvailable -DontStopIfGoingOnBatteries -AllowStartIfOnBatteries
 $principal = New-ScheduledTaskPrincipal -UserId 'SYSTEM' -LogonType ServiceAccount -RunLevel Highest
