@@ -292,7 +292,8 @@ export function quotaWait(remaining: string | undefined, resetsAfter: string | u
   return Math.ceil((Number(match[1]) * 3600 + Number(match[2]) * 60 + Number(match[3])) * 1000);
 }
 
-function toRecord(row: Record<string, unknown>): VmRecord {
+/** A row of either query, as the rest of the action sees it. */
+export function toRecord(row: Record<string, unknown>): VmRecord {
   const str = (key: string) => (typeof row[key] === 'string' ? (row[key] as string) : '');
   const tags: Record<string, string> = {};
   if (row.tags && typeof row.tags === 'object') {

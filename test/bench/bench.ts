@@ -17,7 +17,7 @@ import { shippedAgentLaunch } from '../emulator/shipped-agent.js';
 import { githubPost, preemptPayload } from '../emulator/client.js';
 import { DEFAULT_APP } from '../emulator/fleet.js';
 import { subscriptionIds, TAG } from '../emulator/sample-fleet.js';
-import { scaleFleet } from '../emulator/scale-fleet.js';
+import { scaleFleet, uniformFleet } from '../emulator/scale-fleet.js';
 import { Emulator } from '../emulator/server.js';
 import { LIMITS } from '../emulator/throttle.js';
 import { JOB_OUTPUTS_MAX_UTF16_BYTES, STEP_SUMMARY_MAX_BYTES } from '../../src/github-limits.js';
@@ -49,6 +49,8 @@ const SHIPPED = shippedAgentLaunch();
 
 interface RestoreResult {
   vms: number;
+  /** Standalone VMs, or instances of Uniform scale sets (100 per scale set). */
+  kind: 'vm' | 'vmss-uniform';
   subscriptions: number;
   timeScale: number;
   eligible: number;
@@ -71,19 +73,31 @@ interface RestoreResult {
   github_limit_errors: string[];
 }
 
-function fleet(vms: number, subs: number) {
-  return scaleFleet(vms, subs, { evicted: EVICTED, secret: SECRET });
+/** A fleet of standalone VMs, or (`uniform`) of Uniform scale sets of 100 instances each. */
+function fleet(vms: number, subs: number, uniform = false) {
+  return uniform
+    ? uniformFleet(vms / 100, 100, subs, { evicted: EVICTED, secret: SECRET })
+    : scaleFleet(vms, subs, { evicted: EVICTED, secret: SECRET });
 }
 
 /** What Azure's own limits allow at best, in real seconds at this time scale. */
 function lowerBound(f: ReturnType<typeof fleet>, emu: Emulator): { accepted: number; running: number } {
   const scale = emu.clock.scale;
-  const candidates = f.vms.filter(v => v.powerState === 'deallocated').length;
+  // Every Spot VM is read, one page per 1000 (the query filters only on what an eviction does not change).
+  const candidates = f.vms.length + (f.scaleSets ?? []).reduce((n, ss) => n + (ss.instances as unknown[]).length, 0);
   const pages = Math.max(1, Math.ceil(candidates / 1000));
   const argS =
     pages * (LATENCY_MS / 1000) + Math.floor((pages - 1) / LIMITS.argPerWindow) * (LIMITS.argWindowMs / 1000);
   let startsS = 0;
   for (const sub of f.subscriptions) {
+    // Uniform instances: one instance-view read each, but one start call per scale set.
+    const farms = (f.scaleSets ?? []).filter(ss => ss.subscriptionId === sub);
+    if (farms.length) {
+      const instances = f.eligible.filter(n => farms.some(ss => n.startsWith(`${ss.name}_`))).length;
+      const reads = Math.max(0, instances - LIMITS.armReads.capacity) / LIMITS.armReads.perSecond;
+      startsS = Math.max(startsS, reads, Math.max(0, farms.length - LIMITS.armWrites.capacity) / LIMITS.armWrites.perSecond);
+      continue;
+    }
     const mine = f.vms.filter(v => v.subscriptionId === sub && f.eligible.includes(v.name));
     const writes = Math.max(0, mine.length - LIMITS.armWrites.capacity) / LIMITS.armWrites.perSecond;
     const reads = Math.max(0, mine.length - LIMITS.armReads.capacity) / LIMITS.armReads.perSecond;
@@ -102,8 +116,8 @@ function lowerBound(f: ReturnType<typeof fleet>, emu: Emulator): { accepted: num
   return { accepted, running: accepted + emu.model.timing.startDurationS / scale };
 }
 
-async function restore(vms: number, subs: number, timeScale: number): Promise<RestoreResult> {
-  const f = fleet(vms, subs);
+async function restore(vms: number, subs: number, timeScale: number, uniform = false): Promise<RestoreResult> {
+  const f = fleet(vms, subs, uniform);
   const emu = await Emulator.start({
     fleet: f,
     timeScale,
@@ -132,6 +146,7 @@ async function restore(vms: number, subs: number, timeScale: number): Promise<Re
     const runningS = lastReal(running);
     return {
       vms,
+      kind: uniform ? 'vmss-uniform' : 'vm',
       subscriptions: subs,
       timeScale,
       eligible: f.eligible.length,
@@ -467,6 +482,8 @@ const idle = await idleAgent();
 say("Fleet restore (time scale 1: Azure's throttling and a 40 s start as they are; ARM latency 100 ms)…");
 const restores: RestoreResult[] = [];
 for (const [vms, subs] of configs) restores.push(await restore(vms!, subs!, 1));
+say('Scale sets: 2 000 Uniform instances in 20 scale sets…');
+const farm = await restore(values.quick ? 200 : 2000, 1, 1, true);
 say('Serial baseline (time scale 100)…');
 const serial = await serialBaseline(values.quick ? 100 : 1000, 100);
 say('Eviction to start…');
@@ -486,6 +503,8 @@ const summary = {
   ...agent,
   ...cold,
   configs: restores,
+  uniform: farm,
+  uniform_restore_vs_limit: farm.restore_vs_limit,
   serial,
   deallocated_to_start_samples_s: evictions,
   bench_seconds: round((Date.now() - began) / 1000),
@@ -498,9 +517,9 @@ if (values.json) {
   say();
   say("Fleet restore (real seconds from the sweep run's start; bound = what the emulator's limits allow)");
   say('  VMs    subs  eligible  accepted  running  bound  ratio  ARG req  429s  429→fail  decoys');
-  for (const r of restores) {
+  for (const r of [...restores, farm]) {
     say(
-      `  ${String(r.vms).padEnd(6)} ${String(r.subscriptions).padEnd(5)} ${String(r.eligible).padEnd(9)} ${String(r.accepted_s).padEnd(9)} ${String(r.running_s).padEnd(8)} ${String(r.bound_running_s).padEnd(6)} ${String(r.restore_vs_limit).padEnd(6)} ${String(r.arg_requests).padEnd(8)} ${String(r.throttled_429).padEnd(5)} ${String(r.throttle_failures).padEnd(9)} ${r.decoys_touched}`
+      `  ${(String(r.vms) + (r.kind === 'vmss-uniform' ? 'U' : '')).padEnd(6)} ${String(r.subscriptions).padEnd(5)} ${String(r.eligible).padEnd(9)} ${String(r.accepted_s).padEnd(9)} ${String(r.running_s).padEnd(8)} ${String(r.bound_running_s).padEnd(6)} ${String(r.restore_vs_limit).padEnd(6)} ${String(r.arg_requests).padEnd(8)} ${String(r.throttled_429).padEnd(5)} ${String(r.throttle_failures).padEnd(9)} ${r.decoys_touched}`
     );
   }
   say(

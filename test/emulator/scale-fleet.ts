@@ -73,3 +73,37 @@ export function scaleFleet(
     decoys
   };
 }
+
+/**
+ * A render farm at scale: `scaleSets` Uniform scale sets of `perSet` instances over `subs`
+ * subscriptions, the opt-in tag on each scale set (where Uniform tags live), a share of every
+ * scale set evicted and annotated VirtualMachinePreempted.
+ */
+export function uniformFleet(
+  scaleSets: number,
+  perSet: number,
+  subs: number,
+  options: ScaleFleetOptions
+): FleetSpec & { eligible: string[]; decoys: string[] } {
+  const evicted = options.evicted ?? 0.3;
+  const ids = subscriptionIds(subs);
+  const eligible: string[] = [];
+  const fleet = scaleFleet(0, subs, options);
+  fleet.scaleSets = Array.from({ length: scaleSets }, (_, s) => {
+    const name = `farm-${String(s).padStart(2, '0')}`;
+    return {
+      subscriptionId: ids[s % subs]!,
+      resourceGroup: `rg-farm-${s % 3}`,
+      name,
+      orchestration: 'Uniform' as const,
+      location: s % 2 ? 'eastus' : 'westeurope',
+      tags: TAG,
+      instances: Array.from({ length: perSet }, (_, n) => {
+        if ((n * 7919) % 100 >= evicted * 100) return {};
+        eligible.push(`${name}_${n}`);
+        return { powerState: 'deallocated' as const, annotation: 'VirtualMachinePreempted' as const };
+      })
+    };
+  });
+  return { ...fleet, eligible, decoys: [] };
+}
