@@ -19,7 +19,14 @@ import { surfaceNestedErrors } from './operation-errors.js';
 import { describeGap, PermissionCheck } from './permissions.js';
 import { parseVmResourceId, vmKey } from './resource-id.js';
 import { annotate, shouldFail, writeOutputs, writeSummary, type RunReport } from './report.js';
-import { GET_OPERATION, LOW_COST_GET_VM, ResourceBudget } from './resource-budget.js';
+import {
+  ARM_READS,
+  ARM_WRITES,
+  GET_OPERATION,
+  LOW_COST_GET_VM,
+  ResourceBudget,
+  SubscriptionBudget
+} from './resource-budget.js';
 import { restartVm, type RestartDeps } from './restart.js';
 import { ScaleSetStarter } from './start-operation.js';
 import { longRetryAfterPolicy } from './long-retry-after.js';
@@ -81,7 +88,9 @@ export async function run(deps: Partial<RunDeps> = {}): Promise<RunReport | unde
       waitForDeallocationMs: settings.waitForDeallocationMs,
       vmReads: new ResourceBudget(clock, LOW_COST_GET_VM),
       operationReads: new ResourceBudget(clock, GET_OPERATION),
-      scaleSets: new ScaleSetStarter(() => restartDeps)
+      scaleSets: new ScaleSetStarter(() => restartDeps),
+      writes: new SubscriptionBudget(clock, ARM_WRITES),
+      reads: new SubscriptionBudget(clock, ARM_READS)
     };
     // The resource groups of the VMs the run touches, each looked at once, alongside the work.
     permissions = new PermissionCheck({

@@ -8,7 +8,7 @@
 import type { ComputeManagementClient } from '@azure/arm-compute';
 import type { LimitFunction } from 'p-limit';
 import type { VmRecord } from './discovery.js';
-import type { ResourceBudget } from './resource-budget.js';
+import type { ResourceBudget, SubscriptionBudget } from './resource-budget.js';
 import type { Clock } from './retry.js';
 
 export interface StartDeps {
@@ -20,6 +20,10 @@ export interface StartDeps {
   inFlight: Map<string, number>;
   operationReads: ResourceBudget;
   scaleSets: ScaleSetStarter;
+  /** Resource Manager's write budget per subscription: every start spends one. */
+  writes: SubscriptionBudget;
+  /** Resource Manager's read budget per subscription: instance views and operation polls spend it. */
+  reads: SubscriptionBudget;
 }
 
 interface Poller {
@@ -37,19 +41,40 @@ export async function startOnce(
 ): Promise<void> {
   if (vm.kind === 'vmss-uniform') return deps.scaleSets.start(vm, onAccepted);
   const client = deps.compute(vm.subscriptionId);
-  const { poller } = await submit(deps, () =>
+  const { poller } = await submit(deps, vm.subscriptionId, onResponse =>
     client.virtualMachines.start(vm.resourceGroup, vm.name, {
-      updateIntervalInMs: pollInterval(deps.pollIntervalMs, deps.inFlight.get(vm.subscriptionId) ?? 0)
+      updateIntervalInMs: pollInterval(deps.pollIntervalMs, deps.inFlight.get(vm.subscriptionId) ?? 0),
+      onResponse
     })
   );
   onAccepted(deps.clock.now());
   await follow(poller, vm.id, vm.subscriptionId, deps);
 }
 
-/** Wrapped: a poller is thenable, and returning it bare from an async function would await it. */
-function submit(deps: Pick<StartDeps, 'limit'>, begin: () => Poller): Promise<{ poller: Poller }> {
+type OnResponse = (response: { headers: { get(name: string): string | undefined } }) => void;
+
+/**
+ * Sends the start once the subscription's write budget allows it, and feeds the budget what Azure
+ * says is left. Wrapped: a poller is thenable, and returning it bare from an async function would
+ * await it.
+ */
+function submit(
+  deps: Pick<StartDeps, 'limit' | 'writes'>,
+  subscriptionId: string,
+  begin: (onResponse: OnResponse) => Poller
+): Promise<{ poller: Poller }> {
   return deps.limit(async () => {
-    const started = begin();
+    await deps.writes.take(subscriptionId);
+    let first = true;
+    const started = begin(response => {
+      // Only the start call's own answer speaks of writes; the polls that follow are reads.
+      if (!first) return;
+      first = false;
+      deps.writes.observe(
+        subscriptionId,
+        response.headers.get('x-ms-ratelimit-remaining-subscription-writes')
+      );
+    });
     await started.submitted();
     return { poller: started };
   });
@@ -157,10 +182,11 @@ export class ScaleSetStarter {
     this.calls.set(key, (this.calls.get(key) ?? 0) + 1);
     try {
       const client = deps.compute(vm.subscriptionId);
-      const { poller } = await submit(deps, () =>
+      const { poller } = await submit(deps, vm.subscriptionId, onResponse =>
         client.virtualMachineScaleSets.start(vm.resourceGroup, vm.scaleSet!.name, {
           vmInstanceIDs: { instanceIds: batch.waiters.map(w => w.vm.instanceId!) },
-          updateIntervalInMs: pollInterval(deps.pollIntervalMs, deps.inFlight.get(vm.subscriptionId) ?? 0)
+          updateIntervalInMs: pollInterval(deps.pollIntervalMs, deps.inFlight.get(vm.subscriptionId) ?? 0),
+          onResponse
         })
       );
       const at = deps.clock.now();

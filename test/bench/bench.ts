@@ -29,8 +29,10 @@ const { values } = parseArgs({
     only: { type: 'string' }
   }
 });
-if (values.only !== undefined && values.only !== 'agent') {
-  console.error(`bench: --only is "${values.only}"; expected "agent" (the one part that runs alone)`);
+if (values.only !== undefined && values.only !== 'agent' && values.only !== 'uniform') {
+  console.error(
+    `bench: --only is "${values.only}"; expected "agent" or "uniform" (the parts that run alone)`
+  );
   process.exit(2);
 }
 const say = (line = '') => values.json || console.log(line);
@@ -84,7 +86,8 @@ function fleet(vms: number, subs: number, uniform = false) {
 function lowerBound(f: ReturnType<typeof fleet>, emu: Emulator): { accepted: number; running: number } {
   const scale = emu.clock.scale;
   // Every Spot VM is read, one page per 1000 (the query filters only on what an eviction does not change).
-  const candidates = f.vms.length + (f.scaleSets ?? []).reduce((n, ss) => n + (ss.instances as unknown[]).length, 0);
+  const candidates =
+    f.vms.length + (f.scaleSets ?? []).reduce((n, ss) => n + (ss.instances as unknown[]).length, 0);
   const pages = Math.max(1, Math.ceil(candidates / 1000));
   const argS =
     pages * (LATENCY_MS / 1000) + Math.floor((pages - 1) / LIMITS.argPerWindow) * (LIMITS.argWindowMs / 1000);
@@ -95,7 +98,11 @@ function lowerBound(f: ReturnType<typeof fleet>, emu: Emulator): { accepted: num
     if (farms.length) {
       const instances = f.eligible.filter(n => farms.some(ss => n.startsWith(`${ss.name}_`))).length;
       const reads = Math.max(0, instances - LIMITS.armReads.capacity) / LIMITS.armReads.perSecond;
-      startsS = Math.max(startsS, reads, Math.max(0, farms.length - LIMITS.armWrites.capacity) / LIMITS.armWrites.perSecond);
+      startsS = Math.max(
+        startsS,
+        reads,
+        Math.max(0, farms.length - LIMITS.armWrites.capacity) / LIMITS.armWrites.perSecond
+      );
       continue;
     }
     const mine = f.vms.filter(v => v.subscriptionId === sub && f.eligible.includes(v.name));
@@ -116,7 +123,12 @@ function lowerBound(f: ReturnType<typeof fleet>, emu: Emulator): { accepted: num
   return { accepted, running: accepted + emu.model.timing.startDurationS / scale };
 }
 
-async function restore(vms: number, subs: number, timeScale: number, uniform = false): Promise<RestoreResult> {
+async function restore(
+  vms: number,
+  subs: number,
+  timeScale: number,
+  uniform = false
+): Promise<RestoreResult> {
   const f = fleet(vms, subs, uniform);
   const emu = await Emulator.start({
     fleet: f,
@@ -456,6 +468,16 @@ function sayAgent(agent: Awaited<ReturnType<typeof agentBench>>): void {
 
 // ---------------------------------------------------------------------------------------------
 const began = Date.now();
+if (values.only === 'uniform') {
+  const farm = await restore(values.quick ? 200 : 2000, 1, 1, true);
+  if (values.json)
+    console.log(JSON.stringify({ uniform: farm, uniform_restore_vs_limit: farm.restore_vs_limit }));
+  else
+    say(
+      `${farm.vms} Uniform instances in ${farm.vms / 100} scale sets: ${farm.eligible} evicted, running after ${farm.running_s} s against a bound of ${farm.bound_running_s} s → ${farm.restore_vs_limit}; ${farm.throttled_429} 429s`
+    );
+  process.exit(0);
+}
 if (values.only === 'agent') {
   const idle = await idleAgent();
   say(`Agent latency, then memory once the idle agent has polled ${IDLE_POLLS} times…`);
