@@ -3,13 +3,12 @@
  * against the published description of that operation (azure-schemas.ts cites the Azure specs;
  * GitHub's come from its REST description in @octokit/openapi).
  */
-import { readFileSync } from 'node:fs';
-import { request } from 'node:https';
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
 import { instanceView } from '../emulator/arm.js';
+import { httpsCall, type Answer } from './https-call.js';
 import { DEFAULT_APP } from '../emulator/fleet.js';
 import type { Emulator } from '../emulator/server.js';
 import { subscriptionIds, TAG } from '../emulator/sample-fleet.js';
@@ -38,44 +37,11 @@ let token = '';
 const GROUP_APP = '0b1c2d3e-0000-4000-8000-0000000000a2';
 let groupToken = '';
 
-type Answer = { status: number; headers: Record<string, string | string[] | undefined>; body: unknown };
-function call(
+const call = (
   method: string,
   path: string,
   options: { auth?: string; body?: unknown; form?: Record<string, string> } = {}
-): Promise<Answer> {
-  const data = options.form
-    ? new URLSearchParams(options.form).toString()
-    : options.body === undefined
-      ? ''
-      : JSON.stringify(options.body);
-  return new Promise((resolve, reject) => {
-    const req = request(
-      `${emu.url}${path}`,
-      {
-        method,
-        ca: readFileSync(emu.caFile),
-        headers: {
-          'content-type': options.form ? 'application/x-www-form-urlencoded' : 'application/json',
-          ...(options.auth ? { authorization: options.auth } : {})
-        }
-      },
-      res => {
-        let text = '';
-        res.on('data', c => (text += c));
-        res.on('end', () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            headers: res.headers,
-            body: text ? JSON.parse(text) : undefined
-          })
-        );
-      }
-    );
-    req.on('error', reject);
-    req.end(data);
-  });
-}
+): Promise<Answer> => httpsCall(emu, method, path, options);
 
 function conforms(schema: object, body: unknown): void {
   const validate = ajv.compile(schema);
