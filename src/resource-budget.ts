@@ -107,22 +107,29 @@ export class SubscriptionBudget {
     readonly limits: BucketLimits
   ) {}
 
+  /**
+   * Reserves a token: callers that arrive together each get their own place in the refill
+   * (the count goes below zero), rather than all waking when the first token comes back.
+   */
   async take(subscriptionId: string): Promise<void> {
     const bucket = this.refill(subscriptionId);
-    if (bucket.tokens < 1) {
-      this.waits++;
-      await this.clock.sleep(Math.ceil(((1 - bucket.tokens) * 60_000) / this.limits.perMinute));
-      this.refill(subscriptionId);
-    }
     bucket.tokens -= 1;
+    if (bucket.tokens < 0) {
+      this.waits++;
+      await this.clock.sleep(Math.ceil((-bucket.tokens * 60_000) / this.limits.perMinute));
+    }
   }
 
-  /** The remaining count Azure reported on an answer. */
+  /**
+   * The remaining count Azure reported on an answer: the truth, up or down — except that callers
+   * already queued for the refill keep their places.
+   */
   observe(subscriptionId: string, header: string | undefined): void {
     const remaining = Number(header);
     if (header === undefined || header === '' || !Number.isFinite(remaining)) return;
     const bucket = this.refill(subscriptionId);
-    bucket.tokens = Math.min(this.limits.capacity, remaining);
+    bucket.tokens =
+      bucket.tokens < 0 ? Math.min(bucket.tokens, remaining) : Math.min(this.limits.capacity, remaining);
   }
 
   private refill(key: string): { tokens: number; at: number } {
