@@ -28,6 +28,10 @@ export interface VmRecord {
   powerState: string;
   tags: Record<string, string>;
   maxPrice: number | null;
+  /** `Linux` or `Windows` (the OS disk's type): Spot prices differ per OS. */
+  osType?: string;
+  /** The availability zone of a zonal VM. */
+  zone?: string;
   /** The VM's latest Resource Health annotation (`resourceAnnotations/current`), when read. */
   annotationName: string;
   annotationAt: string;
@@ -95,7 +99,8 @@ export function buildVmQuery(filter: VmFilter): string {
       ' priority = tostring(properties.priority),' +
       ' evictionPolicy = tostring(properties.evictionPolicy),' +
       ' powerState = tostring(properties.extended.instanceView.powerState.code),' +
-      ' maxPrice = todouble(properties.billingProfile.maxPrice)' +
+      ' maxPrice = todouble(properties.billingProfile.maxPrice),' +
+      ' osType = tostring(properties.storageProfile.osDisk.osType), zone = tostring(zones[0])' +
       (filter.withAnnotations ? ', annotationName, annotationAt, annotationContext' : ''),
     '| order by id asc'
   );
@@ -227,6 +232,8 @@ function toRecord(row: Record<string, unknown>): VmRecord {
     powerState: str('powerState'),
     tags,
     maxPrice,
+    osType: str('osType') || undefined,
+    zone: str('zone') || undefined,
     annotationName: str('annotationName'),
     annotationAt: str('annotationAt'),
     annotationContext: str('annotationContext') || undefined
