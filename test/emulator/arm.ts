@@ -228,11 +228,11 @@ function compute(req: Request, kind: string, principal: string, o: ArmOptions): 
     ? ARM_ACTIONS[kind as 'start' | 'deallocate' | 'simulateEviction']
     : kind === 'instanceView'
       ? ARM_ACTIONS.instanceView
-      : ARM_ACTIONS.read;
-  if (
-    !action ||
-    (isWrite ? kind === 'get' || kind === 'instanceView' : !['get', 'instanceView'].includes(kind))
-  ) {
+      : kind === 'vmSizes'
+        ? ARM_ACTIONS.vmSizes
+        : ARM_ACTIONS.read;
+  const reads = ['get', 'instanceView', 'vmSizes'];
+  if (!action || (isWrite ? reads.includes(kind) : !reads.includes(kind))) {
     return json(405, {
       error: {
         code: 'MethodNotAllowed',

@@ -159,3 +159,14 @@ describe('docs/spot-restarter-role.json', () => {
     ).toBe(false);
   });
 });
+
+describe('docs/spot-restarter-fallback-role.json', () => {
+  test('holds exactly the actions the opt-in features need, and the base role stays read + start', async () => {
+    const { FEATURE_ACTIONS } = await import('../../src/feature-permissions.js');
+    const role = JSON.parse(readFileSync('docs/spot-restarter-fallback-role.json', 'utf8'));
+    const needed = new Set(Object.values(FEATURE_ACTIONS).flatMap(a => Object.keys(a)));
+    expect([...role.Actions].sort()).toEqual([...needed].sort());
+    const base = JSON.parse(readFileSync('docs/spot-restarter-role.json', 'utf8'));
+    expect(base.Actions).not.toContain('Microsoft.Compute/virtualMachines/write');
+  });
+});
