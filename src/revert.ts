@@ -24,6 +24,7 @@ export async function revertVm(vm: VmRecord, fallback: FallbackDeps, deps: Resta
   const began = deps.clock.now();
   const deadline = began + Math.max(deps.retryForMs, 10 * 60_000);
   const working = vm.vmSize;
+  const preferred = tagValue(vm.tags, PREFERRED_TAG)!;
   const result = (outcome: VmResult['outcome'], detail: string, extra: Partial<VmResult> = {}): VmResult => ({
     id: vm.id,
     name: vm.name,
@@ -40,7 +41,6 @@ export async function revertVm(vm: VmRecord, fallback: FallbackDeps, deps: Resta
     reverted: outcome === 'reverted',
     ...extra
   });
-  const preferred = tagValue(vm.tags, PREFERRED_TAG)!;
   const list = sizeListOf(vm, fallback.fallbackSizes);
   if (!list || 'invalid' in list || !isAcceptable(list, working))
     return result('skipped', `on ${working}, which is not in its fallback list: left alone`);

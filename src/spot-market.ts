@@ -52,6 +52,9 @@ export class SpotMarket {
     const missing = pairs.filter(p => !this.loading.has(key(p.location, p.size)));
     if (missing.length) {
       this.queries++;
+      core.info(
+        `Spot prices: one SpotResources query for ${new Set(missing.map(p => p.size.toLowerCase())).size} size(s) in ${new Set(missing.map(p => p.location.toLowerCase())).size} region(s).`
+      );
       const loaded = this.query(buildSpotQuery(missing)).then(
         rows => this.absorb(rows),
         error =>

@@ -238,6 +238,33 @@ describe('price first', () => {
     expect(emu.vm('vm-0')).toMatchObject({ maxPrice: 0.0207, powerState: 'running' });
   });
 
+  test('one SpotResources query for the whole sweep, whatever the number of VMs, sizes and lists', async () => {
+    emu = await emulator(
+      fleet(
+        [
+          priced,
+          { ...priced, vmSize: 'Standard_D4s_v5' },
+          { ...priced, vmSize: 'Standard_E2s_v5' },
+          { tags: LIST },
+          {}
+        ],
+        { prices: { ...prices.prices, 'eastus/Standard_D4s_v5': 0.008, 'eastus/Standard_E2s_v5': 0.009 } }
+      ),
+      { workflowsDir: WORKFLOWS }
+    );
+    const [run] = await emu.schedule();
+    const queries = run!.log.split('\n').filter(l => l.includes('SpotResources query'));
+    expect(queries).toHaveLength(1);
+    expect(queries[0]).toContain('5 size(s) in 1 region(s)');
+    expect(results(run).map(r => r.outcome)).toEqual([
+      'price-above-max',
+      'started',
+      'started',
+      'started',
+      'started'
+    ]);
+  });
+
   test('a cap below the current price: not raised, not started', async () => {
     emu = await emulator(fleet([priced], prices, { RAISE_MAX_PRICE: '0.015' }), { workflowsDir: WORKFLOWS });
     const [r] = await sweep();
