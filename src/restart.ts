@@ -9,7 +9,7 @@ import type { ComputeManagementClient } from '@azure/arm-compute';
 import type { LimitFunction } from 'p-limit';
 import type { VmRecord } from './discovery.js';
 import type { DeallocationFacts, Verdict } from './eligibility.js';
-import { classifyStartFailure, describeAzureError, isTransient } from './errors.js';
+import { classifyStartFailure, describeAzureError, isTransient, PRICE_CODE } from './errors.js';
 import type { VmResult } from './outcomes.js';
 import type { ResourceBudget } from './resource-budget.js';
 import { backoff, DeadlineError, withTransientRetry, type Clock } from './retry.js';
@@ -130,7 +130,12 @@ export async function restartVm(
       return result('skipped', `dry run: would start it (${verdict.because ?? 'evicted'})`, { evictedAt });
     const priced = deps.price ? await checkPrice(vm, deps.price, deps, deadline) : { go: true as const };
     if (!priced.go)
-      return result('price-above-max', priced.detail, { currentPrice: priced.currentPrice, evictedAt });
+      // Azure's code for the start this saved, so that scripts keyed on it still match.
+      return result('price-above-max', priced.detail, {
+        currentPrice: priced.currentPrice,
+        errorCode: PRICE_CODE,
+        evictedAt
+      });
     const fallback = deps.fallback && FallbackRun.for(vm, deps.fallback, deps);
     const started = await startWithCapacityRetry(vm, deps, began, deadline, result, fallback);
     // Started without Azure's evidence (the no-evidence bound): say why it was started.

@@ -509,6 +509,8 @@ describe('Compute: resize, sizes and SKUs (virtualMachine.json, skus.json 2021-0
   });
 
   test('a restricted size is SkuNotAvailable (zonal restriction: only in its zones); over quota is OperationNotAllowed', async () => {
+    // The resize above is an operation of its own: wait for it to end.
+    while (emu.vm('vm-4').provisioning === 'updating') await new Promise(r => setTimeout(r, 10));
     const restricted = await patch('vm-4', {
       properties: { hardwareProfile: { vmSize: 'Standard_E2s_v5' } }
     });

@@ -827,9 +827,20 @@ function updateVm(req: Request, principal: string, o: ArmOptions): Response {
     vmSize,
     maxPrice: maxPrice as number | undefined
   });
-  if (refused) return armError(refused, limitHeader);
-  return json(200, vmResource(vm), {
+  if (refused && 'body' in refused) return armError(refused, limitHeader);
+  const headers = {
     ...limitHeader,
     'x-ms-ratelimit-remaining-resource': `Microsoft.Compute/UpdateVM3Min;${update.remaining}`
-  });
+  };
+  if (!refused) return json(200, vmResource(vm), headers);
+  // A resize or repricing runs on: 200 with provisioningState Updating and the operation to follow.
+  const resource = vmResource(vm);
+  return json(
+    200,
+    { ...resource, properties: { ...resource.properties, provisioningState: 'Updating' } },
+    {
+      ...headers,
+      'Azure-AsyncOperation': `${o.base()}/subscriptions/${sub}/providers/Microsoft.Compute/locations/${vm.location}/operations/${refused.id}?p=${randomUUID()}&api-version=${req.url.searchParams.get('api-version')}`
+    }
+  );
 }

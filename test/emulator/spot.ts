@@ -328,7 +328,7 @@ export class SpotModel {
   update(
     vm: Vm,
     patch: { tags?: Record<string, string>; vmSize?: string; maxPrice?: number }
-  ): ArmError | undefined {
+  ): ArmError | Operation | undefined {
     if (patch.vmSize !== undefined && patch.vmSize !== vm.vmSize) {
       if (vm.powerState !== 'deallocated' || vm.provisioning === 'updating')
         return azureErrors.operationNotAllowedWhileRunning(vm.name, 'resize');
@@ -348,9 +348,33 @@ export class SpotModel {
           .join(', ')}`
       );
     }
-    if (patch.vmSize !== undefined && patch.vmSize !== vm.vmSize) this.resize(vm, patch.vmSize);
-    if (patch.maxPrice !== undefined && patch.maxPrice !== vm.maxPrice) this.setMaxPrice(vm, patch.maxPrice);
-    return undefined;
+    const resized = patch.vmSize !== undefined && patch.vmSize !== vm.vmSize;
+    const repriced = patch.maxPrice !== undefined && patch.maxPrice !== vm.maxPrice;
+    if (resized) this.resize(vm, patch.vmSize!);
+    if (repriced) this.setMaxPrice(vm, patch.maxPrice!);
+    return resized || repriced ? this.updateOperation(vm) : undefined;
+  }
+
+  /**
+   * A resize or a new max price is an operation of its own: the VM shows `ProvisioningState/updating`
+   * until it ends (a few emulated seconds), and a start meanwhile is refused as "in progress".
+   */
+  private updateOperation(vm: Vm): Operation {
+    const operation: Operation = {
+      id: randomUUID(),
+      vmKey: vm.key,
+      status: 'InProgress',
+      startTime: this.clock.iso()
+    };
+    this.operations.set(operation.id, operation);
+    vm.provisioning = 'updating';
+    this.clock.after(2000, () => {
+      operation.status = 'Succeeded';
+      operation.endTime = this.clock.iso();
+      vm.provisioning = 'succeeded';
+      vm.changedAt = this.clock.iso();
+    });
+    return operation;
   }
 
   /** Free Spot capacity of a pool; absent pools have plenty. */
