@@ -35,6 +35,10 @@ export interface VmRecord {
   powerState: string;
   tags: Record<string, string>;
   maxPrice: number | null;
+  /** `Linux` or `Windows` (the OS disk's type): Spot prices differ per OS. */
+  osType?: string;
+  /** The availability zone of a zonal VM. */
+  zone?: string;
   /** The VM's latest Resource Health annotation (`resourceAnnotations/current`), when read. */
   annotationName: string;
   annotationAt: string;
@@ -137,7 +141,8 @@ export function buildVmQuery(filter: VmFilter): string {
       ' evictionPolicy = tostring(properties.evictionPolicy),' +
       ' powerState = tostring(properties.extended.instanceView.powerState.code),' +
       ' maxPrice = todouble(properties.billingProfile.maxPrice),' +
-      ' scaleSetId = tostring(properties.virtualMachineScaleSet.id), scaleSetTags, tryRestore' +
+      ' scaleSetId = tostring(properties.virtualMachineScaleSet.id), scaleSetTags, tryRestore,' +
+      ' osType = tostring(properties.storageProfile.osDisk.osType), zone = tostring(zones[0])' +
       annotationColumns(filter),
     '| order by id asc'
   );
@@ -165,7 +170,8 @@ export function buildUniformQuery(filter: VmFilter): string {
       ' vmSize = ssSize, priority = ssPriority, evictionPolicy = ssEvictionPolicy,' +
       ' powerState = tostring(properties.extended.instanceView.powerState.code),' +
       ' maxPrice = ssMaxPrice, instanceId = tostring(properties.instanceId),' +
-      " scaleSetId = tostring(split(id, '/virtualMachines/')[0]), scaleSetTags, tryRestore" +
+      " scaleSetId = tostring(split(id, '/virtualMachines/')[0]), scaleSetTags, tryRestore," +
+      ' zone = tostring(zones[0])' +
       annotationColumns(filter),
     '| order by id asc'
   );
@@ -329,6 +335,8 @@ export function toRecord(row: Record<string, unknown>): VmRecord {
     powerState: str('powerState'),
     tags,
     maxPrice,
+    osType: str('osType') || undefined,
+    zone: str('zone') || undefined,
     annotationName: str('annotationName'),
     annotationAt: str('annotationAt'),
     annotationContext: str('annotationContext') || undefined

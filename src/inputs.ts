@@ -39,8 +39,21 @@ export const Inputs = {
   StartWithoutEvidenceAfter: 'start-without-evidence-after',
   SweepOnDispatch: 'sweep-on-dispatch',
   DryRun: 'dry-run',
-  FailOn: 'fail-on'
+  FailOn: 'fail-on',
+  Mode: 'mode',
+  FallbackSizes: 'fallback-sizes',
+  FallbackOrder: 'fallback-order',
+  RaiseMaxPrice: 'raise-max-price'
 } as const;
+
+export const MODES = ['restart', 'revert'] as const;
+export type RunMode = (typeof MODES)[number];
+export const FALLBACK_ORDERS = ['listed', 'eviction-rate'] as const;
+export type FallbackOrder = (typeof FALLBACK_ORDERS)[number];
+/** How far the action may raise a VM's max price to start it: not at all, to the current price, or up to a cap. */
+export type RaiseMaxPrice = { kind: 'no' } | { kind: 'to-current' } | { kind: 'cap'; usd: number };
+/** Azure VM size names: Standard_D4as_v5, Basic_A1 (letters, digits, _ and -). */
+export const VM_SIZE_PATTERN = /^[A-Za-z][A-Za-z0-9_-]{1,63}$/;
 
 export const FAIL_ON = ['error', 'capacity', 'never'] as const;
 export type FailOn = (typeof FAIL_ON)[number];
@@ -83,6 +96,12 @@ export interface Settings {
   sweepOnDispatch: boolean;
   dryRun: boolean;
   failOn: FailOn;
+  /** `restart` (the default) starts evicted VMs; `revert` brings VMs on a fallback size back to their preferred one. */
+  mode: RunMode;
+  /** Fleet-wide fallbacks per preferred size (lower-case key); a VM's own tag wins. */
+  fallbackSizes: Record<string, string[]>;
+  fallbackOrder: FallbackOrder;
+  raiseMaxPrice: RaiseMaxPrice;
 }
 
 export class InputError extends Error {
@@ -166,8 +185,50 @@ export function readSettings(getInput: GetInput = name => core.getInput(name)): 
       15 * 60_000,
     sweepOnDispatch: boolean(Inputs.SweepOnDispatch, text(Inputs.SweepOnDispatch), true),
     dryRun: boolean(Inputs.DryRun, text(Inputs.DryRun), false),
-    failOn: oneOf(Inputs.FailOn, text(Inputs.FailOn) || 'error', FAIL_ON)
+    failOn: oneOf(Inputs.FailOn, text(Inputs.FailOn) || 'error', FAIL_ON),
+    mode: oneOf(Inputs.Mode, text(Inputs.Mode) || 'restart', MODES),
+    fallbackSizes: parseFallbackSizes(getInput(Inputs.FallbackSizes)),
+    fallbackOrder: oneOf(Inputs.FallbackOrder, text(Inputs.FallbackOrder) || 'listed', FALLBACK_ORDERS),
+    raiseMaxPrice: parseRaiseMaxPrice(text(Inputs.RaiseMaxPrice))
   };
+}
+
+/** `Standard_D4s_v5=Standard_D4as_v5,Standard_D4s_v4`, one preferred size a line (or `;` between them). */
+function parseFallbackSizes(value: string): Record<string, string[]> {
+  const map: Record<string, string[]> = {};
+  const expected = 'expected lines such as Standard_D4s_v5=Standard_D4as_v5,Standard_D4s_v4';
+  for (const line of value
+    .split(/[\n;]/)
+    .map(l => l.trim())
+    .filter(Boolean)) {
+    const eq = line.indexOf('=');
+    const preferred = line.slice(0, Math.max(eq, 0)).trim();
+    const fallbacks = line
+      .slice(eq + 1)
+      .split(',')
+      .map(s => s.trim())
+      .filter(Boolean);
+    if (eq < 0 || !VM_SIZE_PATTERN.test(preferred) || fallbacks.length === 0)
+      throw new InputError(Inputs.FallbackSizes, `has ${quote(line)}; ${expected}`);
+    const bad = fallbacks.find(s => !VM_SIZE_PATTERN.test(s));
+    if (bad) throw new InputError(Inputs.FallbackSizes, `has the size ${quote(bad)}; ${expected}`);
+    if (map[preferred.toLowerCase()])
+      throw new InputError(Inputs.FallbackSizes, `lists ${quote(preferred)} twice; give each size one line`);
+    map[preferred.toLowerCase()] = fallbacks;
+  }
+  return map;
+}
+
+function parseRaiseMaxPrice(value: string): RaiseMaxPrice {
+  const lower = value.toLowerCase();
+  if (!lower || lower === 'no' || lower === 'false') return { kind: 'no' };
+  if (lower === 'to-current') return { kind: 'to-current' };
+  const usd = /^\$?(\d+(?:\.\d+)?)$/.exec(lower);
+  if (usd && Number(usd[1]) > 0 && Number(usd[1]) <= 1000) return { kind: 'cap', usd: Number(usd[1]) };
+  throw new InputError(
+    Inputs.RaiseMaxPrice,
+    `is ${quote(value)}; expected no, to-current, or a cap in US dollars per hour such as 0.05`
+  );
 }
 
 /** Lists are separated by commas or new lines; blanks are ignored. */

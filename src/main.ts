@@ -11,7 +11,11 @@ import { loadAzureClients } from './azure-clients.js';
 import { createCredential, OidcError, presentedClaims, type GetIdToken } from './auth.js';
 import { armScope } from './clouds.js';
 import { attachHistory } from './annotation-history.js';
-import { DOWN_STATES, lookupVms, type DiscoveryStats, type VmFilter } from './discovery.js';
+import { DOWN_STATES, lookupVms, queryRows, type DiscoveryStats, type VmFilter } from './discovery.js';
+import { FeatureSwitch } from './feature-permissions.js';
+import { isAway, revertVm } from './revert.js';
+import { SizeFactsReader } from './size-facts.js';
+import { sizesInPlay, SpotMarket } from './spot-market.js';
 import { judge } from './eligibility.js';
 import { InputError, readSettings, type GetInput, type Settings } from './inputs.js';
 import type { VmResult } from './outcomes.js';
@@ -108,6 +112,16 @@ export async function run(deps: Partial<RunDeps> = {}): Promise<RunReport | unde
       return restartVm(vm, source, mode, restartDeps, decide);
     };
     const stats: DiscoveryStats = { requests: 0, pages: 0, quotaWaits: 0 };
+    // Fallback sizes, price first and revert: what they read is shared by the whole run.
+    const features = new FeatureSwitch();
+    const market = new SpotMarket(query => queryRows(graph, query, settings.subscriptions, clock, stats));
+    restartDeps.fallback = {
+      fallbackSizes: settings.fallbackSizes,
+      fallbackOrder: settings.fallbackOrder,
+      features,
+      sizeFacts: new SizeFactsReader(compute, clock, market, restartDeps.vmReads)
+    };
+    restartDeps.price = { market, raiseMaxPrice: settings.raiseMaxPrice, features };
     const lookup = async (filter: VmFilter) => {
       const vms = await lookupVms(graph, filter, settings.subscriptions, clock, stats);
       // A resize or a max-price change replaced the annotation that explains a deallocation: read the history.
@@ -163,6 +177,13 @@ export async function run(deps: Partial<RunDeps> = {}): Promise<RunReport | unde
       });
       // Judged from the rows, not filtered in the query: a result paged while evictions change it must not move.
       const down = swept.filter(vm => DOWN_STATES.includes(vm.powerState));
+      // Price first: one SpotResources query for every size and region the sweep may start or fall back to.
+      await market.load(
+        sizesInPlay(
+          down.filter(vm => judge(vm, settings).eligible),
+          settings.fallbackSizes
+        )
+      );
       candidates += down.length;
       let notOptedIn = 0;
       for (const vm of down) {
@@ -179,6 +200,18 @@ export async function run(deps: Partial<RunDeps> = {}): Promise<RunReport | unde
       core.info(
         `Sweep: ${swept.length} Spot VM(s) with eviction policy Deallocate, ${down.length} of them deallocated, ${notOptedIn} of those not in scope or not opted in.`
       );
+    }
+    if (plan.revert) {
+      const found = await lookup({
+        candidatesOnly: true,
+        resourceGroups: settings.resourceGroups,
+        withAnnotations: false
+      });
+      const away = found.filter(vm => judge(vm, settings).eligible && isAway(vm));
+      candidates += away.length;
+      core.info(`Revert: ${away.length} opted-in Spot VM(s) on a size other than their preferred one.`);
+      await market.load(sizesInPlay(away, settings.fallbackSizes));
+      for (const vm of away) tasks.push(revertVm(vm, restartDeps.fallback, restartDeps).then(record));
     }
     await Promise.all(tasks);
     core.endGroup();
@@ -240,7 +273,8 @@ function logPlan(plan: Plan, settings: Settings): void {
       [
         plan.dispatch ? `dispatched VM ${plan.dispatch.vmResourceId}` : '',
         plan.targets.length ? `${plan.targets.length} named VM(s)` : '',
-        plan.sweep ? 'sweep' : ''
+        plan.sweep ? 'sweep' : '',
+        plan.revert ? 'revert to preferred sizes' : ''
       ]
         .filter(Boolean)
         .join(' + ') || 'nothing to do'

@@ -15,13 +15,15 @@ export const OUTCOMES = [
   /** Started on one of the owner's fallback sizes because the preferred one had no capacity. */
   'started-fallback',
   /** A scale set with Try & restore: Azure restores its instances itself, so we leave them be. */
-  'platform-restores'
+  'platform-restores',
+  /** Revert mode: back on its preferred size, and running. */
+  'reverted'
 ] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
 /** Outputs group outcomes: `failed`, `capacity-unavailable` and `skipped` list resource IDs. */
 export const OUTPUT_GROUPS: Record<'started' | 'failed' | 'capacity-unavailable' | 'skipped', Outcome[]> = {
-  started: ['started', 'started-fallback'],
+  started: ['started', 'started-fallback', 'reverted'],
   failed: ['failed', 'quota-exceeded', 'not-deallocated-in-time'],
   'capacity-unavailable': ['capacity-unavailable', 'price-above-max'],
   skipped: ['skipped', 'user-stopped', 'deleted', 'already-running', 'awaiting-evidence', 'platform-restores']
@@ -53,6 +55,15 @@ export interface VmResult {
   /** started-fallback: the size the owner prefers and the size it started on. */
   preferredSize?: string;
   usedSize?: string;
+  /** Sizes a start was tried on in this run, in order (the fallback sizes included). */
+  sizesTried?: string[];
+  /** Fallback sizes passed over, and why (restricted, over quota, above the max price, …). */
+  sizesSkipped?: { size: string; reason: string }[];
+  /** The max price before and after this run raised it (raise-max-price). */
+  oldMaxPrice?: number;
+  newMaxPrice?: number;
+  /** Revert mode: whether the VM is back on its preferred size. */
+  reverted?: boolean;
   durationMs: number;
   currentPrice?: number;
   errorCode?: string;

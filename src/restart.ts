@@ -9,7 +9,7 @@ import type { ComputeManagementClient } from '@azure/arm-compute';
 import type { LimitFunction } from 'p-limit';
 import type { VmRecord } from './discovery.js';
 import type { DeallocationFacts, Verdict } from './eligibility.js';
-import { classifyStartFailure, describeAzureError, isTransient } from './errors.js';
+import { classifyStartFailure, describeAzureError, isTransient, PRICE_CODE } from './errors.js';
 import type { VmResult } from './outcomes.js';
 import type { ResourceBudget } from './resource-budget.js';
 import { backoff, DeadlineError, withTransientRetry } from './retry.js';
@@ -17,6 +17,8 @@ import { formatDuration } from './duration.js';
 import { startOnce, type StartDeps } from './start-operation.js';
 
 export { pollInterval } from './start-operation.js';
+import { FallbackRun, type FallbackDeps } from './fallback.js';
+import { checkPrice, type PriceDeps } from './price-gate.js';
 
 export type ComputeFor = (subscriptionId: string) => ComputeManagementClient;
 
@@ -30,6 +32,10 @@ export interface RestartDeps extends StartDeps {
   waitForDeallocationMs: number;
   /** Compute's per-VM "Low Cost Get VM" budget (GET and instance view; "Get VMSS VMs" has the same numbers). */
   vmReads: ResourceBudget;
+  /** Fallback sizes (fallback.ts): absent, no VM is ever resized. */
+  fallback?: FallbackDeps;
+  /** Price first (price-gate.ts): absent, the start itself finds out about the price. */
+  price?: PriceDeps;
 }
 
 /** Asked once the VM is seen deallocated: may it be started? (the cause of the deallocation) */
@@ -123,14 +129,29 @@ export async function restartVm(
     const evictedAt = verdict.evictedAt ? new Date(verdict.evictedAt).toISOString() : undefined;
     if (deps.dryRun)
       return result('skipped', `dry run: would start it (${verdict.because ?? 'evicted'})`, { evictedAt });
-    const started = await startWithCapacityRetry(vm, deps, began, deadline, result);
+    const priced = deps.price ? await checkPrice(vm, deps.price, deps, deadline) : { go: true as const };
+    if (!priced.go)
+      // Azure's code for the start this saved, so that scripts keyed on it still match.
+      return result('price-above-max', priced.detail, {
+        currentPrice: priced.currentPrice,
+        errorCode: PRICE_CODE,
+        evictedAt
+      });
+    const fallback = deps.fallback && FallbackRun.for(vm, deps.fallback, deps);
+    const started = await startWithCapacityRetry(vm, deps, began, deadline, result, fallback);
     // Started without Azure's evidence (the no-evidence bound): say why it was started.
     const noEvidence = verdict.because && verdict.evictedAt === undefined ? ` (${verdict.because})` : '';
-    return {
+    const raised = priced.raised ? { oldMaxPrice: priced.raised.from, newMaxPrice: priced.raised.to } : {};
+    const done: VmResult = {
       ...started,
+      ...raised,
       evictedAt,
-      detail: started.detail + (started.outcome === 'started' ? noEvidence : '')
+      detail:
+        started.detail +
+        (started.outcome === 'started' ? noEvidence : '') +
+        (priced.raised ? `; max price raised from ${priced.raised.from} to ${priced.raised.to} USD` : '')
     };
+    return fallback ? fallback.decorate(done) : done;
   } catch (error) {
     if (error instanceof DeadlineError)
       return result('failed', `${error.message}; a later run tries again`, { errorCode: 'TooManyRequests' });
@@ -145,7 +166,8 @@ async function startWithCapacityRetry(
   deps: RestartDeps,
   began: number,
   deadline: number,
-  result: (outcome: VmResult['outcome'], detail: string, extra?: Partial<VmResult>) => VmResult
+  result: (outcome: VmResult['outcome'], detail: string, extra?: Partial<VmResult>) => VmResult,
+  fallback?: FallbackRun
 ): Promise<VmResult> {
   for (let attempt = 1; ; attempt++) {
     let acceptedAt: number | undefined;
@@ -199,6 +221,8 @@ async function startWithCapacityRetry(
         continue;
       }
       const failure = classifyStartFailure(info);
+      // No capacity for this size: the owner's next acceptable size, if the VM has a list (fallback.ts).
+      if (failure.outcome === 'capacity-unavailable' && (await fallback?.resizeToNext(deadline))) continue;
       if (failure.capacityRetry && elapsed + deps.retryIntervalMs <= deps.retryForMs) {
         core.info(
           `${vm.name}: ${failure.outcome} (${info.code}); trying again in ${formatDuration(deps.retryIntervalMs)}.`

@@ -13,6 +13,8 @@ export interface Plan {
   /** Why the dispatch payload was refused; nothing is started from it. */
   payloadErrors?: string[];
   retryForMs: number;
+  /** `mode: revert`: bring VMs on a fallback size back to their preferred size; nothing else. */
+  revert?: boolean;
 }
 
 /**
@@ -28,6 +30,8 @@ export const DEFAULT_RETRY_FOR_MS: Record<string, number> = {
 
 export function planRun(event: string, eventPayload: Record<string, unknown>, settings: Settings): Plan {
   const retryForMs = settings.retryForMs ?? DEFAULT_RETRY_FOR_MS[event] ?? 2 * 60_000;
+  // A revert interrupts workloads: it runs only when the owner asked for this mode, and does nothing else.
+  if (settings.mode === 'revert') return { event, sweep: false, targets: [], revert: true, retryForMs };
   if (event === 'repository_dispatch') {
     const validation = validatePayload(eventPayload.client_payload);
     return {

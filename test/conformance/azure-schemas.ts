@@ -290,3 +290,137 @@ export const virtualMachineScaleSetVMInstanceView = {
     statuses: { type: 'array', items: instanceViewStatus }
   }
 };
+
+/**
+ * `GET …/virtualMachines/{vm}/vmSizes` (VirtualMachines_ListAvailableSizes): VirtualMachineSizeListResult
+ * of VirtualMachineSize (name, numberOfCores, osDiskSizeInMB, resourceDiskSizeInMB, memoryInMB,
+ * maxDataDiskCount) — virtualMachine.json / computeRPCommon.json.
+ */
+export const vmSizeList = {
+  type: 'object',
+  required: ['value'],
+  properties: {
+    value: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          name: { type: 'string' },
+          numberOfCores: { type: 'integer' },
+          osDiskSizeInMB: { type: 'integer' },
+          resourceDiskSizeInMB: { type: 'integer' },
+          memoryInMB: { type: 'integer' },
+          maxDataDiskCount: { type: 'integer' }
+        }
+      }
+    }
+  }
+};
+
+/**
+ * `GET /subscriptions/{id}/providers/Microsoft.Compute/skus` (ResourceSkus_List):
+ * specification/compute/resource-manager/Microsoft.Compute/Skus/stable/2021-07-01/skus.json —
+ * ResourceSkusResult {value (required), nextLink}, ResourceSku, ResourceSkuLocationInfo,
+ * ResourceSkuCapabilities, ResourceSkuRestrictions (type Location|Zone, values,
+ * restrictionInfo {locations, zones}, reasonCode QuotaId|NotAvailableForSubscription).
+ */
+export const resourceSkusResult = {
+  type: 'object',
+  required: ['value'],
+  properties: {
+    nextLink: { type: 'string' },
+    value: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          resourceType: { type: 'string' },
+          name: { type: 'string' },
+          tier: { type: 'string' },
+          size: { type: 'string' },
+          family: { type: 'string' },
+          kind: { type: 'string' },
+          locations: { type: 'array', items: { type: 'string' } },
+          locationInfo: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: {
+                location: { type: 'string' },
+                zones: { type: 'array', items: { type: 'string' } },
+                zoneDetails: { type: 'array' }
+              }
+            }
+          },
+          capabilities: {
+            type: 'array',
+            items: {
+              type: 'object',
+              additionalProperties: false,
+              properties: { name: { type: 'string' }, value: { type: 'string' } }
+            }
+          },
+          restrictions: {
+            type: 'array',
+            items: {
+              type: 'object',
+              additionalProperties: false,
+              properties: {
+                type: { enum: ['Location', 'Zone'] },
+                values: { type: 'array', items: { type: 'string' } },
+                restrictionInfo: {
+                  type: 'object',
+                  additionalProperties: false,
+                  properties: {
+                    locations: { type: 'array', items: { type: 'string' } },
+                    zones: { type: 'array', items: { type: 'string' } }
+                  }
+                },
+                reasonCode: { enum: ['QuotaId', 'NotAvailableForSubscription'] }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+};
+
+/**
+ * SpotResources rows as Microsoft Learn's sample queries read them ("Use Azure Spot Virtual
+ * Machines", Azure Resource Graph): `sku.name`, `location`, `properties.osType`,
+ * `properties.spotPrices[].priceUSD` (the first the latest) and `properties.evictionRate`.
+ */
+export const spotResourceRow = {
+  type: 'object',
+  required: ['id', 'type', 'location', 'sku', 'properties'],
+  properties: {
+    type: {
+      enum: [
+        'microsoft.compute/skuspotpricehistory/ostype/location',
+        'microsoft.compute/skuspotevictionrate/location'
+      ]
+    },
+    sku: { type: 'object', required: ['name'], properties: { name: { type: 'string' } } },
+    properties: {
+      type: 'object',
+      properties: {
+        osType: { enum: ['Linux', 'Windows'] },
+        evictionRate: { type: 'string', pattern: '^\\d+(-\\d+|\\+)$' },
+        spotPrices: {
+          type: 'array',
+          minItems: 1,
+          items: {
+            type: 'object',
+            required: ['effectiveDate', 'priceUSD'],
+            properties: {
+              effectiveDate: { type: 'string', format: 'date-time' },
+              priceUSD: { type: 'number' }
+            }
+          }
+        }
+      }
+    }
+  }
+};

@@ -3,6 +3,7 @@
  * against the published description of that operation (azure-schemas.ts cites the Azure specs;
  * GitHub's come from its REST description in @octokit/openapi).
  */
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { Ajv } from 'ajv';
@@ -20,9 +21,13 @@ import {
   computeApiError,
   operationStatus,
   permissionGetResult,
+  resourceSkusResult,
+  spotResourceRow,
   virtualMachine,
-  vmInstanceView
+  vmInstanceView,
+  vmSizeList
 } from './azure-schemas.js';
+import { shippedRoleActions } from '../emulator/rbac.js';
 
 const require = createRequire(import.meta.url);
 const [SUB] = subscriptionIds(1) as [string];
@@ -57,7 +62,18 @@ beforeAll(async () => {
     {
       subscriptions: [SUB],
       apps: [
-        { clientId: DEFAULT_APP, secret: SECRET },
+        {
+          clientId: DEFAULT_APP,
+          secret: SECRET,
+          actions: [
+            ...shippedRoleActions(),
+            ...(
+              JSON.parse(readFileSync('docs/spot-restarter-fallback-role.json', 'utf8')) as {
+                Actions: string[];
+              }
+            ).Actions
+          ]
+        },
         { clientId: GROUP_APP, secret: SECRET, scopes: [`/subscriptions/${SUB}/resourceGroups/rg-batch`] }
       ],
       vms: [
@@ -85,8 +101,15 @@ beforeAll(async () => {
           tags: TAG,
           vmSize: 'Standard_D4s_v5',
           powerState: 'deallocated'
-        }
+        },
+        { subscriptionId: SUB, resourceGroup: 'rg-batch', name: 'vm-5', tags: TAG, powerState: 'running' },
+        { subscriptionId: SUB, resourceGroup: 'rg-batch', name: 'vm-4', tags: TAG, powerState: 'deallocated' }
       ],
+      restrictedSizes: [
+        { location: 'eastus', vmSize: 'Standard_E2s_v5' },
+        { location: 'eastus', vmSize: 'Standard_F2s_v2', zones: ['2'] }
+      ],
+      quotas: { 'eastus/standardDSv4Family': 1 },
       prices: { 'eastus/Standard_D2s_v5': 0.05 },
       pools: [{ location: 'eastus', vmSize: 'Standard_D4s_v5', capacity: 0 }],
       github: {
@@ -130,7 +153,7 @@ describe('Azure Resource Graph (resourcegraph.json 2024-04-01)', () => {
     expect(answer.status).toBe(200);
     conforms(argQueryResponse, answer.body);
     expect(answer.body).toMatchObject({
-      totalRecords: 3,
+      totalRecords: 5,
       count: 1,
       resultTruncated: 'false',
       $skipToken: expect.any(String)
@@ -344,7 +367,7 @@ describe('Where Azure differs from a naive model', () => {
     const vm = emu.model.add({
       subscriptionId: SUB,
       resourceGroup: 'rg-batch',
-      name: 'vm-3',
+      name: 'vm-9',
       tags: TAG,
       powerState: 'deallocated'
     });
@@ -481,5 +504,112 @@ describe('Entra ID', () => {
       error_codes: [7000215],
       error_description: expect.stringContaining('AADSTS7000215')
     });
+  });
+});
+
+describe('Compute: resize, sizes and SKUs (virtualMachine.json, skus.json 2021-07-01)', () => {
+  const patch = (name: string, body: unknown) =>
+    call('PATCH', `${vmPath(name)}?api-version=2026-04-01`, { auth: token, body });
+  const code = (a: Answer) => (a.body as { error: { code: string; message: string } }).error;
+
+  test('VirtualMachines_ListAvailableSizes: VirtualMachineSizeListResult', async () => {
+    const answer = await call('GET', `${vmPath('vm-4')}/vmSizes?api-version=2026-04-01`, { auth: token });
+    expect(answer.status).toBe(200);
+    conforms(vmSizeList, answer.body);
+    expect((answer.body as { value: { name: string }[] }).value.map(v => v.name)).toContain(
+      'Standard_D4as_v5'
+    );
+  });
+
+  test('ResourceSkus_List: ResourceSkusResult with Location and Zone restrictions', async () => {
+    const answer = await call(
+      'GET',
+      `/subscriptions/${SUB}/providers/Microsoft.Compute/skus?api-version=2021-07-01&$filter=${encodeURIComponent("location eq 'eastus'")}`,
+      { auth: token }
+    );
+    expect(answer.status).toBe(200);
+    conforms(resourceSkusResult, answer.body);
+    const skus = (answer.body as { value: { name: string; restrictions: { type: string }[] }[] }).value;
+    expect(skus.find(s => s.name === 'Standard_E2s_v5')!.restrictions[0]!.type).toBe('Location');
+    expect(skus.find(s => s.name === 'Standard_F2s_v2')!.restrictions[0]!.type).toBe('Zone');
+    const bad = await call(
+      'GET',
+      `/subscriptions/${SUB}/providers/Microsoft.Compute/skus?api-version=2021-07-01&$filter=name eq 'x'`,
+      {
+        auth: token
+      }
+    );
+    expect(bad.status).toBe(400);
+    conforms(armErrorResponse, bad.body);
+  });
+
+  test('VirtualMachines_Update: a deallocated VM takes a new size and tags (200 VirtualMachine)', async () => {
+    const answer = await patch('vm-4', {
+      tags: { ...TAG, SpotRestarterPreferredSize: 'Standard_D2s_v5' },
+      properties: { hardwareProfile: { vmSize: 'Standard_D4as_v5' } }
+    });
+    expect(answer.status).toBe(200);
+    conforms(virtualMachine, answer.body);
+    expect(answer.body).toMatchObject({
+      tags: { SpotRestarterPreferredSize: 'Standard_D2s_v5' },
+      properties: { hardwareProfile: { vmSize: 'Standard_D4as_v5' } }
+    });
+  });
+
+  test('a running VM is not resized, nor repriced: 409 OperationNotAllowed; its tags may change', async () => {
+    for (const body of [
+      { properties: { hardwareProfile: { vmSize: 'Standard_D4as_v5' } } },
+      { properties: { billingProfile: { maxPrice: 0.5 } } }
+    ]) {
+      const answer = await patch('vm-5', body);
+      expect(answer.status).toBe(409);
+      conforms(armErrorResponse, answer.body);
+      expect(code(answer).code).toBe('OperationNotAllowed');
+    }
+    expect((await patch('vm-5', { tags: { ...TAG, note: 'x' } })).status).toBe(200);
+    expect(emu.vm('vm-5').vmSize).toBe('Standard_D2s_v5');
+  });
+
+  test('a restricted size is SkuNotAvailable (zonal restriction: only in its zones); over quota is OperationNotAllowed', async () => {
+    // The resize above is an operation of its own: wait for it to end.
+    while (emu.vm('vm-4').provisioning === 'updating') await new Promise(r => setTimeout(r, 10));
+    const restricted = await patch('vm-4', {
+      properties: { hardwareProfile: { vmSize: 'Standard_E2s_v5' } }
+    });
+    expect(restricted.status).toBe(409);
+    expect(code(restricted).code).toBe('SkuNotAvailable');
+    // vm-2 is in zone 2, where F2s_v2 is restricted; vm-4 has no zone.
+    expect(
+      code(await patch('vm-2', { properties: { hardwareProfile: { vmSize: 'Standard_F2s_v2' } } })).code
+    ).toBe('SkuNotAvailable');
+    const quota = await patch('vm-4', { properties: { hardwareProfile: { vmSize: 'Standard_D2s_v4' } } });
+    expect(quota.status).toBe(409);
+    conforms(armErrorResponse, quota.body);
+    expect(code(quota)).toMatchObject({
+      code: 'OperationNotAllowed',
+      message: expect.stringContaining('quota')
+    });
+    const invalid = await patch('vm-4', { properties: { billingProfile: { maxPrice: 0 } } });
+    expect(invalid.status).toBe(400);
+    conforms(armErrorResponse, invalid.body);
+  });
+
+  test('SpotResources: price history and eviction rates, as the sample queries read them', async () => {
+    const answer = await call('POST', '/providers/Microsoft.ResourceGraph/resources?api-version=2024-04-01', {
+      auth: token,
+      body: {
+        subscriptions: [SUB],
+        query:
+          "spotresources | where type =~ 'microsoft.compute/skuspotpricehistory/ostype/location' or type =~ 'microsoft.compute/skuspotevictionrate/location' | where sku.name in~ ('standard_d2s_v5') | where location in~ ('eastus')",
+        options: { resultFormat: 'objectArray' }
+      }
+    });
+    expect(answer.status).toBe(200);
+    conforms(argQueryResponse, answer.body);
+    const rows = (answer.body as { data: Record<string, unknown>[] }).data;
+    expect(rows).toHaveLength(3); // Linux and Windows prices, one eviction rate
+    for (const row of rows) conforms(spotResourceRow, row);
+    const linux = rows.find(r => (r.properties as { osType?: string }).osType === 'Linux')!;
+    expect((linux.properties as { spotPrices: { priceUSD: number }[] }).spotPrices[0]!.priceUSD).toBe(0.05);
   });
 });

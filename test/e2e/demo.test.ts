@@ -32,6 +32,13 @@ describe('npm run demo -- --json', () => {
         expect.objectContaining({ workflow: 'restart-on-schedule.yml', event: 'schedule', exitCode: 0 })
       ])
     );
+    // Act 3: back on a fallback size, then home again.
+    expect(demo.fallback).toEqual({
+      vm: 'batch-7',
+      preferred: 'Standard_D4s_v5',
+      used: 'Standard_D4as_v5',
+      reverted: true
+    });
     // The fast path: each agent's dispatch came before the eviction, the start after it.
     expect(demo.loop.length).toBeGreaterThan(0);
     for (const step of demo.loop) {

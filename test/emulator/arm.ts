@@ -18,6 +18,7 @@ import { runQuery, QueryError, type Tables } from './kql.js';
 import type { Rbac } from './rbac.js';
 import { argRowOf, argScaleSets, handleScaleSet, isScaleSetKind, scaleSetKind } from './scale-sets.js';
 import type { Annotation, SpotModel, Vm } from './spot.js';
+import { sizeInfo } from './sizes.js';
 import type { Throttles } from './throttle.js';
 import { verify, type KeyPair } from './tokens.js';
 
@@ -35,7 +36,8 @@ export interface ArmOptions {
 }
 
 const VM_PATH =
-  /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.Compute\/virtualMachines\/([^/]+)(?:\/(instanceView|start|deallocate|simulateEviction))?$/i;
+  /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.Compute\/virtualMachines\/([^/]+)(?:\/(instanceView|start|deallocate|simulateEviction|vmSizes))?$/i;
+const SKUS_PATH = /^\/subscriptions\/([^/]+)\/providers\/Microsoft\.Compute\/skus$/i;
 const OPERATION_PATH =
   /^\/subscriptions\/([^/]+)\/providers\/Microsoft\.Compute\/locations\/([^/]+)\/operations\/([^/]+)$/i;
 const ARG_PATH = /^\/providers\/Microsoft\.ResourceGraph\/resources$/i;
@@ -49,6 +51,9 @@ export const ARM_ACTIONS = {
   deallocate: 'Microsoft.Compute/virtualMachines/deallocate/action',
   simulateEviction: 'Microsoft.Compute/virtualMachines/simulateEviction/action',
   operation: 'Microsoft.Compute/locations/operations/read',
+  write: 'Microsoft.Compute/virtualMachines/write',
+  vmSizes: 'Microsoft.Compute/virtualMachines/vmSizes/read',
+  skus: 'Microsoft.Compute/skus/read',
   health: 'Microsoft.ResourceHealth/availabilityStatuses/read',
   subscriptions: 'Microsoft.Resources/subscriptions/read'
 };
@@ -57,10 +62,12 @@ export function armKind(req: Request): string | undefined {
   if (ARG_PATH.test(req.path)) return 'arg';
   if (PERMISSIONS_PATH.test(req.path)) return 'permissions';
   if (OPERATION_PATH.test(req.path)) return 'operation';
+  if (SKUS_PATH.test(req.path)) return 'skus';
   const scaleSet = scaleSetKind(req);
   if (scaleSet) return scaleSet;
   const vm = VM_PATH.exec(req.path);
   if (!vm) return undefined;
+  if (!vm[4] && req.method === 'PATCH') return 'update';
   return vm[4] ? vm[4].charAt(0).toLowerCase() + vm[4].slice(1) : 'get';
 }
 
@@ -77,9 +84,13 @@ export async function handleArm(req: Request, o: ArmOptions): Promise<Response |
       ? resourceGraph(req, principal, o)
       : kind === 'permissions'
         ? permissions(req, principal, o)
-        : isScaleSetKind(kind)
-          ? handleScaleSet(req, kind, principal, o)
-          : compute(req, kind, principal, o);
+        : kind === 'skus'
+          ? resourceSkus(req, principal, o)
+          : kind === 'update'
+            ? updateVm(req, principal, o)
+            : isScaleSetKind(kind)
+              ? handleScaleSet(req, kind, principal, o)
+              : compute(req, kind, principal, o);
   o.onRequest?.(kind, response.status);
   return withHeaders(response, ids);
 }
@@ -225,11 +236,11 @@ function compute(req: Request, kind: string, principal: string, o: ArmOptions): 
     ? ARM_ACTIONS[kind as 'start' | 'deallocate' | 'simulateEviction']
     : kind === 'instanceView'
       ? ARM_ACTIONS.instanceView
-      : ARM_ACTIONS.read;
-  if (
-    !action ||
-    (isWrite ? kind === 'get' || kind === 'instanceView' : !['get', 'instanceView'].includes(kind))
-  ) {
+      : kind === 'vmSizes'
+        ? ARM_ACTIONS.vmSizes
+        : ARM_ACTIONS.read;
+  const reads = ['get', 'instanceView', 'vmSizes'];
+  if (!action || (isWrite ? reads.includes(kind) : !reads.includes(kind))) {
     return json(405, {
       error: {
         code: 'MethodNotAllowed',
@@ -259,6 +270,8 @@ function compute(req: Request, kind: string, principal: string, o: ArmOptions): 
       return json(200, vmResource(vm), limitHeader);
     case 'instanceView':
       return json(200, instanceView(vm), limitHeader);
+    case 'vmSizes':
+      return json(200, { value: o.model.offeredSizes().map(vmSizeEntry) }, limitHeader);
     case 'deallocate':
       o.model.userDeallocate(vm);
       return empty(200, limitHeader);
@@ -364,6 +377,7 @@ export function vmResource(vm: Vm) {
     properties: {
       vmId: vm.vmId,
       hardwareProfile: { vmSize: vm.vmSize },
+      storageProfile: { osDisk: { osType: vm.osType, name: `${vm.name}_OsDisk`, createOption: 'FromImage' } },
       provisioningState: 'Succeeded',
       priority: vm.priority,
       ...(vm.priority === 'Spot'
@@ -593,7 +607,8 @@ function argTables(o: ArmOptions, principal: string, scope: string[]): Tables {
     resources,
     computeresources: computeResources,
     healthresources: health,
-    healthresourcechanges: healthChanges
+    healthresourcechanges: healthChanges,
+    spotresources: scope.length ? spotResources(o.model) : []
   };
 }
 
@@ -700,4 +715,203 @@ export function argVm(vm: Vm, tenantId: string) {
     zones: vm.zone ? [vm.zone] : null,
     extendedLocation: null
   };
+}
+
+/**
+ * `SpotResources`: Spot price history (90 days) per size, OS and region, and the eviction rate band
+ * per size and region (28 days), for the sizes the model offers in the regions in play. Shape from
+ * Microsoft Learn, "Use Azure Spot Virtual Machines" (Azure Resource Graph sample queries:
+ * `type =~ 'microsoft.compute/skuspotpricehistory/ostype/location'`, `sku.name`,
+ * `properties.osType`, `properties.spotPrices[0].priceUSD` the latest; `type =~
+ * 'microsoft.compute/skuspotevictionrate/location'`, `properties.evictionRate`).
+ */
+function spotResources(model: SpotModel): Record<string, unknown>[] {
+  const rows: Record<string, unknown>[] = [];
+  for (const location of model.locations()) {
+    for (const size of model.offeredSizes()) {
+      for (const osType of ['Linux', 'Windows'] as const) {
+        // Windows carries its licence in the Spot price.
+        const factor = osType === 'Windows' ? 1.8 : 1;
+        rows.push({
+          id: `/providers/Microsoft.Compute/locations/${location}/skuSpotPriceHistory/${size}/osTypes/${osType}`,
+          name: size,
+          type: 'microsoft.compute/skuspotpricehistory/ostype/location',
+          location,
+          sku: { name: size },
+          properties: {
+            osType,
+            location,
+            skuName: size,
+            spotPrices: model.prices90Days(location, size).map(p => ({
+              effectiveDate: new Date(p.at).toISOString(),
+              priceUSD: Math.round(p.price * factor * 1e6) / 1e6
+            }))
+          }
+        });
+      }
+      rows.push({
+        id: `/providers/Microsoft.Compute/locations/${location}/skuSpotEvictionRate/${size}`,
+        name: size,
+        type: 'microsoft.compute/skuspotevictionrate/location',
+        location,
+        sku: { name: size },
+        properties: { location, skuName: size, evictionRate: model.evictionRate(location, size) }
+      });
+    }
+  }
+  return rows;
+}
+
+/** One entry of `GET …/virtualMachines/{vm}/vmSizes` (VirtualMachineSize in virtualMachine.json). */
+function vmSizeEntry(name: string) {
+  const info = sizeInfo(name)!;
+  return {
+    name,
+    numberOfCores: info.vCPUs,
+    osDiskSizeInMB: 1_047_552,
+    resourceDiskSizeInMB: info.vCPUs * 8192,
+    memoryInMB: info.memoryGB * 1024,
+    maxDataDiskCount: Math.min(64, info.vCPUs * 2)
+  };
+}
+
+/**
+ * `GET /subscriptions/{id}/providers/Microsoft.Compute/skus` (ResourceSkus_List, api-version
+ * 2021-07-01, specification/compute/resource-manager/Microsoft.Compute/Skus/stable/2021-07-01/skus.json):
+ * the VM sizes per region with their zones, capabilities and `restrictions` for the subscription
+ * (type Location or Zone, reasonCode NotAvailableForSubscription). `$filter=location eq '…'` is the
+ * only filter supported.
+ */
+function resourceSkus(req: Request, principal: string, o: ArmOptions): Response {
+  const [, sub] = SKUS_PATH.exec(req.path)!;
+  if (req.method !== 'GET')
+    return json(405, {
+      error: {
+        code: 'MethodNotAllowed',
+        message: `The requested resource does not support http method '${req.method}'.`
+      }
+    });
+  if (!o.rbac.can(principal, ARM_ACTIONS.skus, sub!))
+    return forbidden(principal, ARM_ACTIONS.skus, `/subscriptions/${sub}`);
+  const read = o.throttles.read(principal, sub!.toLowerCase());
+  if (!read.ok) return throttled(read.retryAfterMs, o);
+  const filter = req.url.searchParams.get('$filter');
+  let locations = o.model.locations();
+  if (filter) {
+    const m = /^location eq '([^']+)'$/i.exec(filter.trim());
+    if (!m)
+      return json(400, {
+        error: {
+          code: 'InvalidFilter',
+          message: `The filter '${filter}' is not supported. Only location eq '<location>' is.`
+        }
+      });
+    locations = [m[1]!.toLowerCase()];
+  }
+  const zones = ['1', '2', '3'];
+  const value = locations.flatMap(location =>
+    o.model.offeredSizes().map(name => {
+      const info = sizeInfo(name)!;
+      const restricted = o.model.restrictions.filter(
+        r => r.location.toLowerCase() === location && r.vmSize.toLowerCase() === name.toLowerCase()
+      );
+      return {
+        resourceType: 'virtualMachines',
+        name,
+        tier: 'Standard',
+        size: name.replace(/^Standard_/, ''),
+        family: info.family,
+        locations: [location],
+        locationInfo: [{ location, zones, zoneDetails: [] }],
+        capabilities: [
+          { name: 'vCPUs', value: String(info.vCPUs) },
+          { name: 'MemoryGB', value: String(info.memoryGB) },
+          { name: 'LowPriorityCapable', value: 'True' }
+        ],
+        restrictions: restricted.map(r =>
+          r.zones
+            ? {
+                type: 'Zone',
+                values: [location],
+                restrictionInfo: { locations: [location], zones: r.zones },
+                reasonCode: 'NotAvailableForSubscription'
+              }
+            : {
+                type: 'Location',
+                values: [location],
+                restrictionInfo: { locations: [location] },
+                reasonCode: 'NotAvailableForSubscription'
+              }
+        )
+      };
+    })
+  );
+  return json(200, { value }, { 'x-ms-ratelimit-remaining-subscription-reads': String(read.remaining) });
+}
+
+/**
+ * `PATCH …/virtualMachines/{vm}` (VirtualMachines_Update): tags, `hardwareProfile.vmSize`,
+ * `billingProfile.maxPrice`. A write (ARM's write bucket) and a Compute "Update VM" (its per-VM budget).
+ */
+function updateVm(req: Request, principal: string, o: ArmOptions): Response {
+  const [, sub, rg, name] = VM_PATH.exec(req.path)!;
+  const subscription = sub!.toLowerCase();
+  const scope = `/subscriptions/${sub}/resourceGroups/${rg}/providers/Microsoft.Compute/virtualMachines/${name}`;
+  if (!o.rbac.can(principal, ARM_ACTIONS.write, subscription))
+    return forbidden(principal, ARM_ACTIONS.write, scope);
+  const bucket = o.throttles.write(principal, subscription);
+  if (!bucket.ok) return throttled(bucket.retryAfterMs, o);
+  const limitHeader = { 'x-ms-ratelimit-remaining-subscription-writes': String(bucket.remaining) };
+  const vm = o.model.get(scope);
+  if (!vm) return armError(azureErrors.notFound(rg!, name!), limitHeader);
+  const update = o.throttles.computeUpdate(subscription, vm.location.toLowerCase(), vm.key);
+  if (!update.ok) return throttled(update.retryAfterMs, o, 'OperationNotAllowed');
+  let body: {
+    tags?: unknown;
+    properties?: { hardwareProfile?: { vmSize?: unknown }; billingProfile?: { maxPrice?: unknown } };
+  };
+  try {
+    body = req.json() as typeof body;
+  } catch {
+    return json(400, {
+      error: {
+        code: 'InvalidRequestContent',
+        message: 'The request content was invalid and could not be deserialized.'
+      }
+    });
+  }
+  const invalid = (target: string, message: string) =>
+    json(400, { error: { code: 'InvalidParameter', message, target } }, limitHeader);
+  const vmSize = body?.properties?.hardwareProfile?.vmSize;
+  const maxPrice = body?.properties?.billingProfile?.maxPrice;
+  if (vmSize !== undefined && typeof vmSize !== 'string')
+    return invalid('hardwareProfile.vmSize', 'The value of parameter hardwareProfile.vmSize is invalid.');
+  if (maxPrice !== undefined && (typeof maxPrice !== 'number' || (maxPrice !== -1 && !(maxPrice > 0))))
+    return invalid('billingProfile.maxPrice', 'The max price must be -1 or a positive number of US dollars.');
+  if (
+    body?.tags !== undefined &&
+    (typeof body.tags !== 'object' || body.tags === null || Array.isArray(body.tags))
+  )
+    return invalid('tags', 'Tags must be an object of names and string values.');
+  const refused = o.model.update(vm, {
+    tags: body?.tags as Record<string, string> | undefined,
+    vmSize,
+    maxPrice: maxPrice as number | undefined
+  });
+  if (refused && 'body' in refused) return armError(refused, limitHeader);
+  const headers = {
+    ...limitHeader,
+    'x-ms-ratelimit-remaining-resource': `Microsoft.Compute/UpdateVM3Min;${update.remaining}`
+  };
+  if (!refused) return json(200, vmResource(vm), headers);
+  // A resize or repricing runs on: 200 with provisioningState Updating and the operation to follow.
+  const resource = vmResource(vm);
+  return json(
+    200,
+    { ...resource, properties: { ...resource.properties, provisioningState: 'Updating' } },
+    {
+      ...headers,
+      'Azure-AsyncOperation': `${o.base()}/subscriptions/${sub}/providers/Microsoft.Compute/locations/${vm.location}/operations/${refused.id}?p=${randomUUID()}&api-version=${req.url.searchParams.get('api-version')}`
+    }
+  );
 }

@@ -7,6 +7,9 @@
  *    scheduler runs workflows-examples/restart-on-schedule.yml — once before Azure's evidence of
  *    why the VMs went down has arrived (nothing is started: awaiting-evidence), once after (the
  *    evicted VMs start; the one a person stopped stays down). A table of every VM.
+ * 3. Fallback sizes: capacity for one VM's size vanishes, the schedule brings it back on a size its
+ *    owner listed; capacity returns, and workflows-examples/revert-to-preferred-size.yml brings it
+ *    home. A timeline.
  * `--json` prints one object for scripts instead.
  */
 import { parseArgs } from 'node:util';
@@ -14,6 +17,7 @@ import { agentEnv, msg, startAgent, type AgentProcess } from './agents.js';
 import type { RunRecord } from './runner.js';
 import { sampleFleet, type Role } from './sample-fleet.js';
 import { Emulator } from './server.js';
+import { fallbackAct, type FallbackStory } from './demo-fallback.js';
 
 const { values } = parseArgs({ options: { json: { type: 'boolean', default: false } } });
 const say = (line = '') => values.json || console.log(line);
@@ -148,8 +152,12 @@ try {
     .filter(v => emu.model.vms.get(vmKey(v.name))!.startsAccepted > 1)
     .map(v => v.name);
   const runs = [...loopRuns, early!, run!];
+  // Act 3 prints after the table of act 2.
+  const act3 = () => fallbackAct(say);
+  let fallback: FallbackStory | undefined;
 
   if (values.json) {
+    fallback = await act3();
     console.log(
       JSON.stringify({
         eligible: eligible.map(v => ({ name: v.name, kind: kindOf(v.name) })),
@@ -165,6 +173,7 @@ try {
           summary: r.summaryPath
         })),
         loop: timeline,
+        fallback: fallback.summary,
         vms: members.map(v => ({
           name: v.name,
           kind: kindOf(v.name),
@@ -198,11 +207,13 @@ try {
       `${runningNow.length} of ${eligible.length} evicted, opted-in VMs are running again (${withAgents.length} by the fast path); ${touched.length} of ${decoys.length} decoys touched; ${startedTwice.length} VMs started twice.`
     );
     say(`Job summary (as GitHub shows it): ${run!.summaryPath}`);
+    fallback = await act3();
   }
   const allGood =
     runningNow.length === eligible.length &&
     touched.length === 0 &&
     startedTwice.length === 0 &&
+    fallback.summary.reverted &&
     runs.every(r => r.exitCode === 0);
   process.exitCode = allGood ? 0 : 1;
 } finally {

@@ -4,6 +4,7 @@
  * (`npm run emulator -- --fleet <file>`) or built in code by tests.
  */
 import { randomUUID } from 'node:crypto';
+import type { SizeRestriction } from './sizes.js';
 
 export type PowerState = 'running' | 'starting' | 'stopping' | 'stopped' | 'deallocating' | 'deallocated';
 
@@ -25,6 +26,8 @@ export interface VmSpec {
   /** Minutes before the emulator starts that the VM's last operation ended (default 0); its annotation began a minute before. */
   sinceMinutes?: number;
   vmId?: string;
+  /** The OS disk's type; Spot prices differ per OS (default Linux). */
+  osType?: 'Linux' | 'Windows';
 }
 
 export interface AppSpec {
@@ -65,6 +68,12 @@ export interface FleetSpec {
   prices?: Record<string, number>;
   /** Sizes offered in no region (start fails with SkuNotAvailable). */
   unavailableSizes?: string[];
+  /** Sizes the subscription may not use in a region or some of its zones (Resource SKUs restrictions). */
+  restrictedSizes?: SizeRestriction[];
+  /** Spot vCPU quota per `location/family` (e.g. `eastus/standardDSv5Family`); absent: no limit. */
+  quotas?: Record<string, number>;
+  /** Spot eviction rate band per `location/vmSize` as SpotResources shows it (default `0-5`). */
+  evictionRates?: Record<string, string>;
   vms: VmSpec[];
   /** Virtual machine scale sets: each instance is a Spot VM of the model, of kind vmss-flex or vmss-uniform. */
   scaleSets?: ScaleSetSpec[];

@@ -24,6 +24,7 @@ import {
   type ScaleSet,
   type VmKind
 } from './scale-set-model.js';
+import { DEFAULT_SIZES, isRestricted, sizeInfo, type SizeRestriction } from './sizes.js';
 
 export interface ScheduledEvent {
   EventId: string;
@@ -60,6 +61,7 @@ export interface Vm {
   location: string;
   vmSize: string;
   zone?: string;
+  osType: 'Linux' | 'Windows';
   priority: string;
   evictionPolicy: string;
   maxPrice: number;
@@ -196,6 +198,12 @@ export class SpotModel {
   private readonly pools = new Map<string, number>();
   private readonly prices = new Map<string, number>();
   private readonly unavailableSizes: Set<string>;
+  /** Every price a size had in a region, oldest first (SpotResources keeps 90 days). */
+  private readonly priceHistory = new Map<string, { at: number; price: number }[]>();
+  private readonly sizes = new Set(DEFAULT_SIZES);
+  readonly restrictions: SizeRestriction[];
+  private readonly quotas = new Map<string, number>();
+  private readonly evictionRates = new Map<string, string>();
 
   constructor(
     fleet: FleetSpec,
@@ -203,8 +211,22 @@ export class SpotModel {
     readonly timing: Timing = DEFAULT_TIMING
   ) {
     for (const p of fleet.pools ?? []) this.pools.set(poolKey(p.location, p.vmSize, p.zone), p.capacity);
-    for (const [k, v] of Object.entries(fleet.prices ?? {})) this.prices.set(k.toLowerCase(), v);
+    for (const [k, v] of Object.entries(fleet.prices ?? {})) {
+      this.prices.set(k.toLowerCase(), v);
+      // The price a fleet starts with has held for a day already.
+      this.priceHistory.set(k.toLowerCase(), [{ at: clock.now() - 24 * 3_600_000, price: v }]);
+    }
     this.unavailableSizes = new Set((fleet.unavailableSizes ?? []).map(s => s.toLowerCase()));
+    this.restrictions = [...(fleet.restrictedSizes ?? [])];
+    for (const [k, v] of Object.entries(fleet.quotas ?? {})) this.quotas.set(k.toLowerCase(), v);
+    for (const [k, v] of Object.entries(fleet.evictionRates ?? {}))
+      this.evictionRates.set(k.toLowerCase(), v);
+    for (const size of [
+      ...fleet.vms.map(v => v.vmSize ?? 'Standard_D2s_v5'),
+      ...(fleet.pools ?? []).map(p => p.vmSize),
+      ...Object.keys(fleet.prices ?? {}).map(k => k.split('/')[1] ?? '')
+    ])
+      if (sizeInfo(size)) this.sizes.add(size);
     for (const spec of fleet.vms) this.add(spec);
     for (const spec of fleet.scaleSets ?? []) this.addScaleSet(spec);
   }
@@ -224,6 +246,7 @@ export class SpotModel {
       location: spec.location ?? 'eastus',
       vmSize: spec.vmSize ?? 'Standard_D2s_v5',
       zone: spec.zone,
+      osType: spec.osType ?? 'Linux',
       priority: spec.priority ?? 'Spot',
       evictionPolicy: spec.evictionPolicy ?? 'Deallocate',
       maxPrice: spec.maxPrice ?? -1,
@@ -245,6 +268,7 @@ export class SpotModel {
     // A fleet's past: its annotation began a minute before the state it explains, and has arrived.
     if (spec.annotation) this.annotate(vm, spec.annotation, { lagS: 0 }, Date.parse(vm.changedAt) - 60_000);
     this.vms.set(vm.key, vm);
+    if (sizeInfo(vm.vmSize)) this.sizes.add(vm.vmSize);
     return vm;
   }
 
@@ -258,7 +282,134 @@ export class SpotModel {
   }
 
   setPrice(location: string, vmSize: string, price: number): void {
-    this.prices.set(`${location}/${vmSize}`.toLowerCase(), price);
+    const key = `${location}/${vmSize}`.toLowerCase();
+    this.prices.set(key, price);
+    const history = this.priceHistory.get(key) ?? [];
+    history.push({ at: this.clock.now(), price });
+    this.priceHistory.set(key, history);
+  }
+
+  /** A size's prices in a region over the last 90 days, newest first, as SpotResources lists them. */
+  prices90Days(location: string, vmSize: string): { at: number; price: number }[] {
+    const key = `${location}/${vmSize}`.toLowerCase();
+    const since = this.clock.now() - 90 * 24 * 3_600_000;
+    const history = this.priceHistory.get(key) ?? [{ at: since, price: DEFAULT_PRICE }];
+    return history.filter((h, i) => h.at >= since || i === history.length - 1).reverse();
+  }
+
+  evictionRate(location: string, vmSize: string): string {
+    return this.evictionRates.get(`${location}/${vmSize}`.toLowerCase()) ?? '0-5';
+  }
+
+  /** The sizes a region offers (the same everywhere in this model), Azure-wide unavailable ones aside. */
+  offeredSizes(): string[] {
+    return [...this.sizes].filter(s => !this.unavailableSizes.has(s.toLowerCase())).sort();
+  }
+
+  /** Locations in play: where the fleet's VMs and pools are. */
+  locations(): string[] {
+    return [...new Set([...this.vms.values()].map(v => v.location.toLowerCase()))].sort();
+  }
+
+  restrict(location: string, vmSize: string, zones?: string[]): void {
+    this.restrictions.push({ location, vmSize, zones });
+  }
+
+  unrestrict(location: string, vmSize: string): void {
+    const i = this.restrictions.findIndex(
+      r =>
+        r.location.toLowerCase() === location.toLowerCase() && r.vmSize.toLowerCase() === vmSize.toLowerCase()
+    );
+    if (i >= 0) this.restrictions.splice(i, 1);
+  }
+
+  /**
+   * Why `vm` may not be allocated as `vmSize` here, if it may not: a size the region does not
+   * offer or the subscription may not use (SkuNotAvailable), or the family's Spot vCPU quota.
+   */
+  private sizeRefusal(vm: Vm, vmSize: string, resizing: boolean): ArmError | undefined {
+    const info = sizeInfo(vmSize);
+    if (
+      (resizing && (!info || !this.sizes.has(vmSize))) ||
+      this.unavailableSizes.has(vmSize.toLowerCase()) ||
+      isRestricted(this.restrictions, vm.location, vmSize, vm.zone)
+    )
+      return azureErrors.skuNotAvailable(vm.name, vmSize, vm.location, vm.subscriptionId);
+    if (!info) return undefined;
+    const limit = this.quotas.get(`${vm.location}/${info.family}`.toLowerCase());
+    if (limit === undefined) return undefined;
+    const usage = [...this.vms.values()]
+      .filter(
+        v =>
+          v !== vm &&
+          !v.deleted &&
+          v.subscriptionId === vm.subscriptionId &&
+          v.location === vm.location &&
+          ['running', 'starting', 'stopped'].includes(v.powerState) &&
+          sizeInfo(v.vmSize)?.family === info.family
+      )
+      .reduce((sum, v) => sum + (sizeInfo(v.vmSize)?.vCPUs ?? 0), 0);
+    return usage + info.vCPUs > limit
+      ? azureErrors.quotaExceeded(vm.location, limit, usage, info.vCPUs)
+      : undefined;
+  }
+
+  /**
+   * `PATCH …/virtualMachines/{vm}`: tags at any time; the size and the max price only while
+   * deallocated, the size only to one the region offers, the subscription may use, and the
+   * family's quota allows (Microsoft Learn, "Resize a virtual machine"; "Azure Spot Virtual
+   * Machines": the max price is changed on a deallocated VM).
+   */
+  update(
+    vm: Vm,
+    patch: { tags?: Record<string, string>; vmSize?: string; maxPrice?: number }
+  ): ArmError | Operation | undefined {
+    if (patch.vmSize !== undefined && patch.vmSize !== vm.vmSize) {
+      if (vm.powerState !== 'deallocated' || vm.provisioning === 'updating')
+        return azureErrors.operationNotAllowedWhileRunning(vm.name, 'resize');
+      const refused = this.sizeRefusal(vm, patch.vmSize, true);
+      if (refused) return refused;
+    }
+    if (patch.maxPrice !== undefined && patch.maxPrice !== vm.maxPrice) {
+      if (vm.powerState !== 'deallocated' || vm.provisioning === 'updating')
+        return azureErrors.operationNotAllowedWhileRunning(vm.name, 'max price change');
+    }
+    if (patch.tags) {
+      vm.tags = { ...patch.tags };
+      this.log(
+        vm,
+        `tags set: ${Object.entries(patch.tags)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(', ')}`
+      );
+    }
+    const resized = patch.vmSize !== undefined && patch.vmSize !== vm.vmSize;
+    const repriced = patch.maxPrice !== undefined && patch.maxPrice !== vm.maxPrice;
+    if (resized) this.resize(vm, patch.vmSize!);
+    if (repriced) this.setMaxPrice(vm, patch.maxPrice!);
+    return resized || repriced ? this.updateOperation(vm) : undefined;
+  }
+
+  /**
+   * A resize or a new max price is an operation of its own: the VM shows `ProvisioningState/updating`
+   * until it ends (a few emulated seconds), and a start meanwhile is refused as "in progress".
+   */
+  private updateOperation(vm: Vm): Operation {
+    const operation: Operation = {
+      id: randomUUID(),
+      vmKey: vm.key,
+      status: 'InProgress',
+      startTime: this.clock.iso()
+    };
+    this.operations.set(operation.id, operation);
+    vm.provisioning = 'updating';
+    this.clock.after(2000, () => {
+      operation.status = 'Succeeded';
+      operation.endTime = this.clock.iso();
+      vm.provisioning = 'succeeded';
+      vm.changedAt = this.clock.iso();
+    });
+    return operation;
   }
 
   /** Free Spot capacity of a pool; absent pools have plenty. */
@@ -434,8 +585,10 @@ export class SpotModel {
       operation.endTime = this.clock.iso();
       return { operation, alreadyRunning: true };
     }
-    if (this.unavailableSizes.has(vm.vmSize.toLowerCase())) {
-      return { error: azureErrors.skuNotAvailable(vm.name, vm.vmSize, vm.location, vm.subscriptionId) };
+    const refused = this.sizeRefusal(vm, vm.vmSize, false);
+    if (refused) {
+      this.log(vm, `start refused: ${refused.body.error.code} for ${vm.vmSize}`);
+      return { error: refused };
     }
     const price = this.price(vm);
     if (vm.priority === 'Spot' && vm.maxPrice !== -1 && vm.maxPrice < price) {

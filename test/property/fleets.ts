@@ -179,6 +179,8 @@ export function tables(fleet: FleetVm[]) {
       resourceGroup: v.group.toLowerCase(),
       subscriptionId: v.sub,
       location: 'eastus',
+      // Resource Graph's resources table always has a zones column (null for a regional VM).
+      zones: null,
       tags: v.tag ? { [v.tag.name]: v.tag.value } : {},
       properties: {
         priority: v.priority,

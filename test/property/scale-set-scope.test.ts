@@ -95,6 +95,7 @@ function layout(sets: ScaleSet[]) {
           subscriptionId: ss.sub,
           location: 'eastus',
           tags: tags(i.tag),
+          zones: null,
           properties: { instanceId: String(n), ...power }
         });
       } else {
@@ -108,6 +109,7 @@ function layout(sets: ScaleSet[]) {
           subscriptionId: ss.sub,
           location: 'eastus',
           tags: tags(i.tag),
+          zones: null,
           properties: {
             priority: ss.priority,
             evictionPolicy: ss.evictionPolicy,

@@ -162,3 +162,71 @@ describe('docs/spot-restarter-role.json', () => {
     ).toBe(false);
   });
 });
+
+describe('docs/spot-restarter-fallback-role.json', () => {
+  test('holds exactly the actions the opt-in features need, and the base role stays read + start', async () => {
+    const { FEATURE_ACTIONS } = await import('../../src/feature-permissions.js');
+    const role = JSON.parse(readFileSync('docs/spot-restarter-fallback-role.json', 'utf8'));
+    const needed = new Set(Object.values(FEATURE_ACTIONS).flatMap(a => Object.keys(a)));
+    expect([...role.Actions].sort()).toEqual([...needed].sort());
+    const base = JSON.parse(readFileSync('docs/spot-restarter-role.json', 'utf8'));
+    expect(base.Actions).not.toContain('Microsoft.Compute/virtualMachines/write');
+  });
+});
+
+describe('fallback, revert and price inputs', () => {
+  const read = async (values: Record<string, string>) => {
+    const { readSettings } = await import('../../src/inputs.js');
+    return readSettings(name => values[name] ?? '');
+  };
+
+  test('defaults: restart mode, no fleet-wide list, the owner order, no price raise', async () => {
+    expect(await read({})).toMatchObject({
+      mode: 'restart',
+      fallbackSizes: {},
+      fallbackOrder: 'listed',
+      raiseMaxPrice: { kind: 'no' }
+    });
+  });
+
+  test('a fleet-wide list per preferred size, a cap, revert mode', async () => {
+    expect(
+      await read({
+        'fallback-sizes':
+          'Standard_D4s_v5=Standard_D4as_v5, Standard_D4s_v4\nStandard_E2s_v5=Standard_E2as_v5',
+        'raise-max-price': '0.05',
+        mode: 'Revert',
+        'fallback-order': 'eviction-rate'
+      })
+    ).toMatchObject({
+      mode: 'revert',
+      fallbackOrder: 'eviction-rate',
+      fallbackSizes: {
+        standard_d4s_v5: ['Standard_D4as_v5', 'Standard_D4s_v4'],
+        standard_e2s_v5: ['Standard_E2as_v5']
+      },
+      raiseMaxPrice: { kind: 'cap', usd: 0.05 }
+    });
+    expect((await read({ 'raise-max-price': 'to-current' })).raiseMaxPrice).toEqual({ kind: 'to-current' });
+  });
+
+  test.each([
+    [
+      'fallback-sizes',
+      'Standard_D4as_v5,Standard_D4s_v4',
+      /Input 'fallback-sizes' has .*expected lines such as/
+    ],
+    ['fallback-sizes', 'Standard_D4s_v5=bad size', /Input 'fallback-sizes' has the size "bad size"/],
+    ['fallback-sizes', 'A1=B1\na1=C1', /lists "a1" twice/],
+    ['raise-max-price', 'yes', /Input 'raise-max-price' is "yes"; expected no, to-current, or a cap/],
+    ['raise-max-price', '-1', /Input 'raise-max-price' is "-1"/],
+    ['mode', 'fallback', /Input 'mode' is "fallback"; expected one of restart, revert/],
+    [
+      'fallback-order',
+      'cheapest',
+      /Input 'fallback-order' is "cheapest"; expected one of listed, eviction-rate/
+    ]
+  ])('%s: %s is refused, naming the input', async (input, value, message) => {
+    await expect(read({ [input]: value })).rejects.toThrow(message);
+  });
+});
