@@ -138,18 +138,33 @@ export class PermissionCheck {
       if (page >= MAX_PAGES) throw new Error(`the listing did not end after ${MAX_PAGES} pages`);
       if (new URL(url).origin !== origin)
         throw new Error(`its nextLink leads away from ${origin}; not followed`);
-      const token = await this.deps.credential.getToken(this.deps.tokenScope);
-      if (!token) throw new Error('no token for Resource Manager');
-      const response = await fetch(url, {
-        headers: { authorization: `Bearer ${token.token}` },
-        signal: AbortSignal.timeout(this.deps.requestTimeoutMs ?? 30_000)
-      });
-      if (!response.ok) throw new Error(`Resource Manager answered ${response.status}`);
+      const response = await this.fetchPage(url);
       const body = (await response.json()) as { value?: Permission[]; nextLink?: string | null };
       permissions.push(...(body.value ?? []));
       url = body.nextLink || undefined;
     }
     return permissions;
+  }
+
+  /** One page; a throttled, failed or dropped answer is tried twice more (short pauses: this check runs alongside the work). */
+  private async fetchPage(url: string): Promise<Response> {
+    for (let attempt = 1; ; attempt++) {
+      const token = await this.deps.credential.getToken(this.deps.tokenScope);
+      if (!token) throw new Error('no token for Resource Manager');
+      try {
+        const response = await fetch(url, {
+          headers: { authorization: `Bearer ${token.token}` },
+          signal: AbortSignal.timeout(this.deps.requestTimeoutMs ?? 30_000)
+        });
+        if (response.ok) return response;
+        if (attempt >= 3 || (response.status !== 429 && response.status < 500))
+          throw new Error(`Resource Manager answered ${response.status}`);
+      } catch (error) {
+        if (attempt >= 3 || (error instanceof Error && error.message.startsWith('Resource Manager answered')))
+          throw error;
+      }
+      await new Promise(resolve => setTimeout(resolve, 1000 * attempt));
+    }
   }
 }
 

@@ -137,7 +137,9 @@ export async function restartVm(
         errorCode: PRICE_CODE,
         evictedAt
       });
-    const fallback = deps.fallback && FallbackRun.for(vm, deps.fallback, deps);
+    // A Uniform instance's size is its scale set's: resizing one instance is not how Azure works.
+    const fallback =
+      deps.fallback && vm.kind !== 'vmss-uniform' ? FallbackRun.for(vm, deps.fallback, deps) : undefined;
     const started = await startWithCapacityRetry(vm, deps, began, deadline, result, fallback);
     // Started without Azure's evidence (the no-evidence bound): say why it was started.
     const noEvidence = verdict.because && verdict.evictedAt === undefined ? ` (${verdict.because})` : '';
