@@ -24,6 +24,19 @@ export const FEATURE_ACTIONS = {
 } as const;
 export type Feature = keyof typeof FEATURE_ACTIONS;
 
+/** The actions (→ why) that the features a run turns on need, for the permission preflight. */
+export function featureActionsFor(
+  settings: { fallbackSizes: Record<string, string[]>; raiseMaxPrice: { kind: string } },
+  revert: boolean
+): Record<string, string> {
+  const on: Feature[] = [];
+  // A fallback list can also come from a VM's tag, known only later; the input is what is known now.
+  if (Object.keys(settings.fallbackSizes).length) on.push('fallback sizes');
+  if (settings.raiseMaxPrice.kind !== 'no') on.push('raise-max-price');
+  if (revert) on.push('mode: revert');
+  return Object.assign({}, ...on.map(f => FEATURE_ACTIONS[f])) as Record<string, string>;
+}
+
 export const FALLBACK_ROLE_FILE = 'docs/spot-restarter-fallback-role.json';
 
 /** Features turned off in this run by a 403, so each is reported once and not tried again. */

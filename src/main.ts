@@ -12,7 +12,7 @@ import { createCredential, OidcError, presentedClaims, type GetIdToken } from '.
 import { armScope } from './clouds.js';
 import { attachHistory } from './annotation-history.js';
 import { DOWN_STATES, lookupVms, queryRows, type DiscoveryStats, type VmFilter } from './discovery.js';
-import { FeatureSwitch } from './feature-permissions.js';
+import { featureActionsFor, FeatureSwitch } from './feature-permissions.js';
 import { isAway, revertVm } from './revert.js';
 import { SizeFactsReader } from './size-facts.js';
 import { sizesInPlay, SpotMarket } from './spot-market.js';
@@ -96,13 +96,16 @@ export async function run(deps: Partial<RunDeps> = {}): Promise<RunReport | unde
       writes: new SubscriptionBudget(clock, ARM_WRITES),
       reads: new SubscriptionBudget(clock, ARM_READS)
     };
-    // The resource groups of the VMs the run touches, each looked at once, alongside the work.
+    // The resource groups of the VMs the run touches, each looked at once, alongside the work —
+    // with what the opt-in features this run uses need beyond the base role.
+    const featureActions = featureActionsFor(settings, plan.revert === true);
     permissions = new PermissionCheck({
       credential,
       resourceManager: settings.cloud.resourceManager,
       tokenScope: armScope(settings.cloud.resourceManager),
       requestTimeoutMs: settings.requestTimeoutMs,
-      onGap: gap => core.warning(describeGap(gap), { title: 'Missing permissions' }),
+      featureActions,
+      onGap: gap => core.warning(describeGap(gap, featureActions), { title: 'Missing permissions' }),
       onUnknown: (g, reason) =>
         core.info(`Permissions on resource group ${g.resourceGroup} not checked: ${reason}.`)
     });

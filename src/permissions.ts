@@ -65,6 +65,8 @@ export interface PermissionGap extends ResourceGroupRef {
   /** The scope that was checked: `/subscriptions/{id}/resourceGroups/{name}`. */
   scope: string;
   missing: RequiredAction[];
+  /** Actions of the opt-in features turned on for this run (feature-permissions.ts) that are missing. */
+  missingForFeatures?: string[];
 }
 
 export interface PermissionCheckDeps {
@@ -78,6 +80,8 @@ export interface PermissionCheckDeps {
   /** Called when a group cannot be checked (the run goes on: its real calls will tell). */
   onUnknown?: (group: ResourceGroupRef, reason: string) => void;
   requestTimeoutMs?: number;
+  /** What the opt-in features this run uses need beyond the base role: action → why. */
+  featureActions?: Record<string, string>;
 }
 
 /**
@@ -117,8 +121,16 @@ export class PermissionCheck {
       const missing = (Object.keys(REQUIRED_ACTIONS) as RequiredAction[]).filter(
         a => !permits(permissions, a)
       );
-      if (!missing.length) return undefined;
-      const gap: PermissionGap = { ...group, scope, missing };
+      const missingForFeatures = Object.keys(this.deps.featureActions ?? {}).filter(
+        a => !permits(permissions, a)
+      );
+      if (!missing.length && !missingForFeatures.length) return undefined;
+      const gap: PermissionGap = {
+        ...group,
+        scope,
+        missing,
+        ...(missingForFeatures.length ? { missingForFeatures } : {})
+      };
       this.deps.onGap?.(gap);
       return gap;
     } catch (error) {
@@ -169,7 +181,21 @@ export class PermissionCheck {
 }
 
 /** The warning a gap becomes: the missing actions, what each is for, and the scope. */
-export function describeGap(gap: PermissionGap): string {
-  const actions = gap.missing.map(a => `'${a}' (${REQUIRED_ACTIONS[a]})`).join(', ');
-  return `The identity's roles on resource group '${gap.resourceGroup}' (scope ${gap.scope}) do not grant ${actions}. The run goes on: if Azure really refuses, the VMs there end 'failed' naming the permission. Add the missing actions to the role assigned there (see docs/spot-restarter-role.json).`;
+export function describeGap(gap: PermissionGap, featureActions: Record<string, string> = {}): string {
+  const parts: string[] = [];
+  if (gap.missing.length) {
+    const actions = gap.missing.map(a => `'${a}' (${REQUIRED_ACTIONS[a]})`).join(', ');
+    parts.push(
+      `The identity's roles on resource group '${gap.resourceGroup}' (scope ${gap.scope}) do not grant ${actions}. The run goes on: if Azure really refuses, the VMs there end 'failed' naming the permission. Add the missing actions to the role assigned there (see docs/spot-restarter-role.json).`
+    );
+  }
+  if (gap.missingForFeatures?.length) {
+    const actions = gap.missingForFeatures
+      .map(a => `'${a}' (${featureActions[a] ?? 'an opt-in feature'})`)
+      .join(', ');
+    parts.push(
+      `On resource group '${gap.resourceGroup}' the opt-in features of this run lack ${actions}: where Azure refuses, those VMs get a plain restart (assign docs/spot-restarter-fallback-role.json there).`
+    );
+  }
+  return parts.join(' ');
 }

@@ -7,6 +7,7 @@ import { afterEach, beforeAll, describe, expect, test } from '@jest/globals';
 import nock from 'nock';
 import { PermissionCheck, REQUIRED_ACTIONS, describeGap, type PermissionGap } from '../../src/permissions.js';
 import { ARM, SUB, staticCredential } from '../helpers/arm-nock.js';
+import { FEATURE_ACTIONS, featureActionsFor } from '../../src/feature-permissions.js';
 
 beforeAll(() => nock.disableNetConnect());
 afterEach(() => nock.cleanAll());
@@ -32,6 +33,30 @@ function checker(found: PermissionGap[] = [], unknown: string[] = []) {
 }
 
 describe('PermissionCheck', () => {
+  test('the actions of the features a run turns on are checked too, and named with the fallback role', async () => {
+    nock(ARM)
+      .get(path('rg-f'))
+      .query(true)
+      .reply(200, { value: [entry(ALL)] });
+    const featureActions = featureActionsFor(
+      { fallbackSizes: { Standard_D2s_v5: ['Standard_D2as_v5'] }, raiseMaxPrice: { kind: 'no' } },
+      false
+    );
+    const check = new PermissionCheck({
+      credential: staticCredential,
+      resourceManager: ARM,
+      tokenScope: `${ARM}/.default`,
+      featureActions
+    });
+    const [gap] = await check.check([{ subscriptionId: SUB, resourceGroup: 'rg-f' }]);
+    expect(gap).toMatchObject({
+      missing: [],
+      missingForFeatures: Object.keys(FEATURE_ACTIONS['fallback sizes'])
+    });
+    expect(describeGap(gap!, featureActions)).toContain('docs/spot-restarter-fallback-role.json');
+    expect(featureActionsFor({ fallbackSizes: {}, raiseMaxPrice: { kind: 'no' } }, false)).toEqual({});
+  });
+
   test('pages are followed, and a group is listed once however many VMs ask', async () => {
     const scope = nock(ARM)
       .get(path('rg-a'))
