@@ -683,6 +683,19 @@ function annotationChanges(vm: Vm, annotations: Annotation[], tenantId: string) 
   });
 }
 
+/** What Resource Graph adds to a VM's row: the power state as it last saw it (it lags the truth). */
+export function argExtended(vm: Pick<Vm, 'argPowerState'>) {
+  return {
+    instanceView: {
+      powerState: {
+        code: `PowerState/${vm.argPowerState}`,
+        level: 'Info',
+        displayStatus: `VM ${vm.argPowerState}`
+      }
+    }
+  };
+}
+
 /** A VM row of the `resources` table: ARG lower-cases `type` and adds `properties.extended.instanceView`. */
 export function argVm(vm: Vm, tenantId: string) {
   const resource = vmResource(vm);
@@ -700,15 +713,7 @@ export function argVm(vm: Vm, tenantId: string) {
     plan: null,
     properties: {
       ...resource.properties,
-      extended: {
-        instanceView: {
-          powerState: {
-            code: `PowerState/${vm.argPowerState}`,
-            level: 'Info',
-            displayStatus: `VM ${vm.argPowerState}`
-          }
-        }
-      }
+      extended: argExtended(vm)
     },
     tags: vm.tags,
     identity: null,

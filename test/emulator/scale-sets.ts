@@ -14,6 +14,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   armError,
+  argExtended,
   argVm,
   computeThrottled,
   forbidden,
@@ -266,15 +267,7 @@ export function argScaleSetVm(vm: Vm, tenantId: string) {
       latestModelApplied: true,
       provisioningState: 'Succeeded',
       timeCreated: vm.createdAt,
-      extended: {
-        instanceView: {
-          powerState: {
-            code: `PowerState/${vm.argPowerState}`,
-            level: 'Info',
-            displayStatus: `VM ${vm.argPowerState}`
-          }
-        }
-      }
+      extended: argExtended(vm)
     },
     tags: vm.tags,
     identity: null,
