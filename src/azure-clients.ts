@@ -6,9 +6,17 @@
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { ClientRequest } from 'node:http';
+import { Agent } from 'node:https';
 import type { ComputeManagementClient, ComputeManagementClientOptionalParams } from '@azure/arm-compute';
 import type { ResourceGraphClient, ResourceGraphClientOptionalParams } from '@azure/arm-resourcegraph';
 import type { TokenCredential } from '@azure/identity';
+
+/**
+ * Connections to Resource Manager at once. The budgets allow a subscription about 35 requests a
+ * second after its burst; at a round trip of 100–300 ms, 128 connections carry the burst of several
+ * subscriptions, and requests beyond them wait for a free connection rather than open one.
+ */
+const MAX_SOCKETS = 128;
 
 export interface AzureClients {
   graph: ResourceGraphClient;
@@ -32,6 +40,10 @@ export async function loadAzureClients(
   // One after the other: they share most of their dependencies, and the second finds them loaded.
   const { ResourceGraphClient } = await import('@azure/arm-resourcegraph');
   const { ComputeManagementClient } = await import('@azure/arm-compute');
+  // One pool of kept-alive connections for every client of the run. Each SDK client would
+  // otherwise keep its own, unbounded: thousands of requests in flight opened thousands of
+  // connections, each a TLS handshake that costs both ends CPU (measured in docs/performance.md).
+  options = { ...options, agent: new Agent({ keepAlive: true, maxSockets: MAX_SOCKETS }) };
   const computeClients = new Map<string, ComputeManagementClient>();
   return {
     graph: new ResourceGraphClient(credential, options),

@@ -26,12 +26,15 @@ const { values } = parseArgs({
   options: {
     json: { type: 'boolean', default: false },
     quick: { type: 'boolean', default: false },
-    only: { type: 'string' }
+    only: { type: 'string' },
+    vms: { type: 'string', default: '10000' },
+    subscriptions: { type: 'string', default: '10' }
   }
 });
-if (values.only !== undefined && values.only !== 'agent' && values.only !== 'uniform') {
+const ALONE = ['agent', 'uniform', 'restore'];
+if (values.only !== undefined && !ALONE.includes(values.only)) {
   console.error(
-    `bench: --only is "${values.only}"; expected "agent" or "uniform" (the parts that run alone)`
+    `bench: --only is "${values.only}"; expected one of ${ALONE.join(', ')} (the parts that run alone)`
   );
   process.exit(2);
 }
@@ -73,6 +76,24 @@ interface RestoreResult {
   largest_output_bytes: number;
   /** GitHub's size limits the run broke (none, or the run would have lost its summary or outputs). */
   github_limit_errors: string[];
+  /** CPU seconds the emulator (this process) and the action (its child) spent on the run. */
+  emulator_cpu_s: number;
+  action_cpu_s: number;
+  /** Requests the emulator answered, and its CPU per request (TLS and JSON included). */
+  emulator_requests: number;
+  requests_by_kind: Record<string, number>;
+  tls_connections: number;
+  emulator_cpu_ms_per_request: number;
+}
+
+/** CPU seconds of this process, and of its children that have ended (cutime + cstime). */
+function cpuSeconds(): { self: number; children: number } {
+  const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ');
+  const usage = process.cpuUsage();
+  return {
+    self: (usage.user + usage.system) / 1e6,
+    children: (Number(fields[13]) + Number(fields[14])) / 100
+  };
 }
 
 /** A fleet of standalone VMs, or (`uniform`) of Uniform scale sets of 100 instances each. */
@@ -138,7 +159,10 @@ async function restore(
     runDispatchedWorkflows: false
   });
   try {
+    const cpuBefore = cpuSeconds();
     const [run] = await emu.schedule('sweep.yml');
+    const cpuAfter = cpuSeconds();
+    const emulatorRequests = Object.values(emu.requests).reduce((n, v) => n + v, 0);
     const t0 = run!.startedAt;
     const times = (what: string) =>
       f.eligible
@@ -180,7 +204,13 @@ async function restore(
       run_exit_code: run!.exitCode,
       summary_bytes: run!.summaryBytes,
       largest_output_bytes: run!.largestOutputBytes,
-      github_limit_errors: run!.limitErrors
+      github_limit_errors: run!.limitErrors,
+      emulator_cpu_s: round(cpuAfter.self - cpuBefore.self),
+      action_cpu_s: round(cpuAfter.children - cpuBefore.children),
+      emulator_requests: emulatorRequests,
+      requests_by_kind: { ...emu.requests },
+      tls_connections: emu.tlsConnections,
+      emulator_cpu_ms_per_request: round(((cpuAfter.self - cpuBefore.self) * 1000) / emulatorRequests)
     };
   } finally {
     await emu.stop();
@@ -468,6 +498,24 @@ function sayAgent(agent: Awaited<ReturnType<typeof agentBench>>): void {
 
 // ---------------------------------------------------------------------------------------------
 const began = Date.now();
+if (values.only === 'restore') {
+  // One fleet restore alone (default: the largest of the full run), e.g. to profile it.
+  const vms = Number(values.vms);
+  const subs = Number(values.subscriptions);
+  if (!Number.isInteger(vms) || vms < 10 || !Number.isInteger(subs) || subs < 1 || subs > vms) {
+    console.error(
+      `bench: --vms is "${values.vms}" and --subscriptions "${values.subscriptions}"; expected whole numbers, at least 10 VMs and 1 to as many subscriptions as VMs`
+    );
+    process.exit(2);
+  }
+  const r = await restore(vms, subs, 1);
+  if (values.json) console.log(JSON.stringify(r));
+  else
+    say(
+      `${r.vms} VMs in ${r.subscriptions} subscriptions: ${r.eligible} evicted, accepted after ${r.accepted_s} s, running after ${r.running_s} s against a bound of ${r.bound_running_s} s → ${r.restore_vs_limit}; ${r.throttled_429} 429s ${JSON.stringify(r.throttled_by_kind)}; requests ${JSON.stringify(r.requests_by_kind)} over ${r.tls_connections} TLS connections; CPU: emulator ${r.emulator_cpu_s} s for ${r.emulator_requests} requests (${r.emulator_cpu_ms_per_request} ms each), action ${r.action_cpu_s} s`
+    );
+  process.exit(0);
+}
 if (values.only === 'uniform') {
   const farm = await restore(values.quick ? 200 : 2000, 1, 1, true);
   if (values.json)

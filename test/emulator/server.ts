@@ -57,6 +57,8 @@ export class Emulator {
   readonly faults = new Faults();
   readonly dispatches: Dispatch[] = [];
   readonly requests: Record<string, number> = {};
+  /** TLS connections accepted (each a handshake: a client that keeps its connections alive makes few). */
+  tlsConnections = 0;
   /** Answers by kind and status, e.g. `start:429` (Azure's own throttling, not injected faults). */
   readonly answers: Record<string, number> = {};
   readonly imdsDown = new Set<string>();
@@ -125,6 +127,7 @@ export class Emulator {
       { key: this.tls.key, cert: this.tls.cert },
       (req, res) => void this.serve(req, res, 'https')
     );
+    this.https.on('secureConnection', () => this.tlsConnections++);
     this.http = createHttpServer((req, res) => void this.serve(req, res, 'imds'));
     for (const server of [this.https, this.http]) server.keepAliveTimeout = 5000;
     await Promise.all([
