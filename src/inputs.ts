@@ -171,7 +171,7 @@ export function readSettings(getInput: GetInput = name => core.getInput(name)): 
     }),
     tag: parseTag(text(Inputs.Tag) || DEFAULT_TAG),
     vms: list(text(Inputs.Vms)).map(parseVmTarget),
-    maxConcurrency: integer(Inputs.MaxConcurrency, text(Inputs.MaxConcurrency), 20, 1, 500),
+    maxConcurrency: integer(Inputs.MaxConcurrency, text(Inputs.MaxConcurrency), 100, 1, 500),
     waitForDeallocationMs:
       duration(Inputs.WaitForDeallocation, text(Inputs.WaitForDeallocation)) ?? 5 * 60_000,
     retryForMs: duration(Inputs.RetryFor, text(Inputs.RetryFor)),

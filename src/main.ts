@@ -23,14 +23,8 @@ import { surfaceNestedErrors } from './operation-errors.js';
 import { describeGap, PermissionCheck } from './permissions.js';
 import { parseVmResourceId, vmKey } from './resource-id.js';
 import { annotate, shouldFail, writeOutputs, writeSummary, type RunReport } from './report.js';
-import {
-  ARM_READS,
-  ARM_WRITES,
-  GET_OPERATION,
-  LOW_COST_GET_VM,
-  ResourceBudget,
-  SubscriptionBudget
-} from './resource-budget.js';
+import { GET_OPERATION, LOW_COST_GET_VM, ResourceBudget, UPDATE_VM, UPDATE_VMSS } from './resource-budget.js';
+import { ARM_READS, ARM_WRITES, armBudgetPolicy, SubscriptionBudget } from './subscription-budget.js';
 import { restartVm, type RestartDeps } from './restart.js';
 import { ScaleSetStarter } from './start-operation.js';
 import { longRetryAfterPolicy } from './long-retry-after.js';
@@ -59,12 +53,17 @@ export async function run(deps: Partial<RunDeps> = {}): Promise<RunReport | unde
     logPlan(plan, settings);
 
     const credential = deps.credential ?? createCredential(settings, deps.getIdToken);
+    const armBudgets = {
+      reads: new SubscriptionBudget(clock, ARM_READS),
+      writes: new SubscriptionBudget(clock, ARM_WRITES)
+    };
     const clientOptions = {
       endpoint: settings.cloud.resourceManager,
       credentials: { scopes: [armScope(settings.cloud.resourceManager)] },
       retryOptions: PIPELINE_RETRY,
       additionalPolicies: [
         longRetryAfterPolicy(PIPELINE_RETRY.maxRetryDelayInMs),
+        armBudgetPolicy(armBudgets),
         // The SDK waits forever for an answer by default; a hung connection must not hang the run.
         {
           position: 'perCall' as const,
@@ -93,8 +92,8 @@ export async function run(deps: Partial<RunDeps> = {}): Promise<RunReport | unde
       vmReads: new ResourceBudget(clock, LOW_COST_GET_VM),
       operationReads: new ResourceBudget(clock, GET_OPERATION),
       scaleSets: new ScaleSetStarter(() => restartDeps),
-      writes: new SubscriptionBudget(clock, ARM_WRITES),
-      reads: new SubscriptionBudget(clock, ARM_READS)
+      vmUpdates: new ResourceBudget(clock, UPDATE_VM),
+      scaleSetUpdates: new ResourceBudget(clock, UPDATE_VMSS)
     };
     // The resource groups of the VMs the run touches, each looked at once, alongside the work —
     // with what the opt-in features this run uses need beyond the base role.

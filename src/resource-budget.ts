@@ -27,6 +27,25 @@ export const GET_OPERATION: BucketLimits = {
   perMinute: 15
 };
 
+/**
+ * Compute's "Update VM" policy (start included) per subscription and region: 1 500, refilled 500 a
+ * minute ("Compute throttling limits"); "Update VMSS" has the same numbers per subscription and
+ * region, and a scale set's start spends one token whatever its instances. Azure's own count comes
+ * as `Microsoft.Compute/UpdateVM3Min;N` (the policy's name with its window, as Microsoft's examples
+ * spell `PutVM3Min` or `HighCostGet3Min`; Microsoft Learn, "Troubleshooting throttling errors in
+ * Azure - Virtual Machines") and `Microsoft.Compute/UpdateVMSS…;N`. Kept per `subscription|region`.
+ */
+export const UPDATE_VM: BucketLimits = {
+  policy: 'Microsoft.Compute/UpdateVM3Min',
+  capacity: 1500,
+  perMinute: 500
+};
+export const UPDATE_VMSS: BucketLimits = {
+  policy: 'Microsoft.Compute/UpdateVMSS',
+  capacity: 1500,
+  perMinute: 500
+};
+
 export class ResourceBudget {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
 
@@ -78,64 +97,6 @@ export class ResourceBudget {
     const now = this.clock.now();
     let bucket = this.buckets.get(key);
     if (!bucket) this.buckets.set(key, (bucket = { tokens: this.limits.capacity, at: now }));
-    bucket.tokens = Math.min(
-      this.limits.capacity,
-      bucket.tokens + ((now - bucket.at) * this.limits.perMinute) / 60_000
-    );
-    bucket.at = now;
-    return bucket;
-  }
-}
-
-/**
- * Resource Manager's own budget per principal and subscription (Microsoft Learn, "Understand how
- * Azure Resource Manager throttles requests": token buckets, reads 250 refilled 25 a second, writes
- * 200 refilled 10 a second). Every answer says what is left
- * (`x-ms-ratelimit-remaining-subscription-reads` / `-writes`), and that count is taken as the
- * truth: the run sends at the pace the budget allows instead of learning it from 429s.
- */
-export const ARM_READS: BucketLimits = { policy: 'reads', capacity: 250, perMinute: 25 * 60 };
-export const ARM_WRITES: BucketLimits = { policy: 'writes', capacity: 200, perMinute: 10 * 60 };
-
-export class SubscriptionBudget {
-  private readonly buckets = new Map<string, { tokens: number; at: number }>();
-  /** How often a request waited for the budget (for the log and the bench). */
-  waits = 0;
-
-  constructor(
-    private readonly clock: Clock,
-    readonly limits: BucketLimits
-  ) {}
-
-  /**
-   * Reserves a token: callers that arrive together each get their own place in the refill
-   * (the count goes below zero), rather than all waking when the first token comes back.
-   */
-  async take(subscriptionId: string): Promise<void> {
-    const bucket = this.refill(subscriptionId);
-    bucket.tokens -= 1;
-    if (bucket.tokens < 0) {
-      this.waits++;
-      await this.clock.sleep(Math.ceil((-bucket.tokens * 60_000) / this.limits.perMinute));
-    }
-  }
-
-  /**
-   * The remaining count Azure reported on an answer: the truth, up or down — except that callers
-   * already queued for the refill keep their places.
-   */
-  observe(subscriptionId: string, header: string | undefined): void {
-    const remaining = Number(header);
-    if (header === undefined || header === '' || !Number.isFinite(remaining)) return;
-    const bucket = this.refill(subscriptionId);
-    bucket.tokens =
-      bucket.tokens < 0 ? Math.min(bucket.tokens, remaining) : Math.min(this.limits.capacity, remaining);
-  }
-
-  private refill(key: string): { tokens: number; at: number } {
-    const now = this.clock.now();
-    let bucket = this.buckets.get(key.toLowerCase());
-    if (!bucket) this.buckets.set(key.toLowerCase(), (bucket = { tokens: this.limits.capacity, at: now }));
     bucket.tokens = Math.min(
       this.limits.capacity,
       bucket.tokens + ((now - bucket.at) * this.limits.perMinute) / 60_000

@@ -282,7 +282,7 @@ async function waitUntilDeallocated(
 /** The VM's power state from its instance view (the truth, where ARG may lag), or `gone`. */
 export async function readPowerState(
   vm: VmRecord,
-  deps: Pick<RestartDeps, 'clock' | 'compute' | 'vmReads' | 'reads'>,
+  deps: Pick<RestartDeps, 'clock' | 'compute' | 'vmReads'>,
   deadline?: number,
   reserve = 0
 ): Promise<PowerState> {
@@ -290,11 +290,8 @@ export async function readPowerState(
   const what = `${vm.name}: instance view`;
   try {
     await deps.vmReads.take(key, { reserve, deadline, what });
-    await deps.reads.take(vm.subscriptionId);
-    const onResponse = (r: { headers: { get(name: string): string | undefined } }) => {
+    const onResponse = (r: { headers: { get(name: string): string | undefined } }) =>
       deps.vmReads.observe(key, r.headers.get('x-ms-ratelimit-remaining-resource'));
-      deps.reads.observe(vm.subscriptionId, r.headers.get('x-ms-ratelimit-remaining-subscription-reads'));
-    };
     const client = deps.compute(vm.subscriptionId);
     // A Uniform instance's view comes from its scale set ("Get VMSS VMs": the same per-instance budget).
     const view = await withTransientRetry(

@@ -8,7 +8,7 @@
 import type { ComputeManagementClient } from '@azure/arm-compute';
 import type { LimitFunction } from 'p-limit';
 import type { VmRecord } from './discovery.js';
-import type { ResourceBudget, SubscriptionBudget } from './resource-budget.js';
+import type { ResourceBudget } from './resource-budget.js';
 import type { Clock } from './retry.js';
 
 export interface StartDeps {
@@ -20,10 +20,12 @@ export interface StartDeps {
   inFlight: Map<string, number>;
   operationReads: ResourceBudget;
   scaleSets: ScaleSetStarter;
-  /** Resource Manager's write budget per subscription: every start spends one. */
-  writes: SubscriptionBudget;
-  /** Resource Manager's read budget per subscription: instance views and operation polls spend it. */
-  reads: SubscriptionBudget;
+  /**
+   * Compute's "Update VM" and "Update VMSS" budgets per subscription and region (every start spends
+   * one). Resource Manager's own read and write budgets are spent in the pipeline (subscription-budget.ts).
+   */
+  vmUpdates: ResourceBudget;
+  scaleSetUpdates: ResourceBudget;
 }
 
 interface Poller {
@@ -41,7 +43,7 @@ export async function startOnce(
 ): Promise<void> {
   if (vm.kind === 'vmss-uniform') return deps.scaleSets.start(vm, onAccepted);
   const client = deps.compute(vm.subscriptionId);
-  const { poller } = await submit(deps, vm.subscriptionId, onResponse =>
+  const { poller } = await submit(deps, deps.vmUpdates, vm, onResponse =>
     client.virtualMachines.start(vm.resourceGroup, vm.name, {
       updateIntervalInMs: pollInterval(deps.pollIntervalMs, deps.inFlight.get(vm.subscriptionId) ?? 0),
       onResponse
@@ -54,26 +56,25 @@ export async function startOnce(
 type OnResponse = (response: { headers: { get(name: string): string | undefined } }) => void;
 
 /**
- * Sends the start once the subscription's write budget allows it, and feeds the budget what Azure
- * says is left. Wrapped: a poller is thenable, and returning it bare from an async function would
- * await it.
+ * Sends the start once Compute's update budget for the subscription and region allows it, and
+ * feeds the budget what Azure says is left. Wrapped: a poller is thenable, and returning it bare
+ * from an async function would await it.
  */
 function submit(
-  deps: Pick<StartDeps, 'limit' | 'writes'>,
-  subscriptionId: string,
+  deps: Pick<StartDeps, 'limit'>,
+  updates: ResourceBudget,
+  vm: VmRecord,
   begin: (onResponse: OnResponse) => Poller
 ): Promise<{ poller: Poller }> {
+  const region = `${vm.subscriptionId}|${vm.location}`.toLowerCase();
   return deps.limit(async () => {
-    await deps.writes.take(subscriptionId);
+    await updates.take(region, { what: `${vm.name}: start (Compute's update budget in ${vm.location})` });
     let first = true;
     const started = begin(response => {
-      // Only the start call's own answer speaks of writes; the polls that follow are reads.
+      // Only the start call's own answer speaks of updates; the polls that follow are reads.
       if (!first) return;
       first = false;
-      deps.writes.observe(
-        subscriptionId,
-        response.headers.get('x-ms-ratelimit-remaining-subscription-writes')
-      );
+      updates.observe(region, response.headers.get('x-ms-ratelimit-remaining-resource'));
     });
     await started.submitted();
     return { poller: started };
@@ -182,7 +183,7 @@ export class ScaleSetStarter {
     this.calls.set(key, (this.calls.get(key) ?? 0) + 1);
     try {
       const client = deps.compute(vm.subscriptionId);
-      const { poller } = await submit(deps, vm.subscriptionId, onResponse =>
+      const { poller } = await submit(deps, deps.vmUpdates, vm, onResponse =>
         client.virtualMachineScaleSets.start(vm.resourceGroup, vm.scaleSet!.name, {
           vmInstanceIDs: { instanceIds: batch.waiters.map(w => w.vm.instanceId!) },
           updateIntervalInMs: pollInterval(deps.pollIntervalMs, deps.inFlight.get(vm.subscriptionId) ?? 0),

@@ -567,6 +567,8 @@ const summary = {
   restore_vs_limit: largest.restore_vs_limit,
   restore_vs_serial: serial.restore_vs_serial,
   throttle_failures: largest.throttle_failures,
+  throttled_429s: largest.throttled_429,
+  emulator_cpu_ms_per_request: largest.emulator_cpu_ms_per_request,
   deallocated_to_start_s: Math.max(...evictions),
   summary_bytes: largest.summary_bytes,
   largest_output_bytes: largest.largest_output_bytes,
@@ -586,10 +588,12 @@ if (values.json) {
 } else {
   say();
   say("Fleet restore (real seconds from the sweep run's start; bound = what the emulator's limits allow)");
-  say('  VMs    subs  eligible  accepted  running  bound  ratio  ARG req  429s  429→fail  decoys');
+  say(
+    '  VMs    subs  eligible  accepted  running  bound  ratio  ARG req  429s  429→fail  decoys  CPU s (emulator/action)  emulator ms/request'
+  );
   for (const r of [...restores, farm]) {
     say(
-      `  ${(String(r.vms) + (r.kind === 'vmss-uniform' ? 'U' : '')).padEnd(6)} ${String(r.subscriptions).padEnd(5)} ${String(r.eligible).padEnd(9)} ${String(r.accepted_s).padEnd(9)} ${String(r.running_s).padEnd(8)} ${String(r.bound_running_s).padEnd(6)} ${String(r.restore_vs_limit).padEnd(6)} ${String(r.arg_requests).padEnd(8)} ${String(r.throttled_429).padEnd(5)} ${String(r.throttle_failures).padEnd(9)} ${r.decoys_touched}`
+      `  ${(String(r.vms) + (r.kind === 'vmss-uniform' ? 'U' : '')).padEnd(6)} ${String(r.subscriptions).padEnd(5)} ${String(r.eligible).padEnd(9)} ${String(r.accepted_s).padEnd(9)} ${String(r.running_s).padEnd(8)} ${String(r.bound_running_s).padEnd(6)} ${String(r.restore_vs_limit).padEnd(6)} ${String(r.arg_requests).padEnd(8)} ${String(r.throttled_429).padEnd(5)} ${String(r.throttle_failures).padEnd(9)} ${String(r.decoys_touched).padEnd(7)} ${`${r.emulator_cpu_s}/${r.action_cpu_s}`.padEnd(24)} ${r.emulator_cpu_ms_per_request}`
     );
   }
   say(

@@ -135,7 +135,12 @@ export class Throttles {
     );
   }
 
-  /** Compute's own policy for VM updates, start included: the region bucket and the VM's bucket. */
+  /**
+   * Compute's own policy for VM updates, start included: the region bucket and the VM's bucket.
+   * `remaining` is the region's: the subscription-level count Azure reports for the policy in
+   * `x-ms-ratelimit-remaining-resource` (`Microsoft.Compute/UpdateVM3Min;N`, named as Microsoft's
+   * examples name such policies, e.g. `PutVM3Min`).
+   */
   computeUpdate(subscription: string, region: string, vmKey: string) {
     const region_ = this.take(
       this.bucket(
@@ -145,13 +150,14 @@ export class Throttles {
       )
     );
     if (!region_.ok) return region_;
-    return this.take(
+    const vm = this.take(
       this.bucket(
         `v|${vmKey}`,
         LIMITS.computeUpdatePerVm.capacity,
         LIMITS.computeUpdatePerVm.perMinute / 60_000
       )
     );
+    return vm.ok ? region_ : vm;
   }
 
   /** "Low Cost Get VM": a VM's GET or instance view. */

@@ -20,7 +20,7 @@ describe('readSettings', () => {
       customAuthority: false,
       subscriptions: [],
       tag: { name: 'AttemptRestartAfterEviction', value: 'true' },
-      maxConcurrency: 20,
+      maxConcurrency: 100,
       waitForDeallocationMs: 300_000,
       retryForMs: undefined,
       skipUserStopped: true,

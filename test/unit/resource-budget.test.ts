@@ -7,12 +7,11 @@ import { afterEach, describe, expect, test } from '@jest/globals';
 import nock from 'nock';
 import pLimit from 'p-limit';
 import {
-  ARM_READS,
-  ARM_WRITES,
   GET_OPERATION,
   LOW_COST_GET_VM,
   ResourceBudget,
-  SubscriptionBudget
+  UPDATE_VM,
+  UPDATE_VMSS
 } from '../../src/resource-budget.js';
 import { ScaleSetStarter } from '../../src/start-operation.js';
 import { restartVm, type RestartDeps } from '../../src/restart.js';
@@ -68,22 +67,6 @@ describe('ResourceBudget', () => {
   });
 });
 
-describe('SubscriptionBudget', () => {
-  test("Resource Manager's count is the truth: a start waits when it says none is left, not when it says plenty", async () => {
-    const clock = fakeClock();
-    const writes = new SubscriptionBudget(clock, ARM_WRITES);
-    writes.observe('sub', '0');
-    const before = clock.now();
-    await writes.take('sub');
-    expect(clock.now() - before).toBe(100); // 10 writes a second
-    writes.observe('sub', '150');
-    const again = clock.now();
-    for (let i = 0; i < 150; i++) await writes.take('sub');
-    expect(clock.now()).toBe(again);
-    expect(writes.waits).toBe(1);
-  });
-});
-
 describe('waiting for a deallocation', () => {
   test('five minutes of waiting for a VM that stays running fit its read bucket', async () => {
     const clock = fakeClock();
@@ -118,8 +101,8 @@ describe('waiting for a deallocation', () => {
       vmReads: new ResourceBudget(clock, LOW_COST_GET_VM),
       operationReads: new ResourceBudget(clock, GET_OPERATION),
       scaleSets: new ScaleSetStarter(() => deps),
-      writes: new SubscriptionBudget(clock, ARM_WRITES),
-      reads: new SubscriptionBudget(clock, ARM_READS)
+      vmUpdates: new ResourceBudget(clock, UPDATE_VM),
+      scaleSetUpdates: new ResourceBudget(clock, UPDATE_VMSS)
     };
     const result = await restartVm(
       vm('vm1'),

@@ -8,12 +8,11 @@ import pLimit from 'p-limit';
 import { ScaleSetStarter } from '../../src/start-operation.js';
 import { pollInterval, restartVm as restartWith, type RestartDeps } from '../../src/restart.js';
 import {
-  ARM_READS,
-  ARM_WRITES,
   GET_OPERATION,
   LOW_COST_GET_VM,
   ResourceBudget,
-  SubscriptionBudget
+  UPDATE_VM,
+  UPDATE_VMSS
 } from '../../src/resource-budget.js';
 import type { Clock } from '../../src/retry.js';
 import { azureErrors } from '../emulator/azure-errors.js';
@@ -48,8 +47,8 @@ function deps(overrides: Partial<RestartDeps> = {}): RestartDeps & { clock: Retu
     vmReads: new ResourceBudget(clock, LOW_COST_GET_VM),
     operationReads: new ResourceBudget(clock, GET_OPERATION),
     scaleSets: new ScaleSetStarter(() => made),
-    writes: new SubscriptionBudget(clock, ARM_WRITES),
-    reads: new SubscriptionBudget(clock, ARM_READS),
+    vmUpdates: new ResourceBudget(clock, UPDATE_VM),
+    scaleSetUpdates: new ResourceBudget(clock, UPDATE_VMSS),
     limit: pLimit(4),
     dryRun: false,
     retryForMs: 0,
