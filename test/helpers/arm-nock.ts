@@ -75,7 +75,8 @@ let operation = 0;
 export function startAccepted(
   scope: nock.Scope,
   name: string,
-  final: { status: 'Succeeded' } | { status: 'Failed'; error: ArmError }
+  final: { status: 'Succeeded' } | { status: 'Failed'; error: ArmError },
+  headers: Record<string, string> = {}
 ): nock.Scope {
   const id = `op-${++operation}`;
   const statusPath = `/subscriptions/${SUB}/providers/Microsoft.Compute/locations/eastus/operations/${id}`;
@@ -84,7 +85,8 @@ export function startAccepted(
     .query(true)
     .reply(202, '', {
       'Azure-AsyncOperation': `${ARM}${statusPath}?p=x&api-version=2026-04-01`,
-      Location: `${ARM}${statusPath}?p=x&monitor=true&api-version=2026-04-01`
+      Location: `${ARM}${statusPath}?p=x&monitor=true&api-version=2026-04-01`,
+      ...headers
     });
   const body =
     final.status === 'Succeeded'

@@ -14,7 +14,7 @@ import {
   UPDATE_VM,
   UPDATE_VMSS
 } from '../../src/resource-budget.js';
-import type { Clock } from '../../src/retry.js';
+import { DeadlineError, type Clock } from '../../src/retry.js';
 import { azureErrors } from '../emulator/azure-errors.js';
 import {
   ARM,
@@ -283,6 +283,27 @@ describe('restartVm', () => {
     expect(asked).toEqual([
       { lastOperationEndedAt: Date.parse('2026-11-21T11:59:40Z'), now: expect.any(Number) }
     ]);
+  });
+
+  test("Compute's update budget for the region: a start waits when Azure says none is left", async () => {
+    const scope = nock(ARM);
+    instanceView(scope, 'vm1', 'PowerState/deallocated');
+    startAccepted(
+      scope,
+      'vm1',
+      { status: 'Succeeded' },
+      { 'x-ms-ratelimit-remaining-resource': 'Microsoft.Compute/UpdateVM3Min;0' }
+    );
+    const d = deps();
+    expect((await restartVm(vm('vm1'), 'sweep', SWEEP, d)).outcome).toBe('started');
+    // Left: what refilled (500 a minute) while the start was followed — one more start, then a wait.
+    const region = `${SUB}|eastus`;
+    const soon = { deadline: d.clock.now() + 10 };
+    await d.vmUpdates.take(region, soon);
+    await expect(d.vmUpdates.take(region, soon)).rejects.toThrow(DeadlineError);
+    // Without Azure's count, the bucket would still hold most of its 1 500.
+    const fresh = deps();
+    for (let i = 0; i < 100; i++) await fresh.vmUpdates.take(region, { deadline: fresh.clock.now() });
   });
 
   test('the more starts are being polled, the slower each is polled', () => {
