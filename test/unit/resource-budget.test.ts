@@ -15,13 +15,9 @@ import {
 } from '../../src/resource-budget.js';
 import { ScaleSetStarter } from '../../src/start-operation.js';
 import { restartVm, type RestartDeps } from '../../src/restart.js';
-import { DeadlineError, type Clock } from '../../src/retry.js';
+import { DeadlineError } from '../../src/retry.js';
 import { ARM, computeClient, vm, vmPath } from '../helpers/arm-nock.js';
-
-function fakeClock(): Clock {
-  let now = Date.parse('2026-11-21T12:00:00Z');
-  return { now: () => now, sleep: async ms => void (now += ms) };
-}
+import { fakeClock } from '../helpers/fake-clock.js';
 
 afterEach(() => {
   nock.cleanAll();

@@ -14,7 +14,7 @@ import {
   UPDATE_VM,
   UPDATE_VMSS
 } from '../../src/resource-budget.js';
-import { DeadlineError, type Clock } from '../../src/retry.js';
+import { DeadlineError } from '../../src/retry.js';
 import { azureErrors } from '../emulator/azure-errors.js';
 import {
   ARM,
@@ -26,13 +26,7 @@ import {
   vm,
   vmPath
 } from '../helpers/arm-nock.js';
-
-/** A clock whose sleeps pass at once but still count as time. */
-function fakeClock(): Clock & { slept: number[] } {
-  let now = Date.parse('2026-11-21T12:00:00Z');
-  const slept: number[] = [];
-  return { slept, now: () => now, sleep: async ms => void (slept.push(ms), (now += ms)) };
-}
+import { fakeClock } from '../helpers/fake-clock.js';
 
 /** The cause of the deallocation is decided elsewhere (eligibility tests): here every VM was evicted. */
 const restartVm = (...args: Parameters<typeof restartWith> extends [...infer Head, unknown] ? Head : never) =>

@@ -16,11 +16,7 @@ import {
   type SubscriptionLimits
 } from '../../src/subscription-budget.js';
 import { ARM, staticCredential, SUB, vmPath } from '../helpers/arm-nock.js';
-
-function fakeClock(): Clock {
-  let now = Date.parse('2026-11-21T12:00:00Z');
-  return { now: () => now, sleep: async ms => void (now += ms) };
-}
+import { fakeClock } from '../helpers/fake-clock.js';
 
 afterEach(() => {
   nock.cleanAll();
