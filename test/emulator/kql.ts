@@ -202,14 +202,19 @@ function operator(op: Node, names: Set<string>): Operator {
         return { value: scalar(expr), desc: ordering.toLowerCase() !== 'asc' };
       });
       return input => {
-        const rows = [...input.rows].sort((a, b) => {
-          for (const k of keys) {
-            const c = compare(k.value(a), k.value(b));
-            if (c !== 0) return k.desc ? -c : c;
+        // Each key of a row is evaluated the first time a comparison needs it, then remembered:
+        // the same evaluations (and errors) as evaluating it in every comparison, far fewer times.
+        const entries = input.rows.map(row => ({ row, values: new Array<unknown>(keys.length) }));
+        const valueOf = (e: (typeof entries)[number], i: number) =>
+          i in e.values ? e.values[i] : (e.values[i] = keys[i]!.value(e.row));
+        entries.sort((a, b) => {
+          for (let i = 0; i < keys.length; i++) {
+            const c = compare(valueOf(a, i), valueOf(b, i));
+            if (c !== 0) return keys[i]!.desc ? -c : c;
           }
           return 0;
         });
-        return { ...input, rows };
+        return { ...input, rows: entries.map(e => e.row) };
       };
     }
     case 'TakeOperator': {
@@ -258,7 +263,7 @@ function join(op: Node, names: Set<string>): Operator {
     const { leftKey, rightKey } = keys();
     const index = new Map<string, Row[]>();
     for (const r of right.rows) {
-      const key = JSON.stringify(r[rightKey] ?? null);
+      const key = joinKey(r[rightKey]);
       const list = index.get(key);
       if (list) list.push(r);
       else index.set(key, [r]);
@@ -267,7 +272,7 @@ function join(op: Node, names: Set<string>): Operator {
     const renamed = right.columns.map(c => [c, left.columns.includes(c) ? `${c}1` : c] as const);
     const rows: Row[] = [];
     for (const l of left.rows) {
-      let matches = index.get(JSON.stringify(l[leftKey] ?? null)) ?? [];
+      let matches = index.get(joinKey(l[leftKey])) ?? [];
       if (how === 'innerunique') matches = matches.slice(0, 1);
       if (matches.length === 0) {
         if (how === 'leftouter') {
@@ -285,6 +290,14 @@ function join(op: Node, names: Set<string>): Operator {
     }
     return { rows, columns: [...left.columns, ...renamed.map(([, to]) => to)] };
   };
+}
+
+/**
+ * Values that join are equal as JSON: a string is keyed by itself behind a mark no JSON text starts
+ * with (the common case, without JSON's escaping), anything else by its JSON.
+ */
+function joinKey(value: unknown): string {
+  return typeof value === 'string' ? `s${value}` : JSON.stringify(value ?? null);
 }
 
 function columnName(e: Node): string {

@@ -115,6 +115,30 @@ describe('compiled queries', () => {
   });
 });
 
+describe('evaluation shortcuts', () => {
+  test('a second sort key is evaluated only where the first ties, as before', () => {
+    const rows = [{ a: 'y' }, { a: 'x' }, { a: 'z' }];
+    expect(runQuery('t | order by a asc, b asc', { t: rows }).rows).toEqual([
+      { a: 'x' },
+      { a: 'y' },
+      { a: 'z' }
+    ]);
+    expect(() => runQuery('t | order by a asc, b asc', { t: [...rows, { a: 'x' }] })).toThrow(
+      "Failed to resolve scalar expression named 'b'"
+    );
+  });
+
+  test('join keys match by value and type: 1 is not "1", null matches a missing key', () => {
+    const left = [{ k: 1 }, { k: '1' }, { k: null }, { k: 'null' }];
+    const right = [
+      { k: '1', r: 'string one' },
+      { r: 'no key', k: undefined }
+    ];
+    const rows = runQuery('l | join kind=leftouter (r) on k', { l: left, r: right }).rows;
+    expect(rows.map(row => row.r)).toEqual([null, 'string one', 'no key', null]);
+  });
+});
+
 describe('Resource Graph pages over a moving model', () => {
   const [SUB] = subscriptionIds(1) as [string];
   const SECRET = 'cache-secret';
