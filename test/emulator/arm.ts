@@ -14,7 +14,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { ScaledClock } from './clock.js';
 import { azureErrors, type ArmError } from './azure-errors.js';
 import { empty, json, bearer, type Request, type Response } from './http.js';
-import { runQuery, QueryError, type Tables } from './kql.js';
+import { compileQuery, QueryError, type Tables } from './kql.js';
 import type { Rbac } from './rbac.js';
 import { argRowOf, argScaleSets, handleScaleSet, isScaleSetKind, scaleSetKind } from './scale-sets.js';
 import type { Annotation, SpotModel, Vm } from './spot.js';
@@ -515,10 +515,11 @@ function resourceGraph(req: Request, principal: string, o: ArmOptions): Response
       quotaHeaders
     );
   }
-  const tables = argTables(o, principal, scope);
   let result;
   try {
-    result = runQuery(body.query, tables);
+    // Compiled once per query text, but run over tables built now: every page sees the model as it is.
+    const query = compileQuery(body.query);
+    result = query.run(argTables(o, principal, scope, query.tables));
   } catch (error) {
     if (error instanceof QueryError) {
       return argError(
@@ -585,30 +586,56 @@ function hms(ms: number): string {
   return `${String(h).padStart(2, '0')}:${String(m).padStart(2, '0')}:${s.toFixed(3).padStart(6, '0')}`;
 }
 
-/** The tables as Resource Graph holds them: what the principal may read in the requested scope. */
-function argTables(o: ArmOptions, principal: string, scope: string[]): Tables {
+/**
+ * The tables as Resource Graph holds them: what the principal may read in the requested scope. Only
+ * the tables the query names (`wanted`) are built; a name that is no table stays unknown.
+ */
+function argTables(o: ArmOptions, principal: string, scope: string[], wanted: ReadonlySet<string>): Tables {
   const resources: Record<string, unknown>[] = [];
   const computeResources: Record<string, unknown>[] = [];
   const health: Record<string, unknown>[] = [];
   const healthChanges: Record<string, unknown>[] = [];
+  const rows = wanted.has('resources') || wanted.has('computeresources');
+  const annotations = wanted.has('healthresources');
+  const changes = wanted.has('healthresourcechanges');
+  const can = readCheck(o, principal);
   for (const vm of o.model.vms.values()) {
     const sub = vm.subscriptionId.toLowerCase();
     if (!scope.includes(sub)) continue;
     if (vm.deleted) continue;
-    const placed = argRowOf(vm, action => o.rbac.can(principal, action, vm.id), o.tenantId, ARM_ACTIONS.read);
-    if (placed) (placed.table === 'resources' ? resources : computeResources).push(placed.row);
-    if (!o.rbac.can(principal, ARM_ACTIONS.health, vm.id)) continue;
-    const current = o.model.currentAnnotation(vm);
+    if (rows) {
+      const placed = argRowOf(vm, action => can(action, vm), o.tenantId, ARM_ACTIONS.read);
+      if (placed) (placed.table === 'resources' ? resources : computeResources).push(placed.row);
+    }
+    if (!(annotations || changes) || !can(ARM_ACTIONS.health, vm)) continue;
+    const current = annotations ? o.model.currentAnnotation(vm) : undefined;
     if (current) health.push(annotationRow(vm, current, o.tenantId));
-    healthChanges.push(...annotationChanges(vm, o.model.visibleAnnotations(vm), o.tenantId));
+    if (changes) healthChanges.push(...annotationChanges(vm, o.model.visibleAnnotations(vm), o.tenantId));
   }
-  resources.push(...argScaleSets(o, principal, scope));
-  return {
-    resources,
-    computeresources: computeResources,
-    healthresources: health,
-    healthresourcechanges: healthChanges,
-    spotresources: scope.length ? spotResources(o.model) : []
+  if (wanted.has('resources')) resources.push(...argScaleSets(o, principal, scope));
+  const tables: Tables = {};
+  if (wanted.has('resources')) tables.resources = resources;
+  if (wanted.has('computeresources')) tables.computeresources = computeResources;
+  if (annotations) tables.healthresources = health;
+  if (changes) tables.healthresourcechanges = healthChanges;
+  if (wanted.has('spotresources')) tables.spotresources = scope.length ? spotResources(o.model) : [];
+  return tables;
+}
+
+/**
+ * Whether the principal may perform an action on a VM, as `Rbac.can` decides it, asked once per
+ * subscription first: an assignment that grants the action on the subscription grants it on every
+ * resource below it ("Understand scope for Azure RBAC"), so only where none does can the answer
+ * differ from VM to VM (a role on one resource group), and only then is each VM asked. The answers
+ * live for one request: a later request asks the role assignments again.
+ */
+function readCheck(o: ArmOptions, principal: string): (action: string, vm: Vm) => boolean {
+  const wide = new Map<string, boolean>();
+  return (action, vm) => {
+    const key = `${action}|${vm.subscriptionId.toLowerCase()}`;
+    let granted = wide.get(key);
+    if (granted === undefined) wide.set(key, (granted = o.rbac.can(principal, action, vm.subscriptionId)));
+    return granted || o.rbac.can(principal, action, vm.id);
   };
 }
 

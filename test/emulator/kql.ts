@@ -4,6 +4,11 @@
  * — `where` (== != =~ !~ in in~ !in~ contains and or), `extend`, `project`, `order by`/`sort by`,
  * `take`/`limit`, `join kind=inner|leftouter`, tostring/todouble/tolower/toupper/isempty/isnotempty,
  * property paths and `tags['x']`. Anything else is refused as ARG refuses a bad query, never ignored.
+ *
+ * A query is parsed and compiled into closures once per text; the closures then run over the tables
+ * of each request, so every page is still evaluated against the data as it is at that moment (ARG
+ * re-runs the query per page). A construct we do not support compiles to a closure that throws
+ * when it is reached: a query is refused exactly when, and with the error, it was refused before.
  */
 import { createRequire } from 'node:module';
 
@@ -39,7 +44,27 @@ export interface QueryResult {
   columns: string[];
 }
 
+type Scalar = (row: Row) => unknown;
+type Tabular = (tables: Tables) => QueryResult;
+
+export interface CompiledQuery {
+  run: Tabular;
+  /** The tables the query reads, lower case: a caller need not build the others. */
+  tables: ReadonlySet<string>;
+}
+
+/** Queries are few and repeated page after page: a small cache of compiled ones. */
+const MAX_COMPILED = 64;
+const compiledQueries = new Map<string, CompiledQuery>();
+
 export function runQuery(query: string, tables: Tables): QueryResult {
+  return compileQuery(query).run(tables);
+}
+
+/** Parses and compiles a query (or takes it from the cache); a parser failure is thrown, never cached. */
+export function compileQuery(query: string): CompiledQuery {
+  const cached = compiledQueries.get(query);
+  if (cached) return cached;
   const code = parser().Language.KustoCode.Parse(query);
   const diagnostics = code.GetDiagnostics();
   if (diagnostics.Count > 0) {
@@ -50,7 +75,11 @@ export function runQuery(query: string, tables: Tables): QueryResult {
   if (statements.length !== 1 || kind(statements[0]) !== 'ExpressionStatement') {
     throw new QueryError('UnsupportedQuery', 'Only a single tabular expression is supported');
   }
-  return tabular(statements[0].Expression, tables);
+  const names = new Set<string>();
+  const compiled = { run: tabular(statements[0].Expression, names), tables: names };
+  if (compiledQueries.size >= MAX_COMPILED) compiledQueries.delete(compiledQueries.keys().next().value!);
+  compiledQueries.set(query, compiled);
+  return compiled;
 }
 
 function kind(node: Node): string {
@@ -68,50 +97,100 @@ function elements(list: Node): Node[] {
   return children(list).map(c => c.Element);
 }
 
-function tabular(node: Node, tables: Tables): QueryResult {
-  switch (kind(node)) {
-    case 'NameReference': {
-      const name = String(node.SimpleName).toLowerCase();
-      const rows = tables[name];
-      if (!rows) throw new QueryError('InvalidQuery', `Table '${node.SimpleName}' could not be found`);
-      return { rows: rows.map(r => ({ ...r })), columns: rows[0] ? Object.keys(rows[0]) : [] };
-    }
-    case 'ParenthesizedExpression':
-      return tabular(node.Expression, tables);
-    case 'PipeExpression':
-      return operator(node.Operator, tabular(node.Expression, tables), tables);
-    default:
-      throw new QueryError('UnsupportedQuery', `Unsupported tabular expression: ${kind(node)}`);
+/** A closure that refuses when reached, as the query would have been refused there. */
+function refuse(code: QueryError['code'], message: string): () => never {
+  return () => {
+    throw new QueryError(code, message);
+  };
+}
+
+/** The result of a compile-time step, or the error it would raise when reached. */
+function attempt<T>(step: () => T): () => T {
+  try {
+    const value = step();
+    return () => value;
+  } catch (error) {
+    if (!(error instanceof QueryError)) throw error;
+    return () => {
+      throw error;
+    };
   }
 }
 
-function operator(op: Node, input: QueryResult, tables: Tables): QueryResult {
+function tabular(node: Node, names: Set<string>): Tabular {
+  switch (kind(node)) {
+    case 'NameReference': {
+      const name = String(node.SimpleName).toLowerCase();
+      const shown = String(node.SimpleName);
+      names.add(name);
+      return tables => {
+        const rows = tables[name];
+        if (!rows) throw new QueryError('InvalidQuery', `Table '${shown}' could not be found`);
+        // No operator changes a row it is given (extend and join copy), so the rows need no copy.
+        return { rows, columns: rows[0] ? Object.keys(rows[0]) : [] };
+      };
+    }
+    case 'ParenthesizedExpression':
+      return tabular(node.Expression, names);
+    case 'PipeExpression': {
+      const input = tabular(node.Expression, names);
+      const op = operator(node.Operator, names);
+      return tables => op(input(tables), tables);
+    }
+    default:
+      return refuse('UnsupportedQuery', `Unsupported tabular expression: ${kind(node)}`);
+  }
+}
+
+type Operator = (input: QueryResult, tables: Tables) => QueryResult;
+
+/** `name = expr` or a bare expression whose name follows from it; a nameless one throws when named. */
+interface NamedExpression {
+  name: () => string;
+  value: Scalar;
+}
+
+function namedExpression(e: Node): NamedExpression {
+  if (kind(e) === 'SimpleNamedExpression') {
+    const name = String(e.Name.SimpleName);
+    return { name: () => name, value: scalar(e.Expression) };
+  }
+  return { name: attempt(() => columnName(e)), value: scalar(e) };
+}
+
+function operator(op: Node, names: Set<string>): Operator {
   switch (kind(op)) {
-    case 'FilterOperator':
-      return { ...input, rows: input.rows.filter(row => truthy(scalar(op.Condition, row))) };
+    case 'FilterOperator': {
+      const condition = scalar(op.Condition);
+      return input => ({ ...input, rows: input.rows.filter(row => condition(row) === true) });
+    }
     case 'ExtendOperator': {
-      const columns = [...input.columns];
-      const rows = input.rows.map(row => {
-        const out = { ...row };
-        for (const e of elements(op.Expressions)) {
-          const [name, value] = named(e, out, columns.length);
-          out[name] = value;
-        }
-        return out;
-      });
-      for (const e of elements(op.Expressions))
-        if (!columns.includes(columnName(e))) columns.push(columnName(e));
-      return { rows, columns };
+      const exprs = elements(op.Expressions).map(namedExpression);
+      const columnOf = elements(op.Expressions).map(e => attempt(() => columnName(e)));
+      return input => {
+        const columns = [...input.columns];
+        const rows = input.rows.map(row => {
+          const out = { ...row };
+          for (const e of exprs) out[e.name()] = e.value(out);
+          return out;
+        });
+        for (const name of columnOf) if (!columns.includes(name())) columns.push(name());
+        return { rows, columns };
+      };
     }
     case 'ProjectOperator': {
       const exprs = elements(op.Expressions);
-      const columns = exprs.map(e => columnName(e));
-      const rows = input.rows.map(row => {
-        const out: Row = {};
-        exprs.forEach((e, i) => (out[columns[i]!] = named(e, row, i)[1]));
-        return out;
-      });
-      return { rows, columns };
+      const columnOf = exprs.map(e => attempt(() => columnName(e)));
+      const values = exprs.map(e => namedExpression(e).value);
+      return input => {
+        const columns = columnOf.map(name => name());
+        const rows = input.rows.map(row => {
+          const out: Row = {};
+          for (let i = 0; i < values.length; i++) out[columns[i]!] = values[i]!(row);
+          return out;
+        });
+        return { rows, columns };
+      };
     }
     case 'SortOperator': {
       const keys = elements(op.Expressions).map(e => {
@@ -120,75 +199,105 @@ function operator(op: Node, input: QueryResult, tables: Tables): QueryResult {
           kind(e) === 'OrderedExpression' && e.Ordering
             ? String(e.Ordering.AscOrDescKeyword?.Text ?? 'desc')
             : 'desc';
-        return { expr, desc: ordering.toLowerCase() !== 'asc' };
+        return { value: scalar(expr), desc: ordering.toLowerCase() !== 'asc' };
       });
-      const rows = [...input.rows].sort((a, b) => {
-        for (const k of keys) {
-          const c = compare(scalar(k.expr, a), scalar(k.expr, b));
-          if (c !== 0) return k.desc ? -c : c;
-        }
-        return 0;
-      });
-      return { ...input, rows };
+      return input => {
+        // Each key of a row is evaluated the first time a comparison needs it, then remembered:
+        // the same evaluations (and errors) as evaluating it in every comparison, far fewer times.
+        const entries = input.rows.map(row => ({ row, values: new Array<unknown>(keys.length) }));
+        const valueOf = (e: (typeof entries)[number], i: number) =>
+          i in e.values ? e.values[i] : (e.values[i] = keys[i]!.value(e.row));
+        entries.sort((a, b) => {
+          for (let i = 0; i < keys.length; i++) {
+            const c = compare(valueOf(a, i), valueOf(b, i));
+            if (c !== 0) return keys[i]!.desc ? -c : c;
+          }
+          return 0;
+        });
+        return { ...input, rows: entries.map(e => e.row) };
+      };
     }
     case 'TakeOperator': {
-      const n = Number(scalar(op.Expression, {}));
-      return { ...input, rows: input.rows.slice(0, n) };
+      const count = scalar(op.Expression);
+      return input => ({ ...input, rows: input.rows.slice(0, Number(count({}))) });
     }
     case 'JoinOperator':
-      return join(op, input, tables);
+      return join(op, names);
     default:
-      throw new QueryError(
-        'UnsupportedQuery',
-        `Unsupported operator: ${String(op.GetChild(0)?.Text ?? kind(op))}`
-      );
+      return refuse('UnsupportedQuery', `Unsupported operator: ${String(op.GetChild(0)?.Text ?? kind(op))}`);
   }
 }
 
-function join(op: Node, left: QueryResult, tables: Tables): QueryResult {
-  let joinKind = 'innerunique';
-  for (const p of children(op.Parameters)) {
-    if (String(p.Name.SimpleName).toLowerCase() === 'kind')
-      joinKind = String(scalar(p.Expression, {}) ?? p.Expression.GetChild(0)?.Text).toLowerCase();
-  }
-  if (!['inner', 'innerunique', 'leftouter'].includes(joinKind))
-    throw new QueryError('UnsupportedQuery', `Unsupported join kind: ${joinKind}`);
-  const right = tabular(op.Expression, tables);
-  const conditions = elements(op.ConditionClause.Expressions);
-  if (conditions.length !== 1)
-    throw new QueryError('UnsupportedQuery', 'Only one join condition is supported');
-  const condition = conditions[0];
-  let leftKey: string;
-  let rightKey: string;
-  if (kind(condition) === 'NameReference') {
-    leftKey = rightKey = String(condition.SimpleName);
-  } else if (kind(condition) === 'BinaryExpression' && condition.Operator.Text === '==') {
-    leftKey = String(condition.Left.Selector?.SimpleName ?? condition.Left.SimpleName);
-    rightKey = String(condition.Right.Selector?.SimpleName ?? condition.Right.SimpleName);
-  } else {
-    throw new QueryError('UnsupportedQuery', 'Unsupported join condition');
-  }
-  const index = new Map<string, Row[]>();
-  for (const r of right.rows) {
-    const key = JSON.stringify(r[rightKey] ?? null);
-    if (!index.has(key)) index.set(key, []);
-    index.get(key)!.push(r);
-  }
-  // Columns of the right side that the left has already get a `1` suffix, as Kusto names them.
-  const rename = (name: string) => (left.columns.includes(name) ? `${name}1` : name);
-  const rows: Row[] = [];
-  for (const l of left.rows) {
-    let matches = index.get(JSON.stringify(l[leftKey] ?? null)) ?? [];
-    if (joinKind === 'innerunique') matches = matches.slice(0, 1);
-    if (matches.length === 0) {
-      if (joinKind === 'leftouter')
-        rows.push({ ...l, ...Object.fromEntries(right.columns.map(c => [rename(c), null])) });
-      continue;
+function join(op: Node, names: Set<string>): Operator {
+  const joinKind = attempt(() => {
+    let value = 'innerunique';
+    for (const p of children(op.Parameters)) {
+      if (String(p.Name.SimpleName).toLowerCase() === 'kind')
+        value = String(scalar(p.Expression)({}) ?? p.Expression.GetChild(0)?.Text).toLowerCase();
     }
-    for (const m of matches)
-      rows.push({ ...l, ...Object.fromEntries(right.columns.map(c => [rename(c), m[c] ?? null])) });
-  }
-  return { rows, columns: [...left.columns, ...right.columns.map(rename)] };
+    if (!['inner', 'innerunique', 'leftouter'].includes(value))
+      throw new QueryError('UnsupportedQuery', `Unsupported join kind: ${value}`);
+    return value;
+  });
+  const rightSide = tabular(op.Expression, names);
+  const keys = attempt(() => {
+    const conditions = elements(op.ConditionClause.Expressions);
+    if (conditions.length !== 1)
+      throw new QueryError('UnsupportedQuery', 'Only one join condition is supported');
+    const condition = conditions[0];
+    if (kind(condition) === 'NameReference') {
+      const key = String(condition.SimpleName);
+      return { leftKey: key, rightKey: key };
+    }
+    if (kind(condition) === 'BinaryExpression' && condition.Operator.Text === '==') {
+      return {
+        leftKey: String(condition.Left.Selector?.SimpleName ?? condition.Left.SimpleName),
+        rightKey: String(condition.Right.Selector?.SimpleName ?? condition.Right.SimpleName)
+      };
+    }
+    throw new QueryError('UnsupportedQuery', 'Unsupported join condition');
+  });
+  return (left, tables) => {
+    const how = joinKind();
+    const right = rightSide(tables);
+    const { leftKey, rightKey } = keys();
+    const index = new Map<string, Row[]>();
+    for (const r of right.rows) {
+      const key = joinKey(r[rightKey]);
+      const list = index.get(key);
+      if (list) list.push(r);
+      else index.set(key, [r]);
+    }
+    // Columns of the right side that the left has already get a `1` suffix, as Kusto names them.
+    const renamed = right.columns.map(c => [c, left.columns.includes(c) ? `${c}1` : c] as const);
+    const rows: Row[] = [];
+    for (const l of left.rows) {
+      let matches = index.get(joinKey(l[leftKey])) ?? [];
+      if (how === 'innerunique') matches = matches.slice(0, 1);
+      if (matches.length === 0) {
+        if (how === 'leftouter') {
+          const out: Row = { ...l };
+          for (const [, to] of renamed) out[to] = null;
+          rows.push(out);
+        }
+        continue;
+      }
+      for (const m of matches) {
+        const out: Row = { ...l };
+        for (const [from, to] of renamed) out[to] = m[from] ?? null;
+        rows.push(out);
+      }
+    }
+    return { rows, columns: [...left.columns, ...renamed.map(([, to]) => to)] };
+  };
+}
+
+/**
+ * Values that join are equal as JSON: a string is keyed by itself behind a mark no JSON text starts
+ * with (the common case, without JSON's escaping), anything else by its JSON.
+ */
+function joinKey(value: unknown): string {
+  return typeof value === 'string' ? `s${value}` : JSON.stringify(value ?? null);
 }
 
 function columnName(e: Node): string {
@@ -198,102 +307,108 @@ function columnName(e: Node): string {
   throw new QueryError('UnsupportedQuery', 'A projected expression needs a name (name = expression)');
 }
 
-function named(e: Node, row: Row, _index: number): [string, unknown] {
-  if (kind(e) === 'SimpleNamedExpression') return [String(e.Name.SimpleName), scalar(e.Expression, row)];
-  return [columnName(e), scalar(e, row)];
-}
-
-function scalar(node: Node, row: Row): unknown {
+function scalar(node: Node): Scalar {
   switch (kind(node)) {
-    case 'LiteralExpression':
-      return node.LiteralValue ?? null;
+    case 'LiteralExpression': {
+      const value = node.LiteralValue ?? null;
+      return () => value;
+    }
     case 'NameReference': {
       const name = String(node.SimpleName);
-      if (!(name in row))
-        throw new QueryError('InvalidQuery', `Failed to resolve scalar expression named '${name}'`);
-      return row[name];
+      return row => {
+        if (!(name in row))
+          throw new QueryError('InvalidQuery', `Failed to resolve scalar expression named '${name}'`);
+        return row[name];
+      };
     }
     case 'ParenthesizedExpression':
-      return scalar(node.Expression, row);
+      return scalar(node.Expression);
     case 'PathExpression': {
-      const base = scalar(node.Expression, row);
-      return member(base, String(node.Selector.SimpleName));
+      const base = scalar(node.Expression);
+      const key = String(node.Selector.SimpleName);
+      return row => member(base(row), key);
     }
     case 'ElementExpression': {
-      const base = scalar(node.Expression, row);
-      return member(base, String(scalar(node.Selector.Expression, row)));
+      const base = scalar(node.Expression);
+      const selector = scalar(node.Selector.Expression);
+      return row => {
+        const value = base(row);
+        return member(value, String(selector(row)));
+      };
     }
-    case 'FunctionCallExpression':
-      return call(
-        String(node.Name.SimpleName).toLowerCase(),
-        elements(node.ArgumentList.Expressions).map(a => scalar(a, row))
-      );
+    case 'FunctionCallExpression': {
+      const fn = FUNCTIONS.get(String(node.Name.SimpleName).toLowerCase()) ?? unsupportedFunction(node);
+      const args = elements(node.ArgumentList.Expressions).map(scalar);
+      return row => fn(args.map(a => a(row)));
+    }
     case 'BinaryExpression':
-      return binary(String(node.Operator.Text).toLowerCase(), node, row);
+      return binary(String(node.Operator.Text).toLowerCase(), node);
     case 'InExpression': {
-      const value = scalar(node.Left, row);
-      const list = elements(node.Right.Expressions).map(e => scalar(e, row));
+      const left = scalar(node.Left);
+      const list = elements(node.Right.Expressions).map(scalar);
       const op = String(node.Operator.Text).toLowerCase();
       const caseless = op.includes('~');
-      const found = list.some(item => equal(value, item, caseless));
-      if (op === 'in' || op === 'in~') return found;
-      if (op === '!in' || op === '!in~') return !found;
-      throw new QueryError('UnsupportedQuery', `Unsupported operator: ${op}`);
+      const negate = op === '!in' || op === '!in~';
+      const known = negate || op === 'in' || op === 'in~';
+      return row => {
+        const value = left(row);
+        const items = list.map(item => item(row));
+        const found = items.some(item => equal(value, item, caseless));
+        if (!known) throw new QueryError('UnsupportedQuery', `Unsupported operator: ${op}`);
+        return negate ? !found : found;
+      };
     }
     default:
-      throw new QueryError('UnsupportedQuery', `Unsupported expression: ${kind(node)}`);
+      return refuse('UnsupportedQuery', `Unsupported expression: ${kind(node)}`);
   }
 }
 
-function binary(op: string, node: Node, row: Row): unknown {
-  if (op === 'and') return truthy(scalar(node.Left, row)) && truthy(scalar(node.Right, row));
-  if (op === 'or') return truthy(scalar(node.Left, row)) || truthy(scalar(node.Right, row));
-  const l = scalar(node.Left, row);
-  const r = scalar(node.Right, row);
-  switch (op) {
-    case '==':
-      return equal(l, r, false);
-    case '!=':
-      return !equal(l, r, false);
-    case '=~':
-      return equal(l, r, true);
-    case '!~':
-      return !equal(l, r, true);
-    case 'contains':
-      return text(l).toLowerCase().includes(text(r).toLowerCase());
-    case '!contains':
-      return !text(l).toLowerCase().includes(text(r).toLowerCase());
-    case '<':
-      return compare(l, r) < 0;
-    case '>':
-      return compare(l, r) > 0;
-    default:
-      throw new QueryError('UnsupportedQuery', `Unsupported operator: ${op}`);
-  }
+const COMPARISONS = new Map<string, (l: unknown, r: unknown) => boolean>([
+  ['==', (l, r) => equal(l, r, false)],
+  ['!=', (l, r) => !equal(l, r, false)],
+  ['=~', (l, r) => equal(l, r, true)],
+  ['!~', (l, r) => !equal(l, r, true)],
+  ['contains', (l, r) => text(l).toLowerCase().includes(text(r).toLowerCase())],
+  ['!contains', (l, r) => !text(l).toLowerCase().includes(text(r).toLowerCase())],
+  ['<', (l, r) => compare(l, r) < 0],
+  ['>', (l, r) => compare(l, r) > 0]
+]);
+
+function binary(op: string, node: Node): Scalar {
+  const left = scalar(node.Left);
+  const right = scalar(node.Right);
+  if (op === 'and') return row => left(row) === true && right(row) === true;
+  if (op === 'or') return row => left(row) === true || right(row) === true;
+  const comparison = COMPARISONS.get(op);
+  return row => {
+    const l = left(row);
+    const r = right(row);
+    if (!comparison) throw new QueryError('UnsupportedQuery', `Unsupported operator: ${op}`);
+    return comparison(l, r);
+  };
 }
 
-function call(name: string, args: unknown[]): unknown {
-  switch (name) {
-    case 'tostring':
-      return text(args[0]);
-    case 'todouble':
-    case 'toreal': {
-      const n = typeof args[0] === 'number' ? args[0] : Number.parseFloat(text(args[0]));
-      return Number.isFinite(n) ? n : null;
-    }
-    case 'tolower':
-      return text(args[0]).toLowerCase();
-    case 'toupper':
-      return text(args[0]).toUpperCase();
-    case 'isempty':
-      return text(args[0]) === '';
-    case 'isnotempty':
-      return text(args[0]) !== '';
-    case 'split':
-      return text(args[0]).split(text(args[1]));
-    default:
-      throw new QueryError('UnsupportedQuery', `Unsupported function: ${name}()`);
-  }
+const FUNCTIONS = new Map<string, (args: unknown[]) => unknown>([
+  ['tostring', args => text(args[0])],
+  ['todouble', toDouble],
+  ['toreal', toDouble],
+  ['tolower', args => text(args[0]).toLowerCase()],
+  ['toupper', args => text(args[0]).toUpperCase()],
+  ['isempty', args => text(args[0]) === ''],
+  ['isnotempty', args => text(args[0]) !== ''],
+  ['split', args => text(args[0]).split(text(args[1]))]
+]);
+
+function toDouble(args: unknown[]): unknown {
+  const n = typeof args[0] === 'number' ? args[0] : Number.parseFloat(text(args[0]));
+  return Number.isFinite(n) ? n : null;
+}
+
+function unsupportedFunction(node: Node): (args: unknown[]) => never {
+  const name = String(node.Name.SimpleName).toLowerCase();
+  return () => {
+    throw new QueryError('UnsupportedQuery', `Unsupported function: ${name}()`);
+  };
 }
 
 /** Dynamic member access: property names of dynamic bags compare exactly, as in Kusto. */
@@ -321,8 +436,4 @@ function compare(a: unknown, b: unknown): number {
   const x = text(a);
   const y = text(b);
   return x < y ? -1 : x > y ? 1 : 0;
-}
-
-function truthy(value: unknown): boolean {
-  return value === true;
 }

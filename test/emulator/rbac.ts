@@ -18,10 +18,21 @@ export function shippedRoleActions(): string[] {
 
 /** Role actions may hold wildcards (`Microsoft.Compute/*`, `*\/read`); names compare without case. */
 export function allows(actions: string[], wanted: string): boolean {
-  return actions.some(pattern => {
-    const regex = new RegExp(`^${pattern.split('*').map(escape).join('.*')}$`, 'i');
-    return regex.test(wanted);
-  });
+  return actions.some(pattern => matcher(pattern).test(wanted));
+}
+
+/**
+ * A pattern's RegExp, compiled once: it depends on the pattern's text alone, so the cache can never
+ * disagree with a role (a changed role has other patterns, or the same ones meaning the same).
+ */
+const matchers = new Map<string, RegExp>();
+function matcher(pattern: string): RegExp {
+  let regex = matchers.get(pattern);
+  if (!regex) {
+    regex = new RegExp(`^${pattern.split('*').map(escape).join('.*')}$`, 'i');
+    matchers.set(pattern, regex);
+  }
+  return regex;
 }
 
 function escape(text: string): string {

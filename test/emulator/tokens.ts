@@ -32,18 +32,48 @@ export async function sign(key: KeyPair, claims: JWTPayload, lifetimeS: number):
 export type Verified =
   { ok: true; claims: JWTPayload } | { ok: false; reason: 'expired' | 'invalid'; message: string };
 
+/** Seconds of clock skew tolerated when a token's times are checked. */
+const CLOCK_TOLERANCE_S = 2;
+/** Tokens whose signature was checked, per key: at most this many are remembered. */
+const MAX_VERIFIED = 10_000;
+const verifiedTokens = new WeakMap<KeyPair, Map<string, JWTPayload>>();
+
 /**
  * Like Azure's token validation, a little clock skew is tolerated (Entra ID and Resource Manager
  * allow minutes; 2 s here, so that the tests' seconds-long tokens still expire in a test).
+ *
+ * A token's signature is checked once: the claims of a token string signed by this key never
+ * change, so they are remembered by the string. Its times (`nbf`, `exp`) are checked on every call,
+ * so a remembered token that expires since is refused like any other.
  */
 export async function verify(key: KeyPair, token: string): Promise<Verified> {
+  let known = verifiedTokens.get(key);
+  if (!known) verifiedTokens.set(key, (known = new Map()));
+  const remembered = known.get(token);
+  if (remembered) {
+    const refused = timeCheck(remembered);
+    if (refused?.reason === 'expired') known.delete(token);
+    return refused ?? { ok: true, claims: remembered };
+  }
   try {
-    const { payload } = await jwtVerify(token, key.publicKey, { clockTolerance: 2 });
+    const { payload } = await jwtVerify(token, key.publicKey, { clockTolerance: CLOCK_TOLERANCE_S });
+    if (known.size >= MAX_VERIFIED) known.delete(known.keys().next().value!);
+    known.set(token, payload);
     return { ok: true, claims: payload };
   } catch (error) {
     const e = error as { code?: string; message: string };
     return { ok: false, reason: e.code === 'ERR_JWT_EXPIRED' ? 'expired' : 'invalid', message: e.message };
   }
+}
+
+/** The time checks `jwtVerify` makes, with its messages: undefined when the token is valid now. */
+function timeCheck(claims: JWTPayload): Extract<Verified, { ok: false }> | undefined {
+  const now = Math.floor(Date.now() / 1000);
+  if (claims.nbf !== undefined && claims.nbf > now + CLOCK_TOLERANCE_S)
+    return { ok: false, reason: 'invalid', message: '"nbf" claim timestamp check failed' };
+  if (claims.exp !== undefined && claims.exp <= now - CLOCK_TOLERANCE_S)
+    return { ok: false, reason: 'expired', message: '"exp" claim timestamp check failed' };
+  return undefined;
 }
 
 /** Reads claims without checking anything: only to word an error message. */
