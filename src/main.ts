@@ -6,7 +6,6 @@ import { readFileSync } from 'node:fs';
 import * as core from '@actions/core';
 import type { TokenCredential } from '@azure/identity';
 import type { PipelineRequest, SendRequest } from '@azure/core-rest-pipeline';
-import pLimit from 'p-limit';
 import { loadAzureClients } from './azure-clients.js';
 import { createCredential, OidcError, presentedClaims, type GetIdToken } from './auth.js';
 import { armScope } from './clouds.js';
@@ -26,7 +25,7 @@ import { annotate, shouldFail, writeOutputs, writeSummary, type RunReport } from
 import { GET_OPERATION, LOW_COST_GET_VM, ResourceBudget, UPDATE_VM, UPDATE_VMSS } from './resource-budget.js';
 import { ARM_READS, ARM_WRITES, armBudgetPolicy, SubscriptionBudget } from './subscription-budget.js';
 import { restartVm, type RestartDeps } from './restart.js';
-import { ScaleSetStarter } from './start-operation.js';
+import { ScaleSetStarter, startSlots } from './start-operation.js';
 import { longRetryAfterPolicy } from './long-retry-after.js';
 import { handleDispatch, resolveTargets, startIfEligible, type Start } from './targets.js';
 import { realClock, type Clock } from './retry.js';
@@ -82,7 +81,7 @@ export async function run(deps: Partial<RunDeps> = {}): Promise<RunReport | unde
     const restartDeps: RestartDeps = {
       clock,
       compute,
-      limit: pLimit(settings.maxConcurrency),
+      limit: startSlots(settings.maxConcurrency),
       dryRun: settings.dryRun,
       retryForMs: plan.retryForMs,
       retryIntervalMs: settings.retryIntervalMs,

@@ -6,7 +6,6 @@
  */
 import * as core from '@actions/core';
 import type { ComputeManagementClient } from '@azure/arm-compute';
-import type { LimitFunction } from 'p-limit';
 import type { VmRecord } from './discovery.js';
 import type { DeallocationFacts, Verdict } from './eligibility.js';
 import { classifyStartFailure, describeAzureError, isTransient, PRICE_CODE } from './errors.js';
@@ -14,7 +13,7 @@ import type { VmResult } from './outcomes.js';
 import type { ResourceBudget } from './resource-budget.js';
 import { backoff, DeadlineError, withTransientRetry } from './retry.js';
 import { formatDuration } from './duration.js';
-import { startOnce, type StartDeps } from './start-operation.js';
+import { startOnce, type StartDeps, type StartSlots } from './start-operation.js';
 
 export { pollInterval } from './start-operation.js';
 import { FallbackRun, type FallbackDeps } from './fallback.js';
@@ -24,8 +23,8 @@ export type ComputeFor = (subscriptionId: string) => ComputeManagementClient;
 
 export interface RestartDeps extends StartDeps {
   compute: ComputeFor;
-  /** Bounds how many start calls are in flight; polling the started ones is not bounded by it. */
-  limit: LimitFunction;
+  /** Bounds how many start calls are in flight per subscription; polling the started ones is not bounded by it. */
+  limit: StartSlots;
   dryRun: boolean;
   retryForMs: number;
   retryIntervalMs: number;

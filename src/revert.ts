@@ -100,7 +100,7 @@ export async function revertVm(vm: VmRecord, fallback: FallbackDeps, deps: Resta
 }
 
 async function start(vm: VmRecord, deps: RestartDeps): Promise<void> {
-  await deps.limit(() =>
+  await deps.limit(vm.subscriptionId)(() =>
     deps
       .compute(vm.subscriptionId)
       .virtualMachines.start(vm.resourceGroup, vm.name, { updateIntervalInMs: deps.pollIntervalMs })

@@ -5,7 +5,6 @@
  */
 import { afterEach, describe, expect, test } from '@jest/globals';
 import nock from 'nock';
-import pLimit from 'p-limit';
 import {
   GET_OPERATION,
   LOW_COST_GET_VM,
@@ -13,7 +12,7 @@ import {
   UPDATE_VM,
   UPDATE_VMSS
 } from '../../src/resource-budget.js';
-import { ScaleSetStarter } from '../../src/start-operation.js';
+import { ScaleSetStarter, startSlots } from '../../src/start-operation.js';
 import { restartVm, type RestartDeps } from '../../src/restart.js';
 import { DeadlineError } from '../../src/retry.js';
 import { ARM, computeClient, vm, vmPath } from '../helpers/arm-nock.js';
@@ -87,7 +86,7 @@ describe('waiting for a deallocation', () => {
     const deps: RestartDeps = {
       clock,
       compute: () => client,
-      limit: pLimit(1),
+      limit: startSlots(1),
       dryRun: false,
       retryForMs: 0,
       retryIntervalMs: 30_000,

@@ -4,8 +4,7 @@
  */
 import { afterEach, describe, expect, test } from '@jest/globals';
 import nock from 'nock';
-import pLimit from 'p-limit';
-import { ScaleSetStarter } from '../../src/start-operation.js';
+import { ScaleSetStarter, startSlots } from '../../src/start-operation.js';
 import { pollInterval, restartVm as restartWith, type RestartDeps } from '../../src/restart.js';
 import {
   GET_OPERATION,
@@ -43,7 +42,7 @@ function deps(overrides: Partial<RestartDeps> = {}): RestartDeps & { clock: Retu
     scaleSets: new ScaleSetStarter(() => made),
     vmUpdates: new ResourceBudget(clock, UPDATE_VM),
     scaleSetUpdates: new ResourceBudget(clock, UPDATE_VMSS),
-    limit: pLimit(4),
+    limit: startSlots(4),
     dryRun: false,
     retryForMs: 0,
     retryIntervalMs: 30_000,
@@ -298,6 +297,26 @@ describe('restartVm', () => {
     // Without Azure's count, the bucket would still hold most of its 1 500.
     const fresh = deps();
     for (let i = 0; i < 100; i++) await fresh.vmUpdates.take(region, { deadline: fresh.clock.now() });
+  });
+
+  test("a subscription waiting for its budget does not hold another subscription's start slots", async () => {
+    const slots = startSlots(2);
+    let release!: () => void;
+    const waiting = new Promise<void>(r => (release = r));
+    // Both of subscription A's slots wait (for A's write budget, say)…
+    const held = [slots('sub-a')(() => waiting), slots('sub-a')(() => waiting)];
+    // …while subscription B's start goes at once; a third of A's waits for a slot.
+    let third = false;
+    let other = false;
+    const queued = slots('SUB-A')(async () => void (third = true));
+    const sent = slots('sub-b')(async () => void (other = true));
+    await new Promise(resolve => setImmediate(resolve));
+    expect(other).toBe(true);
+    expect(third).toBe(false);
+    await sent;
+    release();
+    await Promise.all([...held, queued]);
+    expect(third).toBe(true);
   });
 
   test('the more starts are being polled, the slower each is polled', () => {
