@@ -215,6 +215,10 @@ export async function run(deps: Partial<RunDeps> = {}): Promise<RunReport | unde
       for (const vm of away) tasks.push(revertVm(vm, restartDeps.fallback, restartDeps).then(record));
     }
     await Promise.all(tasks);
+    if (armBudgets.reads.waits + armBudgets.writes.waits > 0)
+      core.info(
+        `Paced by Resource Manager's budgets: ${armBudgets.reads.waits} read(s) and ${armBudgets.writes.waits} write(s) waited for their subscription's refill.`
+      );
     core.endGroup();
 
     const permissionGaps = await permissions.gaps();
