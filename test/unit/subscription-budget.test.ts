@@ -138,6 +138,28 @@ describe('the budget in the pipeline', () => {
     expect(seen.refused).toBeLessThanOrEqual(limits.capacity);
   });
 
+  test("a 429 from Resource Manager empties the subscription's bucket; one from a Compute policy does not", async () => {
+    const clock = fakeClock();
+    const reads = new SubscriptionBudget(clock, ARM_READS);
+    const { policy } = armBudgetPolicy({ reads, writes: reads });
+    const refused = (headers: Record<string, string>) => async () =>
+      ({ status: 429, headers: { get: (name: string) => headers[name] } }) as never;
+    const view = { url: `${ARM}${vmPath('vm1')}/instanceView`, method: 'GET' } as never;
+    // Compute's per-VM bucket refused it: the subscription still has its reads.
+    await policy.sendRequest(
+      view,
+      refused({ 'x-ms-ratelimit-remaining-resource': 'Microsoft.Compute/LowCostGetVM;0' })
+    );
+    await reads.take(SUB);
+    expect(reads.waits).toBe(0);
+    // Resource Manager refused it: nothing is left until the refill.
+    await policy.sendRequest(view, refused({ 'retry-after': '1' }));
+    const before = clock.now();
+    await reads.take(SUB);
+    expect(reads.waits).toBe(1);
+    expect(clock.now() - before).toBeGreaterThan(0);
+  });
+
   test('requests outside a subscription (Resource Graph, sign-in) spend nothing', async () => {
     const reads = new SubscriptionBudget(fakeClock(), ARM_READS);
     const { policy } = armBudgetPolicy({ reads, writes: reads });
