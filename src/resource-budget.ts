@@ -97,11 +97,18 @@ export class ResourceBudget {
     const now = this.clock.now();
     let bucket = this.buckets.get(key);
     if (!bucket) this.buckets.set(key, (bucket = { tokens: this.limits.capacity, at: now }));
-    bucket.tokens = Math.min(
-      this.limits.capacity,
-      bucket.tokens + ((now - bucket.at) * this.limits.perMinute) / 60_000
-    );
-    bucket.at = now;
+    refillBucket(bucket, this.limits.capacity, this.limits.perMinute / 60_000, now);
     return bucket;
   }
+}
+
+/** A token bucket's refill since it was last looked at, up to its capacity (Azure's and ours alike). */
+export function refillBucket(
+  bucket: { tokens: number; at: number },
+  capacity: number,
+  perMs: number,
+  now: number
+): void {
+  bucket.tokens = Math.min(capacity, bucket.tokens + (now - bucket.at) * perMs);
+  bucket.at = now;
 }

@@ -8,6 +8,7 @@
  * allows instead of learning it from 429s.
  */
 import type { PipelinePolicy } from '@azure/core-rest-pipeline';
+import { refillBucket } from './resource-budget.js';
 import type { Clock } from './retry.js';
 
 export interface SubscriptionLimits {
@@ -125,12 +126,7 @@ export class SubscriptionBudget {
   }
 
   private refill(bucket: Bucket): void {
-    const now = this.clock.now();
-    bucket.tokens = Math.min(
-      this.limits.capacity,
-      bucket.tokens + ((now - bucket.at) * this.limits.perSecond) / 1000
-    );
-    bucket.at = now;
+    refillBucket(bucket, this.limits.capacity, this.limits.perSecond / 1000, this.clock.now());
   }
 }
 
