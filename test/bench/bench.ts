@@ -24,7 +24,7 @@ import { scaleFleet, uniformFleet } from '../emulator/scale-fleet.js';
 import { Emulator } from '../emulator/server.js';
 import { LIMITS } from '../emulator/throttle.js';
 import { runWave, type WaveResult } from '../emulator/wave-scenario.js';
-import { JOB_OUTPUTS_MAX_UTF16_BYTES, STEP_SUMMARY_MAX_BYTES } from '../../src/github-limits.js';
+import { JOB_OUTPUTS_MAX_UTF16_BYTES, STEP_SUMMARY_MAX_BYTES } from '../../src/report/github-limits.js';
 
 const { values } = parseArgs({
   options: {

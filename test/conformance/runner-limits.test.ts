@@ -5,7 +5,7 @@
  * runner's start, billing in whole minutes, the queue limit and job timeouts.
  */
 import { describe, expect, test } from '@jest/globals';
-import { JOB_OUTPUTS_MAX_UTF16_BYTES, STEP_SUMMARY_MAX_BYTES } from '../../src/github-limits.js';
+import { JOB_OUTPUTS_MAX_UTF16_BYTES, STEP_SUMMARY_MAX_BYTES } from '../../src/report/github-limits.js';
 import { billedMinutes, GITHUB_LIMITS } from '../emulator/actions-limits.js';
 import { ActionsScheduler, type ConcurrencySpec } from '../emulator/actions-scheduler.js';
 import { enforceLimits, type RunRecord } from '../emulator/runner.js';

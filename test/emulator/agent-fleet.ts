@@ -9,7 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { globalAgent } from 'node:https';
-import { buildPayload } from '../../src/payload.js';
+import { buildPayload } from '../../src/plan/payload.js';
 import { sendDispatch, type DispatchResult } from '../../agent/src/dispatch.js';
 import { AGENT_VERSION } from '../../agent/src/version.js';
 import type { Emulator } from './server.js';

@@ -17,8 +17,12 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { JOB_OUTPUTS_MAX_UTF16_BYTES, STEP_SUMMARY_MAX_BYTES, utf16Bytes } from '../../src/github-limits.js';
-import { parseDuration } from '../../src/duration.js';
+import {
+  JOB_OUTPUTS_MAX_UTF16_BYTES,
+  STEP_SUMMARY_MAX_BYTES,
+  utf16Bytes
+} from '../../src/report/github-limits.js';
+import { parseDuration } from '../../src/plan/duration.js';
 import {
   CANCEL_SIGINT_GRACE_MS,
   CANCEL_SIGTERM_GRACE_MS,
@@ -64,7 +68,7 @@ export interface RunRecord {
   summaryBytes: number;
   outputBytes: number;
   largestOutputBytes: number;
-  /** GitHub's size limits the step broke (src/github-limits.ts); each one cost what it costs on GitHub. */
+  /** GitHub's size limits the step broke (src/report/github-limits.ts); each one cost what it costs on GitHub. */
   limitErrors: string[];
   log: string;
   /** Real times: queued, first step started (absent if it never ran), finished. */
