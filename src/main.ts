@@ -7,6 +7,7 @@ import type { TokenCredential } from '@azure/identity';
 import { realClock, type Clock } from './azure/retry.js';
 import { logPacing, openSession, type AzureSession } from './azure/session.js';
 import type { GetIdToken } from './azure/sign-in.js';
+import { dispatchFeed } from './discover/dispatched-runs.js';
 import type { DiscoveryStats } from './discover/discovery.js';
 import { lookupIn } from './discover/lookup.js';
 import { featureActionsFor } from './act/feature-permissions.js';
@@ -40,12 +41,22 @@ export async function run(deps: Partial<RunDeps> = {}): Promise<RunReport | unde
     const lookup = lookupIn(session.graph, settings.subscriptions, clock, stats);
 
     core.startGroup('Discover and restart');
+    const feed = plan.coalesceWindowMs
+      ? dispatchFeed({
+          token: settings.githubToken!,
+          repository: process.env.GITHUB_REPOSITORY ?? '',
+          windowMs: plan.coalesceWindowMs,
+          now: () => clock.now(),
+          warn: message => core.warning(message)
+        })
+      : undefined;
     const { results, candidates } = await runPlan(
       plan,
       settings,
       session,
       lookup,
-      restarter(session, settings, plan, clock, stats)
+      restarter(session, settings, plan, clock, stats),
+      feed
     );
     logPacing(session);
     core.endGroup();

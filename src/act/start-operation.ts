@@ -36,13 +36,27 @@ interface Poller {
   submitted(): Promise<void>;
 }
 
-/** Starts the target and follows its operation to the end; `onAccepted` is told when Azure took the start. */
+/**
+ * Starts the target and follows its operation to the end; `onAccepted` is told when Azure took the
+ * start, `onUnderWay` once a poll finds it still running rather than refused (or it succeeded).
+ */
 export async function startOnce(
   vm: VmRecord,
   deps: StartDeps,
-  onAccepted: (at: number) => void
+  onAccepted: (at: number) => void,
+  onUnderWay: () => void = () => undefined,
+  /** Poll the first time after this long, whatever else is in flight: a probe's answer lets its pool through. */
+  firstPollMs?: number
 ): Promise<void> {
-  if (vm.kind === 'vmss-uniform') return deps.scaleSets.start(vm, onAccepted);
+  let told = false;
+  const underWay = () => {
+    if (!told) onUnderWay();
+    told = true;
+  };
+  if (vm.kind === 'vmss-uniform') {
+    await deps.scaleSets.start(vm, onAccepted);
+    return underWay();
+  }
   const client = deps.compute(vm.subscriptionId);
   const { poller } = await submit(deps, deps.vmUpdates, vm, onResponse =>
     client.virtualMachines.start(vm.resourceGroup, vm.name, {
@@ -51,7 +65,8 @@ export async function startOnce(
     })
   );
   onAccepted(deps.clock.now());
-  await follow(poller, vm.id, vm.subscriptionId, deps);
+  await follow(poller, vm.id, vm.subscriptionId, deps, underWay, firstPollMs);
+  underWay();
 }
 
 /** Where start calls queue for `max-concurrency`: one queue per subscription. */
@@ -108,16 +123,23 @@ async function follow(
   poller: Poller,
   resourceId: string,
   subscriptionId: string,
-  deps: StartDeps
+  deps: StartDeps,
+  onStillRunning: () => void = () => undefined,
+  firstPollMs?: number
 ): Promise<void> {
   deps.inFlight.set(subscriptionId, (deps.inFlight.get(subscriptionId) ?? 0) + 1);
   try {
-    while (!poller.isDone) {
-      await deps.clock.sleep(pollInterval(deps.pollIntervalMs, deps.inFlight.get(subscriptionId) ?? 1));
+    for (let first = true; !poller.isDone; first = false) {
+      await deps.clock.sleep(
+        first && firstPollMs !== undefined
+          ? firstPollMs
+          : pollInterval(deps.pollIntervalMs, deps.inFlight.get(subscriptionId) ?? 1)
+      );
       await deps.operationReads.take(resourceId.toLowerCase(), {
         what: `${resourceId}: following its start`
       });
       await poller.poll();
+      if (!poller.isDone) onStillRunning();
     }
     await poller.pollUntilDone();
   } finally {

@@ -43,7 +43,9 @@ export const Inputs = {
   Mode: 'mode',
   FallbackSizes: 'fallback-sizes',
   FallbackOrder: 'fallback-order',
-  RaiseMaxPrice: 'raise-max-price'
+  RaiseMaxPrice: 'raise-max-price',
+  CoalesceDispatches: 'coalesce-dispatches',
+  GithubToken: 'github-token'
 } as const;
 
 export const MODES = ['restart', 'revert'] as const;
@@ -102,6 +104,13 @@ export interface Settings {
   fallbackSizes: Record<string, string[]>;
   fallbackOrder: FallbackOrder;
   raiseMaxPrice: RaiseMaxPrice;
+  /**
+   * Take the whole wave: also the VMs named by this repository's repository_dispatch runs created
+   * within this long (cancelled ones included). 0: only the run's own dispatch.
+   */
+  coalesceDispatchesMs: number;
+  /** Reads the repository's workflow runs (coalesce-dispatches); needs `actions: read`. */
+  githubToken?: string;
 }
 
 export class InputError extends Error {
@@ -139,6 +148,14 @@ export function readSettings(getInput: GetInput = name => core.getInput(name)): 
     );
   }
   const environment = environmentText as CloudName;
+  const githubToken = getInput(Inputs.GithubToken).trim() || undefined;
+  if (githubToken) core.setSecret(githubToken);
+  const coalesceDispatchesMs = duration(Inputs.CoalesceDispatches, text(Inputs.CoalesceDispatches)) ?? 0;
+  if (coalesceDispatchesMs > 0 && !githubToken)
+    throw new InputError(
+      Inputs.GithubToken,
+      'is empty; coalesce-dispatches reads the workflow runs of this repository with it: pass ${{ github.token }} and give the job permissions: actions: read'
+    );
   const resourceManager = optionalUrl(Inputs.ResourceManagerEndpoint, text(Inputs.ResourceManagerEndpoint));
   const authorityHost = optionalUrl(Inputs.AuthorityHost, text(Inputs.AuthorityHost));
 
@@ -189,7 +206,9 @@ export function readSettings(getInput: GetInput = name => core.getInput(name)): 
     mode: oneOf(Inputs.Mode, text(Inputs.Mode) || 'restart', MODES),
     fallbackSizes: parseFallbackSizes(getInput(Inputs.FallbackSizes)),
     fallbackOrder: oneOf(Inputs.FallbackOrder, text(Inputs.FallbackOrder) || 'listed', FALLBACK_ORDERS),
-    raiseMaxPrice: parseRaiseMaxPrice(text(Inputs.RaiseMaxPrice))
+    raiseMaxPrice: parseRaiseMaxPrice(text(Inputs.RaiseMaxPrice)),
+    coalesceDispatchesMs,
+    githubToken
   };
 }
 
