@@ -4,6 +4,7 @@
  * stand-ins only for what github-script hands them (`core.setOutput`, `context`, the REST client).
  * A VM that fails three runs in a row gets one issue; a run it does not fail ends its streak.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -100,12 +101,22 @@ describe(WORKFLOW, () => {
       extraInputs
     );
     const outcome = await githubScript(readOutcome, {
-      RESULT: record!.outputs.result ?? '',
+      RESULT_FILE: record!.outputs['result-file'] ?? '',
       RESTART_OUTCOME: record!.exitCode === 0 ? 'success' : 'failure',
       FAILED_RUNS_FOR_AN_ISSUE: workflow.env.FAILED_RUNS_FOR_AN_ISSUE!
     });
     return { run: record!, outcome };
   }
+
+  test('the outcome is read from result-file, never from the result output through the environment', () => {
+    const env = (step('Read the outcome') as Step & { env: Record<string, string> }).env;
+    expect(env.RESULT_FILE).toBe('${{ steps.restart.outputs.result-file }}');
+    expect(JSON.stringify(steps)).not.toMatch(/outputs\.result(?!-)/);
+    // Why: at 1 000 VMs the output is some 170 000 characters, and Linux refuses an environment
+    // string over 128 KiB (MAX_ARG_STRLEN) when it starts the step's process.
+    const started = spawnSync('true', { env: { RESULT: 'x'.repeat(170_000) } });
+    expect((started.error as NodeJS.ErrnoException | undefined)?.code).toBe('E2BIG');
+  });
 
   test('the cache steps keep the same file the script counts in', () => {
     expect(step('Restore the failure streaks').with!.path).toBe(STREAKS_FILE);

@@ -81,6 +81,10 @@ try {
     30_000
   ).catch(() => undefined);
   const timeline = withAgents.map((v, i) => loopTimeline(v.name, agents[i]!, loopRuns));
+  const cancelled = loopRuns.filter(r => r.conclusion === 'cancelled').length;
+  say(
+    `${loopRuns.length} dispatch runs, one concurrency group: GitHub cancelled ${cancelled} as pending, and the run in progress took their VMs from their names.`
+  );
   if (!values.json) {
     table(
       [
@@ -214,7 +218,8 @@ try {
     touched.length === 0 &&
     startedTwice.length === 0 &&
     fallback.summary.reverted &&
-    runs.every(r => r.exitCode === 0);
+    // Runs GitHub cancelled as pending never ran: their VMs were taken by the run in progress.
+    runs.every(r => r.exitCode === 0 || r.conclusion === 'cancelled');
   process.exitCode = allGood ? 0 : 1;
 } finally {
   await Promise.all(agents.map(a => a.stop()));
@@ -238,7 +243,12 @@ function loopTimeline(name: string, agent: AgentProcess, runs: RunRecord[]) {
     const entry = emu.model.timeline.find(t => t.vm === name && t.what === what && t.at >= t0);
     return entry ? (entry.at - t0) / 1000 : undefined;
   };
-  const run = runs.find(r => r.dispatchedVm?.toLowerCase() === emu.vm(name).id.toLowerCase());
+  // The run that took the VM: its own dispatch's, or — when GitHub cancelled that one as pending in
+  // the busy concurrency group — the run in progress, which read its VM from the cancelled run's name.
+  const id = emu.vm(name).id.toLowerCase();
+  const run = runs.find(r =>
+    (JSON.parse(r.outputs.started ?? '[]') as string[]).some(s => s.toLowerCase() === id)
+  );
   return {
     vm: name,
     seen: emulatedSince(agent.logs.find(msg('scheduled for this VM'))?.time),

@@ -536,13 +536,14 @@ export function enforceLimits(record: RunRecord, outputs: Record<string, string>
 
 /** `${{ … }}` in a string: each expression resolved, the rest kept. */
 export function resolve(text: string, context: Record<string, unknown>): string {
-  const whole = /^\$\{\{(.+)\}\}$/s.exec(text.trim());
+  const whole = /^\$\{\{((?:(?!\}\}).)+)\}\}$/s.exec(text.trim());
   if (whole) return stringify(resolveValue(text, context));
   return text.replace(/\$\{\{(.+?)\}\}/g, (_, expr: string) => stringify(evaluate(expr, context)));
 }
 
 function resolveValue(text: string, context: Record<string, unknown>): unknown {
-  const whole = /^\$\{\{(.+)\}\}$/s.exec(text.trim());
+  // One expression that is the whole text (`${{ a }} ${{ b }}` is two, resolved as text).
+  const whole = /^\$\{\{((?:(?!\}\}).)+)\}\}$/s.exec(text.trim());
   return whole ? evaluate(whole[1]!, context) : text;
 }
 
