@@ -36,7 +36,13 @@ export function classifyStartFailure(info: AzureErrorInfo): StartFailure {
     };
   }
   if (isQuota(info)) return { outcome: 'quota-exceeded', detail, capacityRetry: false };
-  if (info.status === 404 || info.code === 'ResourceNotFound' || info.code === 'NotFound') {
+  if (
+    info.status === 404 ||
+    info.code === 'ResourceNotFound' ||
+    info.code === 'NotFound' ||
+    // A scale-set start naming an instance autoscale deleted (start-operation.ts).
+    (info.code === 'InvalidParameter' && /is not an active Virtual Machine Scale Set VM/i.test(info.message))
+  ) {
     return { outcome: 'deleted', detail: 'the VM no longer exists', capacityRetry: false };
   }
   if (info.status === 403 || info.code === 'AuthorizationFailed') {

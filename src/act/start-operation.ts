@@ -9,6 +9,7 @@ import type { ComputeManagementClient } from '@azure/arm-compute';
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { VmRecord } from '../discover/discovery.js';
 import type { ResourceBudget } from '../azure/resource-budget.js';
+import { describeAzureError } from '../azure/errors.js';
 import type { Clock } from '../azure/retry.js';
 
 export interface StartDeps {
@@ -197,24 +198,57 @@ export class ScaleSetStarter {
     if (this.pending.get(key) !== batch) return;
     this.pending.delete(key);
     const deps = this.deps();
-    const [first] = batch.waiters;
-    const vm = first!.vm;
-    this.calls.set(key, (this.calls.get(key) ?? 0) + 1);
+    let waiters = batch.waiters;
+    const vm = waiters[0]!.vm;
+    const client = deps.compute(vm.subscriptionId);
+    let poller: Poller;
+    for (;;) {
+      this.calls.set(key, (this.calls.get(key) ?? 0) + 1);
+      try {
+        ({ poller } = await submit(deps, deps.scaleSetUpdates, vm, onResponse =>
+          client.virtualMachineScaleSets.start(vm.resourceGroup, vm.scaleSet!.name, {
+            vmInstanceIDs: { instanceIds: waiters.map(w => w.vm.instanceId!) },
+            updateIntervalInMs: pollInterval(deps.pollIntervalMs, deps.inFlight.get(vm.subscriptionId) ?? 0),
+            onResponse
+          })
+        ));
+        break;
+      } catch (error) {
+        // Autoscale deleted an instance since it was read: Compute refuses the whole call naming
+        // that one instance, so it alone is dropped and the rest are started at once.
+        const gone = vanishedInstance(error);
+        const dropped = gone === undefined ? undefined : waiters.find(w => w.vm.instanceId === gone);
+        if (!dropped) {
+          for (const w of waiters) w.reject(error);
+          return;
+        }
+        dropped.reject(error);
+        waiters = waiters.filter(w => w !== dropped);
+        if (waiters.length === 0) return;
+      }
+    }
     try {
-      const client = deps.compute(vm.subscriptionId);
-      const { poller } = await submit(deps, deps.vmUpdates, vm, onResponse =>
-        client.virtualMachineScaleSets.start(vm.resourceGroup, vm.scaleSet!.name, {
-          vmInstanceIDs: { instanceIds: batch.waiters.map(w => w.vm.instanceId!) },
-          updateIntervalInMs: pollInterval(deps.pollIntervalMs, deps.inFlight.get(vm.subscriptionId) ?? 0),
-          onResponse
-        })
-      );
       const at = deps.clock.now();
-      for (const w of batch.waiters) w.onAccepted(at);
+      for (const w of waiters) w.onAccepted(at);
       await follow(poller, vm.scaleSet!.id, vm.subscriptionId, deps);
-      for (const w of batch.waiters) w.resolve();
+      for (const w of waiters) w.resolve();
     } catch (error) {
-      for (const w of batch.waiters) w.reject(error);
+      for (const w of waiters) w.reject(error);
     }
   }
+}
+
+/**
+ * The instance a scale-set start was refused for because it no longer exists: 400
+ * `InvalidParameter`, target `instanceIds`, "The provided instanceId 2143 is not an active Virtual
+ * Machine Scale Set VM instanceId." (the body quoted in microsoft/onefuzz#2547 and matched by
+ * kubernetes-sigs/cloud-provider-azure; Microsoft publishes no page for it). It names one instance,
+ * so several vanished instances come back as several refusals, one a call.
+ */
+export function vanishedInstance(error: unknown): string | undefined {
+  const info = describeAzureError(error);
+  if (info.code !== 'InvalidParameter') return undefined;
+  return /instanceId '?([0-9]+)'? is not an active Virtual Machine Scale Set VM instanceId/i.exec(
+    info.message
+  )?.[1];
 }

@@ -195,6 +195,11 @@ export class SpotModel {
   readonly timeline: TimelineEntry[] = [];
   /** The annotation of a VM's next eviction goes missing or lags longer (tests set it). */
   readonly nextFault = new Map<string, AnnotationFault>();
+  /**
+   * Called as a scale-set start arrives, before Compute checks its instance IDs: a test removes
+   * instances here to play autoscale scaling in between the action's last read and its start.
+   */
+  onScaleSetStart?: (scaleSet: ScaleSet, instanceIds: unknown[] | undefined) => void;
   private readonly pools = new Map<string, number>();
   private readonly prices = new Map<string, number>();
   private readonly unavailableSizes: Set<string>;
@@ -682,6 +687,7 @@ export class SpotModel {
    */
   startScaleSet(scaleSet: ScaleSet, instanceIds?: unknown[]): { error: ArmError } | { operation: Operation } {
     scaleSet.startCalls++;
+    this.onScaleSetStart?.(scaleSet, instanceIds);
     const live = liveInstances(scaleSet);
     let named = live;
     if (instanceIds !== undefined) {
@@ -779,6 +785,13 @@ export class SpotModel {
         this.log(vm, 'restored by Try & restore');
       });
     });
+  }
+
+  /** Autoscale scales in: the instance is deleted (its capacity is Azure's again). */
+  scaleIn(vm: Vm): void {
+    if (vm.powerState === 'running') this.release(vm);
+    vm.deleted = true;
+    this.log(vm, 'deleted by scale-in');
   }
 
   log(vm: Vm, what: string): void {
