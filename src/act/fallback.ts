@@ -21,6 +21,8 @@ export interface FallbackDeps {
   fallbackOrder: FallbackOrder;
   features: FeatureSwitch;
   sizeFacts: SizeFactsReader;
+  /** Resource Manager's address in the run's cloud, for the tag merge (resize.ts). */
+  armEndpoint?: string;
 }
 
 export class FallbackRun {
@@ -67,7 +69,8 @@ export class FallbackRun {
       clock: this.restart.clock,
       client: this.restart.compute(vm.subscriptionId),
       pollIntervalMs: this.restart.pollIntervalMs,
-      deadline
+      deadline,
+      endpoint: this.deps.armEndpoint
     };
     try {
       const all = [this.list.preferred, ...this.list.fallbacks];
@@ -87,7 +90,7 @@ export class FallbackRun {
         }
         if (!isAcceptable(this.list, candidate.size)) continue; // never outside the owner's list
         if (tagValue(vm.tags, PREFERRED_TAG) === undefined) {
-          await recordPreferredSize(vm, vm.tags, this.list.preferred, writes);
+          await recordPreferredSize(vm, this.list.preferred, writes);
           vm.tags = { ...vm.tags, [PREFERRED_TAG]: this.list.preferred };
         }
         const state = await readPowerState(vm, this.restart, deadline);

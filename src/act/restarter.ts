@@ -50,7 +50,8 @@ export function restarter(
       fallbackSizes: settings.fallbackSizes,
       fallbackOrder: settings.fallbackOrder,
       features,
-      sizeFacts: new SizeFactsReader(session.compute, clock, market, vmReads)
+      sizeFacts: new SizeFactsReader(session.compute, clock, market, vmReads),
+      armEndpoint: settings.cloud.resourceManager
     },
     price: { market, raiseMaxPrice: settings.raiseMaxPrice, features }
   };

@@ -613,3 +613,50 @@ describe('Compute: resize, sizes and SKUs (virtualMachine.json, skus.json 2021-0
     expect((linux.properties as { spotPrices: { priceUSD: number }[] }).spotPrices[0]!.priceUSD).toBe(0.05);
   });
 });
+
+// Tags_UpdateAtScope (specification/resources/resource-manager/Microsoft.Resources/stable/2024-03-01,
+// example PatchTagsResource.json: 200 with the tags, or 202 with a `location` to follow): "The
+// 'merge' option allows adding tags with new names and updating the values of tags with existing
+// names." Needs Microsoft.Resources/tags/write.
+describe('Resources: Tags – Update At Scope (Merge)', () => {
+  test('202 with a location; followed to its end, the tags are merged, none lost', async () => {
+    const vm = emu.vm('vm-1');
+    vm.tags = { ...vm.tags, CostCenter: 'cc-1' };
+    const answer = await call(
+      'PATCH',
+      `${vmPath('vm-1')}/providers/Microsoft.Resources/tags/default?api-version=2021-04-01`,
+      { auth: token, body: { operation: 'Merge', properties: { tags: { CostCenter: 'cc-2', New: 'n' } } } }
+    );
+    expect(answer.status).toBe(202);
+    const location = new URL(String(answer.headers.location));
+    expect(location.pathname).toMatch(/^\/subscriptions\/[^/]+\/operationresults\/[^/]+$/);
+    let result = await call('GET', location.pathname + location.search, { auth: token });
+    while (result.status === 202) {
+      await new Promise(r => setTimeout(r, 10));
+      result = await call('GET', location.pathname + location.search, { auth: token });
+    }
+    expect(result.status).toBe(200);
+    expect(result.body).toEqual({
+      id: `${vm.id}/providers/Microsoft.Resources/tags/default`,
+      properties: { tags: { ...TAG, CostCenter: 'cc-2', New: 'n' } }
+    });
+    expect(vm.tags).toEqual({ ...TAG, CostCenter: 'cc-2', New: 'n' });
+  });
+
+  test('an unknown operation is a 400 ErrorResponse; without tags/write, 403 naming it', async () => {
+    const bad = await call(
+      'PATCH',
+      `${vmPath('vm-1')}/providers/Microsoft.Resources/tags/default?api-version=2021-04-01`,
+      { auth: token, body: { operation: 'Add', properties: { tags: {} } } }
+    );
+    expect(bad.status).toBe(400);
+    conforms(armErrorResponse, bad.body);
+    const outside = await call(
+      'PATCH',
+      `/subscriptions/${SUB}/resourceGroups/rg-other/providers/Microsoft.Compute/virtualMachines/x/providers/Microsoft.Resources/tags/default?api-version=2021-04-01`,
+      { auth: groupToken, body: { operation: 'Merge', properties: { tags: { a: 'b' } } } }
+    );
+    expect(outside.status).toBe(403);
+    expect(JSON.stringify(outside.body)).toContain('Microsoft.Resources/tags/write');
+  });
+});

@@ -91,6 +91,24 @@ describe('fallback sizes', () => {
     expect(emu.vm('vm-1').vmSize).toBe('Standard_D2s_v5');
   });
 
+  test('the preferred-size tag is merged: a tag Resource Graph does not show yet is kept', async () => {
+    emu = await emulator(fleet([{ tags: LIST }], { pools: noCapacity('Standard_D2s_v5') }), {
+      workflowsDir: WORKFLOWS
+    });
+    const vm = emu.vm('vm-0');
+    // Added in Resource Manager a moment ago; Resource Graph still shows the tags without it.
+    vm.argTags = { ...vm.tags };
+    vm.tags = { ...vm.tags, CostCenter: 'cc-42' };
+    const [listed] = await sweep();
+    expect(listed).toMatchObject({ name: 'vm-0', outcome: 'started-fallback' });
+    expect(vm.tags).toEqual({
+      ...TAG,
+      ...LIST,
+      CostCenter: 'cc-42',
+      SpotRestarterPreferredSize: 'Standard_D2s_v5'
+    });
+  });
+
   test('the fallbacks gone too: capacity-unavailable, with every size tried listed', async () => {
     emu = await emulator(
       fleet([{ tags: LIST }], {

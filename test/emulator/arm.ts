@@ -19,6 +19,7 @@ import type { Rbac } from './rbac.js';
 import { argRowOf, argScaleSets, handleScaleSet, isScaleSetKind, scaleSetKind } from './scale-sets.js';
 import type { Annotation, SpotModel, Vm } from './spot.js';
 import { sizeInfo } from './sizes.js';
+import { handleTags, tagsKind } from './tags.js';
 import type { Throttles } from './throttle.js';
 import { verify, type KeyPair } from './tokens.js';
 
@@ -62,6 +63,8 @@ export function armKind(req: Request): string | undefined {
   if (ARG_PATH.test(req.path)) return 'arg';
   if (PERMISSIONS_PATH.test(req.path)) return 'permissions';
   if (OPERATION_PATH.test(req.path)) return 'operation';
+  const tags = tagsKind(req);
+  if (tags) return tags;
   if (SKUS_PATH.test(req.path)) return 'skus';
   const scaleSet = scaleSetKind(req);
   if (scaleSet) return scaleSet;
@@ -88,9 +91,11 @@ export async function handleArm(req: Request, o: ArmOptions): Promise<Response |
           ? resourceSkus(req, principal, o)
           : kind === 'update'
             ? updateVm(req, principal, o)
-            : isScaleSetKind(kind)
-              ? handleScaleSet(req, kind, principal, o)
-              : compute(req, kind, principal, o);
+            : kind === 'tags' || kind === 'tagsResult'
+              ? handleTags(req, kind, principal, o)
+              : isScaleSetKind(kind)
+                ? handleScaleSet(req, kind, principal, o)
+                : compute(req, kind, principal, o);
   o.onRequest?.(kind, response.status);
   return withHeaders(response, ids);
 }
@@ -742,7 +747,7 @@ export function argVm(vm: Vm, tenantId: string) {
       ...resource.properties,
       extended: argExtended(vm)
     },
-    tags: vm.tags,
+    tags: vm.argTags ?? vm.tags,
     identity: null,
     zones: vm.zone ? [vm.zone] : null,
     extendedLocation: null

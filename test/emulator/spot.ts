@@ -66,6 +66,8 @@ export interface Vm {
   evictionPolicy: string;
   maxPrice: number;
   tags: Record<string, string>;
+  /** The tags as Resource Graph still shows them, when a change has not reached it yet (tests set it). */
+  argTags?: Record<string, string>;
   powerState: PowerState;
   /** What Resource Graph shows: it follows the truth after a lag. */
   argPowerState: PowerState;
