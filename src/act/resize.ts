@@ -10,6 +10,7 @@ import type { VmRecord } from '../discover/discovery.js';
 import { PREFERRED_TAG } from '../discover/size-list.js';
 import { withTransientRetry, type Clock } from '../azure/retry.js';
 import { parseRetryAfter } from '../azure/errors.js';
+import { observeVmUpdate, takeVmUpdate, type UpdateBudgets } from './start-operation.js';
 import {
   createDefaultHttpClient,
   createPipelineRequest,
@@ -24,9 +25,11 @@ export interface WriteDeps {
   deadline: number;
   /** Resource Manager's address (the cloud's); absent: Azure's public cloud. */
   endpoint?: string;
+  /** Compute's "Update VM" budgets: a resize or a new max price spends one of the VM's tokens. */
+  updates?: UpdateBudgets;
 }
 
-type Target = Pick<VmRecord, 'name' | 'resourceGroup'>;
+type Target = Pick<VmRecord, 'id' | 'name' | 'resourceGroup' | 'subscriptionId' | 'location'>;
 
 async function patch(
   vm: Target,
@@ -37,10 +40,20 @@ async function patch(
   await withTransientRetry(
     deps.clock,
     `${vm.name}: ${what}`,
-    () =>
-      deps.client.virtualMachines
-        .update(vm.resourceGroup, vm.name, body, { updateIntervalInMs: deps.pollIntervalMs })
-        .pollUntilDone(),
+    async () => {
+      if (deps.updates) await takeVmUpdate(deps.updates, vm, what, deps.deadline);
+      let first = true;
+      await deps.client.virtualMachines
+        .update(vm.resourceGroup, vm.name, body, {
+          updateIntervalInMs: deps.pollIntervalMs,
+          onResponse: response => {
+            if (!first || !deps.updates) return;
+            first = false;
+            observeVmUpdate(deps.updates, vm, response.headers.get('x-ms-ratelimit-remaining-resource'));
+          }
+        })
+        .pollUntilDone();
+    },
     undefined,
     deps.deadline
   );

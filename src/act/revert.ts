@@ -68,7 +68,8 @@ export async function revertVm(vm: VmRecord, fallback: FallbackDeps, deps: Resta
       clock: deps.clock,
       client: deps.compute(vm.subscriptionId),
       pollIntervalMs: deps.pollIntervalMs,
-      deadline
+      deadline,
+      updates: deps
     };
     await deallocateVm(vm, writes);
     const down = await readPowerState(vm, deps, deadline);

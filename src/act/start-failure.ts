@@ -9,6 +9,7 @@ import {
   isQuota,
   permissionAdvice,
   PRICE_CODE,
+  SPOT_QUOTA_WORDS,
   type AzureErrorInfo
 } from '../azure/errors.js';
 import type { Outcome } from '../report/outcomes.js';
@@ -35,7 +36,8 @@ export function classifyStartFailure(info: AzureErrorInfo): StartFailure {
       currentPrice: currentSpotPrice(info.message)
     };
   }
-  if (isQuota(info)) return { outcome: 'quota-exceeded', detail, capacityRetry: false };
+  if (isQuota(info))
+    return { outcome: 'quota-exceeded', detail: `${SPOT_QUOTA_WORDS}: ${detail}`, capacityRetry: false };
   if (
     info.status === 404 ||
     info.code === 'ResourceNotFound' ||

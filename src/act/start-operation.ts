@@ -28,6 +28,40 @@ export interface StartDeps {
    */
   vmUpdates: ResourceBudget;
   scaleSetUpdates: ResourceBudget;
+  /** "Update VM" per VM (12, refilled 4 a minute): starts, resizes and new max prices of one VM. */
+  vmUpdatesPerVm?: ResourceBudget;
+}
+
+export type UpdateBudgets = Pick<StartDeps, 'vmUpdates' | 'vmUpdatesPerVm'>;
+type Where = Pick<VmRecord, 'id' | 'name' | 'subscriptionId' | 'location'>;
+const regionOf = (vm: Where) => `${vm.subscriptionId}|${vm.location}`.toLowerCase();
+
+/** The update budgets among a caller's dependencies, if it has them. */
+export function updateBudgets(deps: Partial<UpdateBudgets>): UpdateBudgets | undefined {
+  return deps.vmUpdates ? { vmUpdates: deps.vmUpdates, vmUpdatesPerVm: deps.vmUpdatesPerVm } : undefined;
+}
+
+/** Waits for an "Update VM" token of the VM's subscription and region, and of the VM itself. */
+export async function takeVmUpdate(
+  budgets: UpdateBudgets,
+  vm: Where,
+  what: string,
+  deadline?: number
+): Promise<void> {
+  await budgets.vmUpdates.take(regionOf(vm), {
+    what: `${vm.name}: ${what} (Compute's update budget in ${vm.location})`,
+    deadline
+  });
+  await budgets.vmUpdatesPerVm?.take(vm.id.toLowerCase(), {
+    what: `${vm.name}: ${what} (Compute's update budget for the VM)`,
+    deadline
+  });
+}
+
+/** What Azure says is left of the update policies that counted the VM's call. */
+export function observeVmUpdate(budgets: UpdateBudgets, vm: Where, header: string | undefined): void {
+  budgets.vmUpdates.observe(regionOf(vm), header);
+  budgets.vmUpdatesPerVm?.observe(vm.id.toLowerCase(), header);
 }
 
 interface Poller {
@@ -45,7 +79,7 @@ export async function startOnce(
 ): Promise<void> {
   if (vm.kind === 'vmss-uniform') return deps.scaleSets.start(vm, onAccepted);
   const client = deps.compute(vm.subscriptionId);
-  const { poller } = await submit(deps, deps.vmUpdates, vm, onResponse =>
+  const { poller } = await submit(deps, vm, onResponse =>
     client.virtualMachines.start(vm.resourceGroup, vm.name, {
       updateIntervalInMs: pollInterval(deps.pollIntervalMs, deps.inFlight.get(vm.subscriptionId) ?? 0),
       onResponse
@@ -81,20 +115,28 @@ type OnResponse = (response: { headers: { get(name: string): string | undefined 
  * from an async function would await it.
  */
 function submit(
-  deps: Pick<StartDeps, 'limit'>,
-  updates: ResourceBudget,
+  deps: Pick<StartDeps, 'limit' | 'vmUpdates' | 'vmUpdatesPerVm' | 'scaleSetUpdates'>,
   vm: VmRecord,
   begin: (onResponse: OnResponse) => Poller
 ): Promise<{ poller: Poller }> {
-  const region = `${vm.subscriptionId}|${vm.location}`.toLowerCase();
+  const scaleSet = vm.kind === 'vmss-uniform';
+  // A scale set's start is "Update VMSS", counted for the subscription only; a VM's is "Update VM".
+  const take = () =>
+    scaleSet
+      ? deps.scaleSetUpdates.take(regionOf(vm), {
+          what: `${vm.scaleSet!.name}: start (Compute's scale-set update budget in ${vm.location})`
+        })
+      : takeVmUpdate(deps, vm, 'start');
+  const observe = (header: string | undefined) =>
+    scaleSet ? deps.scaleSetUpdates.observe(regionOf(vm), header) : observeVmUpdate(deps, vm, header);
   return deps.limit(vm.subscriptionId)(async () => {
-    await updates.take(region, { what: `${vm.name}: start (Compute's update budget in ${vm.location})` });
+    await take();
     let first = true;
     const started = begin(response => {
       // Only the start call's own answer speaks of updates; the polls that follow are reads.
       if (!first) return;
       first = false;
-      updates.observe(region, response.headers.get('x-ms-ratelimit-remaining-resource'));
+      observe(response.headers.get('x-ms-ratelimit-remaining-resource'));
     });
     await started.submitted();
     return { poller: started };
@@ -205,7 +247,7 @@ export class ScaleSetStarter {
     for (;;) {
       this.calls.set(key, (this.calls.get(key) ?? 0) + 1);
       try {
-        ({ poller } = await submit(deps, deps.scaleSetUpdates, vm, onResponse =>
+        ({ poller } = await submit(deps, vm, onResponse =>
           client.virtualMachineScaleSets.start(vm.resourceGroup, vm.scaleSet!.name, {
             vmInstanceIDs: { instanceIds: waiters.map(w => w.vm.instanceId!) },
             updateIntervalInMs: pollInterval(deps.pollIntervalMs, deps.inFlight.get(vm.subscriptionId) ?? 0),

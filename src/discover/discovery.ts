@@ -78,6 +78,7 @@ const SCALE_SETS =
   ' ssPriority = tostring(properties.virtualMachineProfile.priority),' +
   ' ssEvictionPolicy = tostring(properties.virtualMachineProfile.evictionPolicy),' +
   ' ssMaxPrice = todouble(properties.virtualMachineProfile.billingProfile.maxPrice),' +
+  ' ssOsType = tostring(properties.virtualMachineProfile.storageProfile.osDisk.osType),' +
   ' ssSize = tostring(sku.name)';
 
 /** Which tables a lookup needs: standalone and Flexible VMs live in `resources`, Uniform instances in `computeresources`. */
@@ -169,7 +170,7 @@ export function buildUniformQuery(filter: VmFilter): string {
     '| project id, name, resourceGroup, subscriptionId, location, tags,' +
       ' vmSize = ssSize, priority = ssPriority, evictionPolicy = ssEvictionPolicy,' +
       ' powerState = tostring(properties.extended.instanceView.powerState.code),' +
-      ' maxPrice = ssMaxPrice, instanceId = tostring(properties.instanceId),' +
+      ' maxPrice = ssMaxPrice, osType = ssOsType, instanceId = tostring(properties.instanceId),' +
       " scaleSetId = tostring(split(id, '/virtualMachines/')[0]), scaleSetTags, tryRestore," +
       ' zone = tostring(zones[0])' +
       annotationColumns(filter),

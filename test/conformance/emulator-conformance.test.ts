@@ -110,6 +110,7 @@ beforeAll(async () => {
         { location: 'eastus', vmSize: 'Standard_F2s_v2', zones: ['2'] }
       ],
       quotas: { 'eastus/standardDSv4Family': 1 },
+      spotIncapableSizes: ['Standard_E4as_v5'],
       prices: { 'eastus/Standard_D2s_v5': 0.05 },
       pools: [{ location: 'eastus', vmSize: 'Standard_D4s_v5', capacity: 0 }],
       github: {
@@ -356,7 +357,7 @@ describe('Where Azure differs from a naive model', () => {
     expect(refused!.body).toMatchObject({
       error: {
         code: 'OperationNotAllowed',
-        details: [{ code: 'TooManyRequests', target: 'LowCostGetVM' }]
+        details: [{ code: 'TooManyRequests', target: 'LowCostGetVMResource' }]
       }
     });
     expect(Number(refused!.headers['retry-after'])).toBeGreaterThanOrEqual(1);
@@ -594,6 +595,62 @@ describe('Compute: resize, sizes and SKUs (virtualMachine.json, skus.json 2021-0
     conforms(armErrorResponse, invalid.body);
   });
 
+  // Microsoft Learn, "Error messages for Azure Spot Virtual Machines and scale sets" (key
+  // AzureSpotIsNotSupportedForThisVMSize; sent as OperationNotAllowed, 409: inferred from
+  // Azure/azure-cli#13974 and Azure/azure-powershell#12007); "Azure VM sizes with no local temporary
+  // disk" FAQ ("The only combinations allowed for resizing are: VM (with local temp disk) -> VM (with
+  // local temp disk); and VM (with no local temp disk) -> VM (with no local temp disk)") with the
+  // observed text of Azure/SAP-on-Azure-Scripts-and-Utilities#130; skus.json example
+  // ListAvailableResourceSkusForARegion.json (capabilities LowPriorityCapable, MaxResourceVolumeMB).
+  test('sizes refused for good: not for Spot, across the temp-disk boundary (409 OperationNotAllowed); Resource SKUs says both', async () => {
+    const notSpot = await patch('vm-3', { properties: { hardwareProfile: { vmSize: 'Standard_E4as_v5' } } });
+    expect(notSpot.status).toBe(409);
+    conforms(armErrorResponse, notSpot.body);
+    expect(code(notSpot)).toMatchObject({
+      code: 'OperationNotAllowed',
+      message: expect.stringContaining(
+        'Azure Spot Virtual Machine is not supported for this VM size Standard_E4as_v5'
+      )
+    });
+    const tempDisk = await patch('vm-3', { properties: { hardwareProfile: { vmSize: 'Standard_F4s_v2' } } });
+    expect(tempDisk.status).toBe(409);
+    expect(code(tempDisk)).toMatchObject({
+      code: 'OperationNotAllowed',
+      message: expect.stringContaining(
+        'changing from resource disk to non-resource disk VM size and vice-versa is not allowed'
+      )
+    });
+    expect(emu.vm('vm-3').vmSize).toBe('Standard_D4s_v5');
+    const skus = await call(
+      'GET',
+      `/subscriptions/${SUB}/providers/Microsoft.Compute/skus?api-version=2021-07-01&$filter=${encodeURIComponent("location eq 'eastus'")}`,
+      { auth: token }
+    );
+    conforms(resourceSkusResult, skus.body);
+    const capability = (size: string, name: string) =>
+      (skus.body as { value: { name: string; capabilities: { name: string; value: string }[] }[] }).value
+        .find(s => s.name === size)!
+        .capabilities.find(c => c.name === name)?.value;
+    expect(capability('Standard_E4as_v5', 'LowPriorityCapable')).toBe('False');
+    expect(capability('Standard_D4s_v5', 'LowPriorityCapable')).toBe('True');
+    expect(capability('Standard_D4s_v5', 'MaxResourceVolumeMB')).toBe('0');
+    expect(Number(capability('Standard_F4s_v2', 'MaxResourceVolumeMB'))).toBeGreaterThan(0);
+  });
+
+  // "Use Azure Spot Virtual Machines": "set a max price, in US dollars (USD), using up to 5 decimal
+  // places"; BillingProfile.maxPrice (Compute spec): an update "will only succeed if the maxPrice is
+  // greater than the current Azure Spot price". How Azure words a six-decimal refusal is not
+  // published (MaxPriceValueInvalid's message is used).
+  test('a max price with more than five decimals, or not above the current price, is refused', async () => {
+    const decimals = await patch('vm-3', { properties: { billingProfile: { maxPrice: 0.123456 } } });
+    expect(decimals.status).toBe(400);
+    conforms(armErrorResponse, decimals.body);
+    const equal = await patch('vm-3', { properties: { billingProfile: { maxPrice: 0.02 } } });
+    expect(equal.status).toBe(409);
+    expect(code(equal).code).toBe('SpotPriceGreaterThanProvidedMaxPrice');
+    expect((await patch('vm-3', { properties: { billingProfile: { maxPrice: 0.02001 } } })).status).toBe(200);
+  });
+
   test('SpotResources: price history and eviction rates, as the sample queries read them', async () => {
     const answer = await call('POST', '/providers/Microsoft.ResourceGraph/resources?api-version=2024-04-01', {
       auth: token,
@@ -658,5 +715,59 @@ describe('Resources: Tags – Update At Scope (Merge)', () => {
     );
     expect(outside.status).toBe(403);
     expect(JSON.stringify(outside.body)).toContain('Microsoft.Resources/tags/write');
+  });
+});
+
+// Microsoft Learn, "Troubleshooting throttling errors in Azure - Virtual Machines": "x-ms-ratelimit-
+// remaining-resource | <source RP>/<policy or bucket>;<count>" and "There will be a separate
+// x-ms-ratelimit-remaining-resource header for each policy" (captured responses join them with
+// commas: "Microsoft.Compute/PutVM3Min;239,Microsoft.Compute/PutVM30Min;1198"). "Compute throttling
+// limits": Update VM (Update, Start, …) per resource 12, refill 4 a minute. "Understand how Azure
+// Resource Manager throttles requests": global limits are 15 times the per-principal ones, reported
+// in x-ms-ratelimit-remaining-subscription-global-reads/-writes. The token-bucket policy names are
+// not published (ours: <Policy>Subscription, <Policy>Resource).
+describe("Compute's and Resource Manager's throttling headers", () => {
+  test('a start names every policy that counted it, in the published form; Resource Manager adds its global counts', async () => {
+    const answer = await call('POST', `${vmPath('vm-4')}/start?api-version=2024-11-01`, { auth: token });
+    expect(answer.status).toBe(202);
+    const entries = String(answer.headers['x-ms-ratelimit-remaining-resource']).split(',');
+    expect(entries.length).toBeGreaterThanOrEqual(2);
+    for (const e of entries) expect(e).toMatch(/^Microsoft\.Compute\/[A-Za-z0-9]+;\d+$/);
+    expect(entries.some(e => /^Microsoft\.Compute\/UpdateVM3Min;/.test(e))).toBe(false);
+    const own = Number(answer.headers['x-ms-ratelimit-remaining-subscription-writes']);
+    const global = Number(answer.headers['x-ms-ratelimit-remaining-subscription-global-writes']);
+    expect(global).toBeGreaterThan(own);
+    expect(global).toBeLessThanOrEqual(200 * 15);
+    const read = await call('GET', `${vmPath('vm-4')}/instanceView?api-version=2024-11-01`, { auth: token });
+    expect(Number(read.headers['x-ms-ratelimit-remaining-subscription-global-reads'])).toBeGreaterThan(
+      Number(read.headers['x-ms-ratelimit-remaining-subscription-reads'])
+    );
+    expect(String(read.headers['x-ms-ratelimit-remaining-resource'])).toContain('Microsoft.Compute/');
+  });
+
+  test('"Update VM" per VM: 12 updates of one VM, then 429 with Compute\'s body naming the policy', async () => {
+    const statuses: number[] = [];
+    let refused: Answer | undefined;
+    for (let i = 0; i < 14; i++) {
+      const answer = await call('PATCH', `${vmPath('vm-1')}?api-version=2024-11-01`, {
+        auth: token,
+        body: { tags: { ...TAG, n: String(i) } }
+      });
+      statuses.push(answer.status);
+      if (answer.status === 429) refused ??= answer;
+    }
+    // The rest refill at 4 a minute: at most one more in the time this takes.
+    expect(statuses.slice(0, 12).every(s => s !== 429)).toBe(true);
+    expect(statuses.filter(s => s === 429).length).toBeGreaterThanOrEqual(1);
+    conforms(armErrorResponse, refused!.body);
+    expect(refused!.body).toMatchObject({
+      error: {
+        code: 'OperationNotAllowed',
+        details: [{ code: 'TooManyRequests', target: 'UpdateVMResource' }]
+      }
+    });
+    expect(String(refused!.headers['x-ms-ratelimit-remaining-resource'])).toBe(
+      'Microsoft.Compute/UpdateVMResource;0'
+    );
   });
 });

@@ -344,7 +344,10 @@ describe("Compute's scale-set throttling", () => {
     expect(statuses.slice(36)).toEqual([429, 429]);
     conforms(armErrorResponse, refused!.body);
     expect(refused!.body).toMatchObject({
-      error: { code: 'OperationNotAllowed', details: [{ code: 'TooManyRequests', target: 'GetVMSSVMs' }] }
+      error: {
+        code: 'OperationNotAllowed',
+        details: [{ code: 'TooManyRequests', target: 'GetVMSSVMsResource' }]
+      }
     });
     expect(Number(refused!.headers['retry-after'])).toBeGreaterThanOrEqual(1);
     expect(other!.status).toBe(200);

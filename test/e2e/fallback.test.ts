@@ -145,6 +145,25 @@ describe('fallback sizes', () => {
     ]);
   });
 
+  test('sizes Azure refuses for good (not for Spot, across the temp-disk boundary): one PATCH each, then the next size', async () => {
+    emu = await emulator(
+      fleet([{ tags: { SpotRestarterFallbackSizes: 'Standard_F2s_v2,Standard_E2as_v5,Standard_D2as_v5' } }], {
+        pools: noCapacity('Standard_D2s_v5'),
+        spotIncapableSizes: ['Standard_E2as_v5']
+      }),
+      { workflowsDir: WORKFLOWS }
+    );
+    const [r] = await sweep();
+    expect(r).toMatchObject({ outcome: 'started-fallback', usedSize: 'Standard_D2as_v5' });
+    expect(r!.sizesSkipped).toEqual([
+      { size: 'Standard_F2s_v2', reason: expect.stringContaining('temp-disk boundary') },
+      { size: 'Standard_E2as_v5', reason: expect.stringContaining('not offered for Spot') }
+    ]);
+    // Refused once each, not retried as if the VM were busy.
+    expect(emu.answers['update:409']).toBe(2);
+    expect(emu.vm('vm-0')).toMatchObject({ vmSize: 'Standard_D2as_v5', powerState: 'running' });
+  });
+
   test('a fleet-wide list from the input, ordered by eviction rate', async () => {
     emu = await emulator(
       fleet(
@@ -252,8 +271,50 @@ describe('price first', () => {
       workflowsDir: WORKFLOWS
     });
     const [r] = await sweep();
-    expect(r).toMatchObject({ outcome: 'started', oldMaxPrice: 0.01, newMaxPrice: 0.0207 });
-    expect(emu.vm('vm-0')).toMatchObject({ maxPrice: 0.0207, powerState: 'running' });
+    // Five decimals at most, strictly above the current price (BillingProfile: "greater than").
+    expect(r).toMatchObject({ outcome: 'started', oldMaxPrice: 0.01, newMaxPrice: 0.02071 });
+    expect(emu.vm('vm-0')).toMatchObject({ maxPrice: 0.02071, powerState: 'running' });
+  });
+
+  test('to-current with a price of more than five decimals: rounded up to five', async () => {
+    emu = await emulator(
+      fleet([priced], { prices: { 'eastus/Standard_D2s_v5': 0.0207341 } }, { RAISE_MAX_PRICE: 'to-current' }),
+      { workflowsDir: WORKFLOWS }
+    );
+    const [r] = await sweep();
+    expect(r).toMatchObject({ outcome: 'started', newMaxPrice: 0.02074 });
+  });
+
+  test("a Uniform Windows instance: priced as Windows, and its max price is the scale set's to raise", async () => {
+    const scaleSet = (name: string, osType: 'Linux' | 'Windows') => ({
+      subscriptionId: SUB,
+      resourceGroup: 'rg-pool',
+      name,
+      orchestration: 'Uniform' as const,
+      osType,
+      maxPrice: 0.03,
+      tags: TAG,
+      instances: [{ powerState: 'deallocated' as const, annotation: 'VirtualMachinePreempted' as const }]
+    });
+    emu = await emulator(
+      fleet(
+        [],
+        {
+          prices: { 'eastus/Standard_D2s_v5': 0.02 },
+          scaleSets: [scaleSet('win', 'Windows'), scaleSet('lin', 'Linux')]
+        },
+        { RAISE_MAX_PRICE: 'to-current' }
+      ),
+      { workflowsDir: WORKFLOWS }
+    );
+    const found = Object.fromEntries((await sweep()).map(r => [r.name, r]));
+    // Windows: 0.036 USD, above 0.03; Linux: 0.02, within it.
+    expect(found.win_0).toMatchObject({ outcome: 'price-above-max', currentPrice: 0.036 });
+    expect(found.win_0!.detail).toContain('raise the max price of scale set win');
+    expect(found.lin_0).toMatchObject({ outcome: 'started' });
+    expect(emu.answers['update:404'] ?? 0).toBe(0);
+    expect(emu.scaleSet('win').maxPrice).toBe(0.03);
+    expect(emu.vm('win_0').startsAccepted).toBe(0);
   });
 
   test('one SpotResources query for the whole sweep, whatever the number of VMs, sizes and lists', async () => {

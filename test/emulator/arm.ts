@@ -17,7 +17,7 @@ import { empty, json, bearer, type Request, type Response } from './http.js';
 import { compileQuery, QueryError, type Tables } from './kql.js';
 import type { Rbac } from './rbac.js';
 import { argRowOf, argScaleSets, handleScaleSet, isScaleSetKind, scaleSetKind } from './scale-sets.js';
-import type { Annotation, SpotModel, Vm } from './spot.js';
+import { WINDOWS_PRICE_FACTOR, type Annotation, type SpotModel, type Vm } from './spot.js';
 import { sizeInfo } from './sizes.js';
 import { handleTags, tagsKind } from './tags.js';
 import type { Throttles } from './throttle.js';
@@ -217,8 +217,11 @@ function compute(req: Request, kind: string, principal: string, o: ArmOptions): 
     const [, , location] = OPERATION_PATH.exec(req.path)!;
     const opRead = o.throttles.computeOperationRead(sub!.toLowerCase(), location!.toLowerCase(), op.vmKey);
     if (!opRead.ok) return computeThrottled(opRead, o);
+    const counted = { ...read.headers, 'x-ms-ratelimit-remaining-resource': opRead.header };
     if (req.url.searchParams.get('monitor') === 'true')
-      return op.status === 'InProgress' ? empty(202, retryHeaders(1000, o)) : empty(200);
+      return op.status === 'InProgress'
+        ? empty(202, { ...counted, ...retryHeaders(1000, o) })
+        : empty(200, counted);
     return json(
       200,
       {
@@ -228,9 +231,7 @@ function compute(req: Request, kind: string, principal: string, o: ArmOptions): 
         ...(op.error ? { error: op.error } : {}),
         name: op.id
       },
-      {
-        'x-ms-ratelimit-remaining-subscription-reads': String(read.remaining)
-      }
+      counted
     );
   }
   const [, sub, rg, name] = VM_PATH.exec(req.path)!;
@@ -258,17 +259,14 @@ function compute(req: Request, kind: string, principal: string, o: ArmOptions): 
     ? o.throttles.write(principal, subscription)
     : o.throttles.read(principal, subscription);
   if (!bucket.ok) return throttled(bucket.retryAfterMs, o);
-  const limitHeader = {
-    [isWrite
-      ? 'x-ms-ratelimit-remaining-subscription-writes'
-      : 'x-ms-ratelimit-remaining-subscription-reads']: String(bucket.remaining)
-  };
+  let limitHeader = bucket.headers;
   const vm = o.model.get(scope);
   if (!vm) return armError(azureErrors.notFound(rg!, name!), limitHeader);
 
   if (!isWrite) {
     const vmRead = o.throttles.computeRead(subscription, vm.location.toLowerCase(), vm.key);
     if (!vmRead.ok) return computeThrottled(vmRead, o);
+    limitHeader = { ...limitHeader, 'x-ms-ratelimit-remaining-resource': vmRead.header };
   }
   switch (kind) {
     case 'get':
@@ -285,15 +283,19 @@ function compute(req: Request, kind: string, principal: string, o: ArmOptions): 
       return empty(204, limitHeader);
     default: {
       const update = o.throttles.computeUpdate(subscription, vm.location.toLowerCase(), vm.key);
-      if (!update.ok) return throttled(update.retryAfterMs, o, 'OperationNotAllowed');
+      if (!update.ok) return computeThrottled(update, o);
       const started = o.model.start(vm);
-      if ('error' in started) return armError(started.error, limitHeader);
+      if ('error' in started)
+        return armError(started.error, {
+          ...limitHeader,
+          'x-ms-ratelimit-remaining-resource': update.header
+        });
       const statusUrl = `${o.base()}/subscriptions/${sub}/providers/Microsoft.Compute/locations/${vm.location}/operations/${started.operation.id}?p=${randomUUID()}&api-version=${req.url.searchParams.get('api-version')}`;
       return empty(202, {
         ...limitHeader,
         'Azure-AsyncOperation': statusUrl,
         Location: `${statusUrl}&monitor=true`,
-        'x-ms-ratelimit-remaining-resource': `Microsoft.Compute/UpdateVM3Min;${update.remaining}`
+        'x-ms-ratelimit-remaining-resource': update.header
       });
     }
   }
@@ -330,7 +332,7 @@ function permissions(req: Request, principal: string, o: ArmOptions): Response {
     });
   const read = o.throttles.read(principal, sub!.toLowerCase());
   if (!read.ok) return throttled(read.retryAfterMs, o);
-  const headers = { 'x-ms-ratelimit-remaining-subscription-reads': String(read.remaining) };
+  const headers = read.headers;
   if (group && ![...o.model.vms.values()].some(vm => sameGroup(vm, sub!, group)))
     return json(
       404,
@@ -768,7 +770,7 @@ function spotResources(model: SpotModel): Record<string, unknown>[] {
     for (const size of model.offeredSizes()) {
       for (const osType of ['Linux', 'Windows'] as const) {
         // Windows carries its licence in the Spot price.
-        const factor = osType === 'Windows' ? 1.8 : 1;
+        const factor = osType === 'Windows' ? WINDOWS_PRICE_FACTOR : 1;
         rows.push({
           id: `/providers/Microsoft.Compute/locations/${location}/skuSpotPriceHistory/${size}/osTypes/${osType}`,
           name: size,
@@ -806,7 +808,7 @@ function vmSizeEntry(name: string) {
     name,
     numberOfCores: info.vCPUs,
     osDiskSizeInMB: 1_047_552,
-    resourceDiskSizeInMB: info.vCPUs * 8192,
+    resourceDiskSizeInMB: info.tempDiskMB,
     memoryInMB: info.memoryGB * 1024,
     maxDataDiskCount: Math.min(64, info.vCPUs * 2)
   };
@@ -863,7 +865,12 @@ function resourceSkus(req: Request, principal: string, o: ArmOptions): Response 
         capabilities: [
           { name: 'vCPUs', value: String(info.vCPUs) },
           { name: 'MemoryGB', value: String(info.memoryGB) },
-          { name: 'LowPriorityCapable', value: 'True' }
+          // The published Spot flag and temp disk (skus.json example ListAvailableResourceSkusForARegion.json).
+          { name: 'MaxResourceVolumeMB', value: String(info.tempDiskMB) },
+          {
+            name: 'LowPriorityCapable',
+            value: o.model.spotIncapable.has(name.toLowerCase()) ? 'False' : 'True'
+          }
         ],
         restrictions: restricted.map(r =>
           r.zones
@@ -883,7 +890,7 @@ function resourceSkus(req: Request, principal: string, o: ArmOptions): Response 
       };
     })
   );
-  return json(200, { value }, { 'x-ms-ratelimit-remaining-subscription-reads': String(read.remaining) });
+  return json(200, { value }, read.headers);
 }
 
 /**
@@ -898,11 +905,11 @@ function updateVm(req: Request, principal: string, o: ArmOptions): Response {
     return forbidden(principal, ARM_ACTIONS.write, scope);
   const bucket = o.throttles.write(principal, subscription);
   if (!bucket.ok) return throttled(bucket.retryAfterMs, o);
-  const limitHeader = { 'x-ms-ratelimit-remaining-subscription-writes': String(bucket.remaining) };
   const vm = o.model.get(scope);
-  if (!vm) return armError(azureErrors.notFound(rg!, name!), limitHeader);
+  if (!vm) return armError(azureErrors.notFound(rg!, name!), bucket.headers);
   const update = o.throttles.computeUpdate(subscription, vm.location.toLowerCase(), vm.key);
-  if (!update.ok) return throttled(update.retryAfterMs, o, 'OperationNotAllowed');
+  if (!update.ok) return computeThrottled(update, o);
+  const limitHeader = { ...bucket.headers, 'x-ms-ratelimit-remaining-resource': update.header };
   let body: {
     tags?: unknown;
     properties?: { hardwareProfile?: { vmSize?: unknown }; billingProfile?: { maxPrice?: unknown } };
@@ -936,10 +943,7 @@ function updateVm(req: Request, principal: string, o: ArmOptions): Response {
     maxPrice: maxPrice as number | undefined
   });
   if (refused && 'body' in refused) return armError(refused, limitHeader);
-  const headers = {
-    ...limitHeader,
-    'x-ms-ratelimit-remaining-resource': `Microsoft.Compute/UpdateVM3Min;${update.remaining}`
-  };
+  const headers = limitHeader;
   if (!refused) return json(200, vmResource(vm), headers);
   // A resize or repricing runs on: 200 with provisioningState Updating and the operation to follow.
   const resource = vmResource(vm);

@@ -70,6 +70,8 @@ export interface FleetSpec {
   unavailableSizes?: string[];
   /** Sizes the subscription may not use in a region or some of its zones (Resource SKUs restrictions). */
   restrictedSizes?: SizeRestriction[];
+  /** Sizes offered, but not for Spot (Resource SKUs capability LowPriorityCapable False). */
+  spotIncapableSizes?: string[];
   /** Spot vCPU quota per `location/family` (e.g. `eastus/standardDSv5Family`); absent: no limit. */
   quotas?: Record<string, number>;
   /** Spot eviction rate band per `location/vmSize` as SpotResources shows it (default `0-5`). */
@@ -105,6 +107,8 @@ export interface ScaleSetSpec {
   zone?: string;
   priority?: 'Spot' | 'Regular' | 'Low';
   evictionPolicy?: 'Deallocate' | 'Delete';
+  /** The OS of its model's image (virtualMachineProfile.storageProfile.osDisk.osType); default Linux. */
+  osType?: 'Linux' | 'Windows';
   maxPrice?: number;
   tags?: Record<string, string>;
   /** Try & restore (`spotRestorePolicy.enabled`): the platform restores evicted instances by itself. */

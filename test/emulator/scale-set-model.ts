@@ -29,6 +29,7 @@ export interface ScaleSet {
   priority: string;
   evictionPolicy: string;
   maxPrice: number;
+  osType: 'Linux' | 'Windows';
   /** Whether the spec named a priority: a Flexible scale set shows a virtualMachineProfile only then. */
   hasProfile: boolean;
   tags: Record<string, string>;
@@ -86,6 +87,7 @@ export function newScaleSet(spec: ScaleSetSpec, clock: ScaledClock): ScaleSet {
     priority: spec.priority ?? 'Spot',
     evictionPolicy: spec.evictionPolicy ?? 'Deallocate',
     maxPrice: spec.maxPrice ?? -1,
+    osType: spec.osType ?? 'Linux',
     hasProfile: spec.orchestration === 'Uniform' || spec.priority !== undefined,
     tags: spec.tags ?? {},
     spotRestore: spec.spotRestore ?? false,
@@ -121,6 +123,7 @@ export function scaleSetMembers(
       priority: scaleSet.priority as VmSpec['priority'],
       evictionPolicy: scaleSet.evictionPolicy as VmSpec['evictionPolicy'],
       maxPrice: scaleSet.maxPrice,
+      osType: scaleSet.osType,
       tags: instance.tags ?? {},
       powerState: instance.powerState,
       annotation: instance.annotation,

@@ -75,11 +75,7 @@ export function handleScaleSet(req: Request, kind: ScaleSetKind, principal: stri
     ? o.throttles.write(principal, subscription)
     : o.throttles.read(principal, subscription);
   if (!bucket.ok) return throttled(bucket.retryAfterMs, o);
-  const limitHeader = {
-    [isWrite
-      ? 'x-ms-ratelimit-remaining-subscription-writes'
-      : 'x-ms-ratelimit-remaining-subscription-reads']: String(bucket.remaining)
-  };
+  const limitHeader = bucket.headers;
   const scaleSet = o.model.getScaleSet(ssId);
   if (!scaleSet)
     return armError(
@@ -91,7 +87,10 @@ export function handleScaleSet(req: Request, kind: ScaleSetKind, principal: stri
   if (kind === 'scaleSet') {
     const read = o.throttles.scaleSetRead(subscription, region, scaleSet.key);
     if (!read.ok) return computeThrottled(read, o);
-    return json(200, scaleSetResource(scaleSet), limitHeader);
+    return json(200, scaleSetResource(scaleSet), {
+      ...limitHeader,
+      'x-ms-ratelimit-remaining-resource': read.header
+    });
   }
 
   if (kind === 'scaleSetStart') {
@@ -123,7 +122,7 @@ export function handleScaleSet(req: Request, kind: ScaleSetKind, principal: stri
       ...limitHeader,
       'Azure-AsyncOperation': statusUrl,
       Location: `${statusUrl}&monitor=true`,
-      'x-ms-ratelimit-remaining-resource': `Microsoft.Compute/UpdateVMSS;${update.remaining}`
+      'x-ms-ratelimit-remaining-resource': update.header
     });
   }
 
@@ -141,7 +140,10 @@ export function handleScaleSet(req: Request, kind: ScaleSetKind, principal: stri
     );
   const read = o.throttles.scaleSetVmRead(subscription, region, vm.key);
   if (!read.ok) return computeThrottled(read, o);
-  return json(200, kind === 'scaleSetVm' ? scaleSetVmResource(vm) : scaleSetVmInstanceView(vm), limitHeader);
+  return json(200, kind === 'scaleSetVm' ? scaleSetVmResource(vm) : scaleSetVmInstanceView(vm), {
+    ...limitHeader,
+    'x-ms-ratelimit-remaining-resource': read.header
+  });
 }
 
 /** The scale set's Spot settings: on the model of its instances (Uniform; Flexible when it has one). */
@@ -159,6 +161,7 @@ function scaleSetProperties(ss: ScaleSet) {
       ? {
           virtualMachineProfile: {
             priority: ss.priority,
+            storageProfile: { osDisk: { osType: ss.osType, createOption: 'FromImage' } },
             ...(ss.priority === 'Spot'
               ? { evictionPolicy: ss.evictionPolicy, billingProfile: { maxPrice: ss.maxPrice } }
               : {})

@@ -190,6 +190,9 @@ export interface AnnotationFault {
   lagS?: number;
 }
 
+/** How much more a Windows Spot VM costs than a Linux one of the same size, here. */
+export const WINDOWS_PRICE_FACTOR = 1.8;
+
 export class SpotModel {
   readonly vms = new Map<string, Vm>();
   readonly scaleSets = new Map<string, ScaleSet>();
@@ -211,6 +214,8 @@ export class SpotModel {
   readonly restrictions: SizeRestriction[];
   private readonly quotas = new Map<string, number>();
   private readonly evictionRates = new Map<string, string>();
+  /** Sizes offered, but not for Spot. */
+  readonly spotIncapable: Set<string>;
 
   constructor(
     fleet: FleetSpec,
@@ -225,13 +230,15 @@ export class SpotModel {
     }
     this.unavailableSizes = new Set((fleet.unavailableSizes ?? []).map(s => s.toLowerCase()));
     this.restrictions = [...(fleet.restrictedSizes ?? [])];
+    this.spotIncapable = new Set((fleet.spotIncapableSizes ?? []).map(x => x.toLowerCase()));
     for (const [k, v] of Object.entries(fleet.quotas ?? {})) this.quotas.set(k.toLowerCase(), v);
     for (const [k, v] of Object.entries(fleet.evictionRates ?? {}))
       this.evictionRates.set(k.toLowerCase(), v);
     for (const size of [
       ...fleet.vms.map(v => v.vmSize ?? 'Standard_D2s_v5'),
       ...(fleet.pools ?? []).map(p => p.vmSize),
-      ...Object.keys(fleet.prices ?? {}).map(k => k.split('/')[1] ?? '')
+      ...Object.keys(fleet.prices ?? {}).map(k => k.split('/')[1] ?? ''),
+      ...(fleet.spotIncapableSizes ?? [])
     ])
       if (sizeInfo(size)) this.sizes.add(size);
     for (const spec of fleet.vms) this.add(spec);
@@ -284,8 +291,10 @@ export class SpotModel {
     return vm && !vm.deleted ? vm : undefined;
   }
 
-  price(vm: Pick<Vm, 'location' | 'vmSize'>): number {
-    return this.prices.get(`${vm.location}/${vm.vmSize}`.toLowerCase()) ?? DEFAULT_PRICE;
+  /** The current Spot price; Windows carries its licence in it (as SpotResources shows). */
+  price(vm: Pick<Vm, 'location' | 'vmSize'> & { osType?: Vm['osType'] }): number {
+    const base = this.prices.get(`${vm.location}/${vm.vmSize}`.toLowerCase()) ?? DEFAULT_PRICE;
+    return vm.osType === 'Windows' ? Math.round(base * WINDOWS_PRICE_FACTOR * 1e6) / 1e6 : base;
   }
 
   setPrice(location: string, vmSize: string, price: number): void {
@@ -361,6 +370,16 @@ export class SpotModel {
       : undefined;
   }
 
+  /** Refusals of a resize that no retry changes: a size not for Spot, or across the temp-disk boundary. */
+  private fixedRefusal(vm: Vm, vmSize: string): ArmError | undefined {
+    if (vm.priority === 'Spot' && this.spotIncapable.has(vmSize.toLowerCase()))
+      return azureErrors.spotNotSupportedForSize(vmSize);
+    const from = sizeInfo(vm.vmSize);
+    const to = sizeInfo(vmSize);
+    if (from && to && from.tempDiskMB > 0 !== to.tempDiskMB > 0) return azureErrors.tempDiskBoundary(vm.name);
+    return undefined;
+  }
+
   /**
    * `PATCH …/virtualMachines/{vm}`: tags at any time; the size and the max price only while
    * deallocated, the size only to one the region offers, the subscription may use, and the
@@ -374,12 +393,18 @@ export class SpotModel {
     if (patch.vmSize !== undefined && patch.vmSize !== vm.vmSize) {
       if (vm.powerState !== 'deallocated' || vm.provisioning === 'updating')
         return azureErrors.operationNotAllowedWhileRunning(vm.name, 'resize');
-      const refused = this.sizeRefusal(vm, patch.vmSize, true);
+      const refused = this.sizeRefusal(vm, patch.vmSize, true) ?? this.fixedRefusal(vm, patch.vmSize);
       if (refused) return refused;
     }
     if (patch.maxPrice !== undefined && patch.maxPrice !== vm.maxPrice) {
       if (vm.powerState !== 'deallocated' || vm.provisioning === 'updating')
         return azureErrors.operationNotAllowedWhileRunning(vm.name, 'max price change');
+      // "using up to 5 decimal places" ("Use Azure Spot Virtual Machines").
+      if (patch.maxPrice !== -1 && Math.abs(patch.maxPrice * 1e5 - Math.round(patch.maxPrice * 1e5)) > 1e-6)
+        return azureErrors.maxPriceInvalid();
+      const price = this.price({ ...vm, vmSize: patch.vmSize ?? vm.vmSize });
+      if (vm.priority === 'Spot' && patch.maxPrice !== -1 && !(patch.maxPrice > price))
+        return azureErrors.updatePriceNotAboveCurrent(patch.maxPrice, price, patch.vmSize ?? vm.vmSize);
     }
     if (patch.tags) {
       vm.tags = { ...patch.tags };

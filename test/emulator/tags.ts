@@ -47,7 +47,7 @@ export function handleTags(
     const [, sub, opId] = RESULT_PATH.exec(req.path)!;
     const read = o.throttles.read(principal, sub!.toLowerCase());
     if (!read.ok) return throttled(read.retryAfterMs, o);
-    const headers = { 'x-ms-ratelimit-remaining-subscription-reads': String(read.remaining) };
+    const headers = read.headers;
     const op = ops.get(opId!);
     if (!op)
       return json(404, { error: { code: 'NotFound', message: `Operation ${opId} not found.` } }, headers);
@@ -70,7 +70,7 @@ export function handleTags(
   if (!o.rbac.can(principal, TAGS_WRITE, scope!)) return forbidden(principal, TAGS_WRITE, scope!);
   const write = o.throttles.write(principal, sub!.toLowerCase());
   if (!write.ok) return throttled(write.retryAfterMs, o);
-  const headers = { 'x-ms-ratelimit-remaining-subscription-writes': String(write.remaining) };
+  const headers = write.headers;
   const vm = o.model.get(scope!);
   if (!vm) return armError(azureErrors.notFound(rg!, name!), headers);
   const invalid = (message: string) =>
@@ -114,6 +114,7 @@ export function handleTags(
       400,
       {
         error: {
+          // The limit is the spec's; this code and message are not published (modelled).
           code: 'InvalidTagCount',
           message: `The resource would have ${Object.keys(next).length} tags; at most ${MAX_TAGS} are allowed.`
         }
@@ -125,15 +126,11 @@ export function handleTags(
   ops.set(id, op);
   o.clock.after(TAG_OPERATION_MS, () => {
     // Merged into the tags as they are when the operation ends, not as they were when it began.
-    if (operation === 'merge')
-      vm.tags = { ...Object.fromEntries(Object.entries(vm.tags).filter(([k]) => !named(k))), ...tags };
-    else vm.tags = next;
-    o.model.log(
-      vm,
-      `tags set: ${Object.entries(vm.tags)
-        .map(([k, v]) => `${k}=${v}`)
-        .join(', ')}`
-    );
+    const tagsNow =
+      operation === 'merge'
+        ? { ...Object.fromEntries(Object.entries(vm.tags).filter(([k]) => !named(k))), ...tags }
+        : next;
+    o.model.update(vm, { tags: tagsNow });
     op.done = true;
   });
   return empty(202, {
