@@ -228,7 +228,12 @@ export class Throttles {
     for (const [level, key, limit] of buckets) {
       const t = this.take(this.bucket(key, limit.capacity, limit.perMinute / 60_000));
       if (!t.ok)
-        return { ok: false, retryAfterMs: t.retryAfterMs, policy: `${policy}${level}`, allowed: limit.capacity };
+        return {
+          ok: false,
+          retryAfterMs: t.retryAfterMs,
+          policy: `${policy}${level}`,
+          allowed: limit.capacity
+        };
       taken.push({ name: `Microsoft.Compute/${policy}${level}`, remaining: t.remaining });
     }
     return {
