@@ -522,6 +522,18 @@ describe('Compute: resize, sizes and SKUs (virtualMachine.json, skus.json 2021-0
     );
   });
 
+  // Microsoft Learn, "Resize a virtual machine": "If your VM is still running and you don't see the
+  // size you want in the list, stopping the virtual machine may reveal more sizes." (The cluster
+  // limit is also in the refusal text "not available in the current hardware cluster",
+  // microsoft/service-fabric-issues#472.) Modelled: a running VM's cluster is one processor make.
+  test("a running VM's vmSizes lists only its hardware cluster's sizes; a deallocated one's, more", async () => {
+    const running = await call('GET', `${vmPath('vm-5')}/vmSizes?api-version=2026-04-01`, { auth: token });
+    conforms(vmSizeList, running.body);
+    const names = (running.body as { value: { name: string }[] }).value.map(v => v.name);
+    expect(names).toContain('Standard_D4s_v5');
+    expect(names).not.toContain('Standard_D2as_v5');
+  });
+
   test('ResourceSkus_List: ResourceSkusResult with Location and Zone restrictions', async () => {
     const answer = await call(
       'GET',

@@ -243,6 +243,24 @@ describe('revert', () => {
     expect(emu.vm('vm-0')).toMatchObject({ vmSize: 'Standard_D2as_v5', powerState: 'running' });
   });
 
+  test('neither size starts after the deallocate: the size that worked is tried again until it starts', async () => {
+    emu = await emulator(fleet([away], { pools: noCapacity('Standard_D2s_v5') }, { MODE: 'revert' }), {
+      workflowsDir: WORKFLOWS
+    });
+    const e = emu;
+    // Someone takes the capacity the revert frees; it comes back two emulated minutes later.
+    const deallocate = e.model.userDeallocate.bind(e.model);
+    e.model.userDeallocate = (vm, fault) => {
+      deallocate(vm, fault);
+      e.model.setCapacity('eastus', 'Standard_D2as_v5', 0);
+      e.clock.after(120_000, () => e.model.setCapacity('eastus', 'Standard_D2as_v5', 1));
+    };
+    const [r] = await sweep();
+    expect(r).toMatchObject({ outcome: 'started-fallback', reverted: false });
+    expect(r!.detail).toMatch(/back on Standard_D2as_v5, running \(started on attempt \d+\)/);
+    expect(e.vm('vm-0')).toMatchObject({ vmSize: 'Standard_D2as_v5', powerState: 'running' });
+  });
+
   test('a restart run never reverts', async () => {
     emu = await emulator(fleet([away]), { workflowsDir: WORKFLOWS });
     await sweep();

@@ -273,8 +273,16 @@ function compute(req: Request, kind: string, principal: string, o: ArmOptions): 
       return json(200, vmResource(vm), limitHeader);
     case 'instanceView':
       return json(200, instanceView(vm), limitHeader);
-    case 'vmSizes':
-      return json(200, { value: o.model.offeredSizes().map(vmSizeEntry) }, limitHeader);
+    case 'vmSizes': {
+      // Microsoft Learn, "Resize a virtual machine": "If your VM is still running and you don't see
+      // the size you want in the list, stopping the virtual machine may reveal more sizes." A running
+      // VM's hardware cluster here is one processor make (AMD or Intel).
+      const amd = sizeInfo(vm.vmSize)?.amd;
+      const sizes = o.model
+        .offeredSizes()
+        .filter(s => vm.powerState === 'deallocated' || sizeInfo(s)?.amd === amd);
+      return json(200, { value: sizes.map(vmSizeEntry) }, limitHeader);
+    }
     case 'deallocate':
       o.model.userDeallocate(vm);
       return empty(200, limitHeader);

@@ -18,6 +18,8 @@ export interface SizeInfo {
    * v4 (and unversioned ones) have one.
    */
   tempDiskMB: number;
+  /** An AMD size ("a" in the naming conventions' additive features): another hardware cluster than Intel's. */
+  amd: boolean;
 }
 
 const NAME = /^Standard_([A-Z]+)(\d+)([a-z-]*)(?:_v(\d+))?$/;
@@ -48,6 +50,7 @@ export function sizeInfo(name: string): SizeInfo | undefined {
     vCPUs,
     memoryGB: vCPUs * (letters!.startsWith('E') ? 8 : letters!.startsWith('F') ? 2 : 4),
     family: `standard${letters}${suffix}${version ? `v${version}` : ''}Family`,
+    amd: (features ?? '').includes('a'),
     tempDiskMB: !version || Number(version) < 4 || (features ?? '').includes('d') ? vCPUs * 8192 : 0
   };
 }
