@@ -4,7 +4,7 @@
  * Nothing here touches the network, so a bad input fails the run before any request.
  */
 import * as core from '@actions/core';
-import { CLOUD_NAMES, CLOUDS, type Cloud, type CloudName } from '../azure/clouds.js';
+import { CLOUD_NAMES, CLOUDS, spotNotOffered, type Cloud, type CloudName } from '../azure/clouds.js';
 import { formatDuration, parseDuration } from './duration.js';
 import {
   INSTANCE_ID_PATTERN,
@@ -139,6 +139,8 @@ export function readSettings(getInput: GetInput = name => core.getInput(name)): 
     );
   }
   const environment = environmentText as CloudName;
+  const notOffered = spotNotOffered(environment);
+  if (notOffered) core.warning(notOffered, { title: 'No Spot VMs in this cloud' });
   const resourceManager = optionalUrl(Inputs.ResourceManagerEndpoint, text(Inputs.ResourceManagerEndpoint));
   const authorityHost = optionalUrl(Inputs.AuthorityHost, text(Inputs.AuthorityHost));
 

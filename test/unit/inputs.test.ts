@@ -60,6 +60,24 @@ describe('readSettings', () => {
     expect(s.failOn).toBe('capacity');
   });
 
+  test('environment azurechinacloud: a warning up front that Spot VMs are not offered in Azure operated by 21Vianet', () => {
+    const written: string[] = [];
+    const write = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((chunk: string) => (
+      written.push(String(chunk)),
+      true
+    )) as typeof process.stdout.write;
+    try {
+      expect(readSettings(inputs({ environment: 'AzureChinaCloud' })).environment).toBe('azurechinacloud');
+      readSettings(inputs({}));
+    } finally {
+      process.stdout.write = write;
+    }
+    const warnings = written.filter(l => l.startsWith('::warning'));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain('not offered in Azure operated by 21Vianet');
+  });
+
   test.each([
     [{ subscriptions: 'prod' }, 'Input \'subscriptions\' has "prod"; expected subscription IDs (GUIDs)'],
     [{ tag: 'NoValue' }, 'Input \'tag\' is "NoValue"; expected Name=Value'],
