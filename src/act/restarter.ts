@@ -14,6 +14,7 @@ import type { Plan } from '../plan/trigger.js';
 import { FeatureSwitch } from './feature-permissions.js';
 import { restartVm, type RestartDeps } from './restart.js';
 import { ScaleSetStarter, startSlots } from './start-operation.js';
+import { RunningWatch } from './running-watch.js';
 
 export interface Restarter {
   start: Start;
@@ -46,6 +47,7 @@ export function restarter(
     waitForDeallocationMs: settings.waitForDeallocationMs,
     ...session.computeBudgets,
     scaleSets: new ScaleSetStarter(() => deps),
+    watch: new RunningWatch({ clock, compute: session.compute }),
     fallback: {
       fallbackSizes: settings.fallbackSizes,
       fallbackOrder: settings.fallbackOrder,

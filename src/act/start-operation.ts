@@ -10,6 +10,7 @@ import pLimit, { type LimitFunction } from 'p-limit';
 import type { VmRecord } from '../discover/discovery.js';
 import type { ResourceBudget } from '../azure/resource-budget.js';
 import { describeAzureError } from '../azure/errors.js';
+import type { RunningWatch } from './running-watch.js';
 import type { Clock } from '../azure/retry.js';
 
 export interface StartDeps {
@@ -30,6 +31,8 @@ export interface StartDeps {
   scaleSetUpdates: ResourceBudget;
   /** "Update VM" per VM (12, refilled 4 a minute): starts, resizes and new max prices of one VM. */
   vmUpdatesPerVm?: ResourceBudget;
+  /** Confirms started VMs in bulk (running-watch.ts); absent, each start's operation is polled to its end. */
+  watch?: RunningWatch;
 }
 
 export type UpdateBudgets = Pick<StartDeps, 'vmUpdates' | 'vmUpdatesPerVm'>;
@@ -86,7 +89,27 @@ export async function startOnce(
     })
   );
   onAccepted(deps.clock.now());
-  await follow(poller, vm.id, vm.subscriptionId, deps);
+  await (deps.watch ? confirm(poller, vm, deps.watch, deps) : follow(poller, vm.id, vm.subscriptionId, deps));
+}
+
+/**
+ * Follows a VM's start through the bulk listings: running there, it is started with no poll of its
+ * own; down again, one poll of its operation says why (or that it is still on its way, as Azure
+ * may list the VM before the start shows); without listings, its operation is polled to the end.
+ */
+async function confirm(poller: Poller, vm: VmRecord, watch: RunningWatch, deps: StartDeps): Promise<void> {
+  for (;;) {
+    const seen = await watch.next(vm);
+    if (seen === 'running') return;
+    if (seen === 'unavailable') return follow(poller, vm.id, vm.subscriptionId, deps);
+    if (seen === 'on its way') continue;
+    await deps.operationReads.take(vm.id.toLowerCase(), { what: `${vm.id}: following its start` });
+    await poller.poll();
+    if (poller.isDone) {
+      await poller.pollUntilDone();
+      return;
+    }
+  }
 }
 
 /** Where start calls queue for `max-concurrency`: one queue per subscription. */

@@ -39,6 +39,7 @@ export interface ArmOptions {
 const VM_PATH =
   /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.Compute\/virtualMachines\/([^/]+)(?:\/(instanceView|start|deallocate|simulateEviction|vmSizes))?$/i;
 const SKUS_PATH = /^\/subscriptions\/([^/]+)\/providers\/Microsoft\.Compute\/skus$/i;
+const LIST_ALL_PATH = /^\/subscriptions\/([^/]+)\/providers\/Microsoft\.Compute\/virtualMachines$/i;
 const OPERATION_PATH =
   /^\/subscriptions\/([^/]+)\/providers\/Microsoft\.Compute\/locations\/([^/]+)\/operations\/([^/]+)$/i;
 const ARG_PATH = /^\/providers\/Microsoft\.ResourceGraph\/resources$/i;
@@ -66,6 +67,7 @@ export function armKind(req: Request): string | undefined {
   const tags = tagsKind(req);
   if (tags) return tags;
   if (SKUS_PATH.test(req.path)) return 'skus';
+  if (LIST_ALL_PATH.test(req.path)) return 'listAll';
   const scaleSet = scaleSetKind(req);
   if (scaleSet) return scaleSet;
   const vm = VM_PATH.exec(req.path);
@@ -89,13 +91,15 @@ export async function handleArm(req: Request, o: ArmOptions): Promise<Response |
         ? permissions(req, principal, o)
         : kind === 'skus'
           ? resourceSkus(req, principal, o)
-          : kind === 'update'
-            ? updateVm(req, principal, o)
-            : kind === 'tags' || kind === 'tagsResult'
-              ? handleTags(req, kind, principal, o)
-              : isScaleSetKind(kind)
-                ? handleScaleSet(req, kind, principal, o)
-                : compute(req, kind, principal, o);
+          : kind === 'listAll'
+            ? listAll(req, principal, o)
+            : kind === 'update'
+              ? updateVm(req, principal, o)
+              : kind === 'tags' || kind === 'tagsResult'
+                ? handleTags(req, kind, principal, o)
+                : isScaleSetKind(kind)
+                  ? handleScaleSet(req, kind, principal, o)
+                  : compute(req, kind, principal, o);
   o.onRequest?.(kind, response.status);
   return withHeaders(response, ids);
 }
@@ -962,5 +966,66 @@ function updateVm(req: Request, principal: string, o: ArmOptions): Response {
       ...headers,
       'Azure-AsyncOperation': `${o.base()}/subscriptions/${sub}/providers/Microsoft.Compute/locations/${vm.location}/operations/${refused.id}?p=${randomUUID()}&api-version=${req.url.searchParams.get('api-version')}`
     }
+  );
+}
+
+/** VMs a page of `virtualMachines` lists: Azure pages by `nextLink` and publishes no page size. */
+export const LIST_PAGE_SIZE = 200;
+
+/**
+ * `GET /subscriptions/{id}/providers/Microsoft.Compute/virtualMachines` (VirtualMachines_ListAll):
+ * "statusOnly=true enables fetching run time status of all Virtual Machines in the subscription" —
+ * each VM with `properties.instanceView.statuses`. Compute's "High Cost Get VM" (List, List All, List
+ * By Location): 300 a minute per subscription, up to 900 ("Compute throttling limits"). Needs
+ * `virtualMachines/read` over the subscription: a role on one resource group is refused.
+ */
+function listAll(req: Request, principal: string, o: ArmOptions): Response {
+  const [, sub] = LIST_ALL_PATH.exec(req.path)!;
+  const subscription = sub!.toLowerCase();
+  if (req.method !== 'GET')
+    return json(405, {
+      error: {
+        code: 'MethodNotAllowed',
+        message: `The requested resource does not support http method '${req.method}'.`
+      }
+    });
+  if (!o.rbac.can(principal, ARM_ACTIONS.read, `/subscriptions/${sub}`))
+    return forbidden(principal, ARM_ACTIONS.read, `/subscriptions/${sub}`);
+  const read = o.throttles.read(principal, subscription);
+  if (!read.ok) return throttled(read.retryAfterMs, o);
+  const listed = o.throttles.computeList(subscription);
+  if (!listed.ok) return computeThrottled(listed, o);
+  const statusOnly = req.url.searchParams.get('statusOnly') === 'true';
+  const all = [...o.model.vms.values()]
+    .filter(
+      vm => !vm.deleted && vm.kind !== 'vmss-uniform' && vm.subscriptionId.toLowerCase() === subscription
+    )
+    .sort((a, b) => a.key.localeCompare(b.key));
+  const offset = Number(req.url.searchParams.get('$skiptoken') ?? 0);
+  if (!Number.isInteger(offset) || offset < 0)
+    return json(
+      400,
+      { error: { code: 'InvalidSkipToken', message: 'The skip token is invalid.' } },
+      read.headers
+    );
+  const page = all.slice(offset, offset + LIST_PAGE_SIZE);
+  const next = new URL(`${o.base()}${req.path}`);
+  for (const [k, v] of req.url.searchParams) next.searchParams.set(k, v);
+  next.searchParams.set('$skiptoken', String(offset + LIST_PAGE_SIZE));
+  return json(
+    200,
+    {
+      value: page.map(vm => {
+        const resource = vmResource(vm);
+        return statusOnly
+          ? {
+              ...resource,
+              properties: { ...resource.properties, instanceView: { statuses: instanceView(vm).statuses } }
+            }
+          : resource;
+      }),
+      ...(offset + LIST_PAGE_SIZE < all.length ? { nextLink: next.toString() } : {})
+    },
+    { ...read.headers, 'x-ms-ratelimit-remaining-resource': listed.header }
   );
 }

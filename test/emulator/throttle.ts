@@ -67,6 +67,7 @@ export const LIMITS = {
   computeUpdatePerRegion: { capacity: 1500, perMinute: 500 },
   computeUpdatePerVm: { capacity: 12, perMinute: 4 },
   computeLowCostGetPerSubscription: { capacity: 24_000, perMinute: 8_000 },
+  computeHighCostGetPerSubscription: { capacity: 900, perMinute: 300 },
   computeLowCostGetPerVm: { capacity: 36, perMinute: 12 },
   computeGetOperationPerSubscription: { capacity: 15_000, perMinute: 5_000 },
   computeGetOperationPerResource: { capacity: 45, perMinute: 15 }
@@ -185,6 +186,13 @@ export class Throttles {
     return this.computePolicy('LowCostGetVM', [
       ['Subscription', `lcg|${subscription}|${region}`, LIMITS.computeLowCostGetPerSubscription],
       ['Resource', `lcg|${vmKey}`, LIMITS.computeLowCostGetPerVm]
+    ]);
+  }
+
+  /** "High Cost Get VM" (List, List All, List By Location): per subscription only. */
+  computeList(subscription: string): ComputeTake {
+    return this.computePolicy('HighCostGetVM', [
+      ['Subscription', `hcg|${subscription}`, LIMITS.computeHighCostGetPerSubscription]
     ]);
   }
 
