@@ -47,7 +47,7 @@ export function restarter(
     waitForDeallocationMs: settings.waitForDeallocationMs,
     ...session.computeBudgets,
     scaleSets: new ScaleSetStarter(() => deps),
-    watch: new RunningWatch({ clock, compute: session.compute }),
+    watch: new RunningWatch({ clock, compute: session.compute }, settings.pollIntervalMs),
     fallback: {
       fallbackSizes: settings.fallbackSizes,
       fallbackOrder: settings.fallbackOrder,

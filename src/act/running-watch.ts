@@ -3,7 +3,7 @@
  * (VirtualMachines_ListAll with `statusOnly=true`: "enables fetching run time status of all Virtual
  * Machines in the subscription"), a page per a few hundred VMs, instead of polling each start
  * operation several times. Compute counts a listing as "High Cost Get VM" (300 a minute per
- * subscription, "Compute throttling limits"); one every LISTING_EVERY_MS spends a few of those.
+ * subscription, "Compute throttling limits"); one every `poll-interval` (5 s by default) spends a few.
  * A VM the listing shows running is started; one it shows down again is looked at through its own
  * operation (which says why); one still on its way waits for the next listing.
  */
@@ -13,8 +13,6 @@ import type { VmRecord } from '../discover/discovery.js';
 
 /** What a listing shows of a started VM. `unavailable`: no listing (e.g. a role on resource groups only). */
 export type Seen = 'running' | 'on its way' | 'down' | 'unavailable';
-
-const LISTING_EVERY_MS = 10_000;
 
 interface Subscription {
   /** VMs waiting for the next listing, by lower-case ID. */
@@ -28,7 +26,8 @@ export class RunningWatch {
   private readonly subscriptions = new Map<string, Subscription>();
   constructor(
     private readonly deps: { clock: Clock; compute: ComputeFor },
-    private readonly everyMs = LISTING_EVERY_MS
+    /** How often a subscription with VMs on their way is listed: the run's `poll-interval`. */
+    private readonly everyMs: number
   ) {}
 
   /** How the first listing that starts after now shows the VM. */

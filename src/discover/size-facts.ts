@@ -72,7 +72,8 @@ export class SizeFactsReader {
       );
       if (reason) why.set(key, reason.text);
     }
-    return { offered, restricted: why, prices, evictionRates };
+    const notSpot = new Set([...catalog.offered].filter(([, sku]) => !sku.spot).map(([name]) => name));
+    return { offered, restricted: why, prices, evictionRates, notSpot };
   }
 
   private async offered(vm: VmRecord, deadline: number): Promise<Set<string>> {

@@ -783,3 +783,38 @@ describe("Compute's and Resource Manager's throttling headers", () => {
     );
   });
 });
+
+// VirtualMachines_ListAll (virtualMachine.json): "statusOnly=true enables fetching run time status of
+// all Virtual Machines in the subscription"; paged by nextLink. Compute counts it as "High Cost Get
+// VM" ("Compute throttling limits": List, List All, List By Location; 300 a minute per subscription).
+describe('Compute: VirtualMachines_ListAll with statusOnly', () => {
+  test("every VM of the subscription with its instance view's statuses; a start under way shows updating", async () => {
+    const started = await call('POST', `${vmPath('vm-1')}/start?api-version=2024-11-01`, { auth: token });
+    expect(started.status).toBe(202);
+    const listed: { id: string; properties: { instanceView?: { statuses: { code: string }[] } } }[] = [];
+    let next: string | undefined =
+      `/subscriptions/${SUB}/providers/Microsoft.Compute/virtualMachines?api-version=2024-11-01&statusOnly=true`;
+    while (next) {
+      const page = await call('GET', next, { auth: token });
+      expect(page.status).toBe(200);
+      expect(String(page.headers['x-ms-ratelimit-remaining-resource'])).toMatch(
+        /^Microsoft\.Compute\/HighCostGetVM/
+      );
+      const body = page.body as { value: typeof listed; nextLink?: string };
+      for (const vm of body.value) conforms(virtualMachine, vm);
+      listed.push(...body.value);
+      next = body.nextLink && new URL(body.nextLink).pathname + new URL(body.nextLink).search;
+    }
+    const vm2 = listed.find(v => v.id.endsWith('/vm-1'))!;
+    expect(vm2.properties.instanceView!.statuses.map(s => s.code)).toEqual([
+      'ProvisioningState/updating',
+      expect.stringMatching(/^PowerState\/(stopped|starting)$/)
+    ]);
+    const outside = await call(
+      'GET',
+      `/subscriptions/${SUB}/providers/Microsoft.Compute/virtualMachines?api-version=2024-11-01&statusOnly=true`,
+      { auth: groupToken }
+    );
+    expect(outside.status).toBe(403);
+  });
+});
