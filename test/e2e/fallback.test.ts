@@ -125,12 +125,13 @@ describe('fallback sizes', () => {
     expect(emu.vm('vm-0').powerState).toBe('deallocated');
   });
 
-  test('a size restricted for the subscription, or over its family quota: skipped, with the reason', async () => {
+  test("a size restricted for the subscription, or over the region's Spot vCPU quota: skipped, with the reason", async () => {
     emu = await emulator(
-      fleet([{ tags: { SpotRestarterFallbackSizes: 'Standard_E2s_v5,Standard_F2s_v2,Standard_D2s_v4' } }], {
+      // The region's one Spot pool: this VM's 2 vCPUs count while it is deallocated; 4 do not fit in 3.
+      fleet([{ tags: { SpotRestarterFallbackSizes: 'Standard_E2s_v5,Standard_D4s_v4,Standard_D2s_v4' } }], {
         pools: noCapacity('Standard_D2s_v5'),
         restrictedSizes: [{ location: 'eastus', vmSize: 'Standard_E2s_v5' }],
-        quotas: { 'eastus/standardFSv2Family': 1 }
+        quotas: { eastus: 3 }
       }),
       { workflowsDir: WORKFLOWS }
     );
@@ -141,7 +142,7 @@ describe('fallback sizes', () => {
         size: 'Standard_E2s_v5',
         reason: expect.stringContaining('restricted for the subscription: NotAvailableForSubscription')
       },
-      { size: 'Standard_F2s_v2', reason: expect.stringContaining('quota') }
+      { size: 'Standard_D4s_v4', reason: expect.stringContaining("region's Spot vCPU quota") }
     ]);
   });
 

@@ -72,7 +72,10 @@ export interface FleetSpec {
   restrictedSizes?: SizeRestriction[];
   /** Sizes offered, but not for Spot (Resource SKUs capability LowPriorityCapable False). */
   spotIncapableSizes?: string[];
-  /** Spot vCPU quota per `location/family` (e.g. `eastus/standardDSv5Family`); absent: no limit. */
+  /**
+   * Total Regional Spot vCPUs per location (e.g. `eastus`): one pool for every family, VMs and scale
+   * sets, deallocated Spot VMs included; absent: no limit.
+   */
   quotas?: Record<string, number>;
   /** Spot eviction rate band per `location/vmSize` as SpotResources shows it (default `0-5`). */
   evictionRates?: Record<string, string>;

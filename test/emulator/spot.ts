@@ -341,7 +341,12 @@ export class SpotModel {
 
   /**
    * Why `vm` may not be allocated as `vmSize` here, if it may not: a size the region does not
-   * offer or the subscription may not use (SkuNotAvailable), or the family's Spot vCPU quota.
+   * offer or the subscription may not use (SkuNotAvailable), or the region's Spot vCPU quota.
+   * "Use Azure Spot Virtual Machines": "Azure Spot Virtual Machines will have a separate quota pool.
+   * Spot quota will be shared between VMs and scale-set instances." "The deallocated VMs will count
+   * against your quota" — one pool per region ("Total Regional Spot vCPUs", `lowPriorityCores`),
+   * every family, every Spot VM that exists: so starting a deallocated VM never exceeds it, and a
+   * resize exceeds it when the new size needs more than is left.
    */
   private sizeRefusal(vm: Vm, vmSize: string, resizing: boolean): ArmError | undefined {
     const info = sizeInfo(vmSize);
@@ -351,18 +356,17 @@ export class SpotModel {
       isRestricted(this.restrictions, vm.location, vmSize, vm.zone)
     )
       return azureErrors.skuNotAvailable(vm.name, vmSize, vm.location, vm.subscriptionId);
-    if (!info) return undefined;
-    const limit = this.quotas.get(`${vm.location}/${info.family}`.toLowerCase());
+    if (!info || vm.priority !== 'Spot') return undefined;
+    const limit = this.quotas.get(vm.location.toLowerCase());
     if (limit === undefined) return undefined;
     const usage = [...this.vms.values()]
       .filter(
         v =>
           v !== vm &&
           !v.deleted &&
+          v.priority === 'Spot' &&
           v.subscriptionId === vm.subscriptionId &&
-          v.location === vm.location &&
-          ['running', 'starting', 'stopped'].includes(v.powerState) &&
-          sizeInfo(v.vmSize)?.family === info.family
+          v.location.toLowerCase() === vm.location.toLowerCase()
       )
       .reduce((sum, v) => sum + (sizeInfo(v.vmSize)?.vCPUs ?? 0), 0);
     return usage + info.vCPUs > limit
