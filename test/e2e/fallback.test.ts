@@ -166,6 +166,28 @@ describe('fallback sizes', () => {
     expect(emu.vm('vm-0')).toMatchObject({ vmSize: 'Standard_D2as_v5', powerState: 'running' });
   });
 
+  // "Compute throttling limits": Update VM (Update, Start, …) per VM 12, refilled 4 a minute. Six
+  // sizes are a start, then a resize and a start for each of five others: eleven of the VM's tokens.
+  test("a fallback that tries six sizes stays within the VM's Update VM budget: no 429", async () => {
+    const list = 'Standard_D2as_v5,Standard_D2s_v4,Standard_D4s_v5,Standard_D4as_v5,Standard_E2s_v5';
+    emu = await emulator(
+      fleet([{ tags: { SpotRestarterFallbackSizes: list } }], {
+        pools: noCapacity(
+          'Standard_D2s_v5',
+          'Standard_D2as_v5',
+          'Standard_D2s_v4',
+          'Standard_D4s_v5',
+          'Standard_D4as_v5'
+        )
+      }),
+      { workflowsDir: WORKFLOWS }
+    );
+    const [r] = await sweep();
+    expect(r).toMatchObject({ outcome: 'started-fallback', usedSize: 'Standard_E2s_v5' });
+    expect(r!.sizesTried).toHaveLength(6);
+    expect(Object.keys(emu.answers).filter(k => k.endsWith(':429'))).toEqual([]);
+  });
+
   test('a fleet-wide list from the input, ordered by eviction rate', async () => {
     emu = await emulator(
       fleet(
