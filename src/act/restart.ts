@@ -82,8 +82,15 @@ export async function restartVm(
     ...extra
   });
   try {
-    const { code: state, restarted, changedAt } = await waitUntilDeallocated(vm, mode, deps, deadline);
-    if (state === 'PowerState/deallocated' && changedAt) deallocatedAt = new Date(changedAt).toISOString();
+    const {
+      code: state,
+      restarted,
+      changedAt,
+      failedCode
+    } = await waitUntilDeallocated(vm, mode, deps, deadline);
+    // After a failed start the time is the failure's, not the deallocation's.
+    if (state === 'PowerState/deallocated' && changedAt && !failedCode)
+      deallocatedAt = new Date(changedAt).toISOString();
     if (restarted)
       return result('already-running', 'evicted and already started again (by another run, or a person)');
     if (state !== 'PowerState/deallocated') {
@@ -107,7 +114,11 @@ export async function restartVm(
       }
       return result('skipped', `power state ${shortState(state)}: only deallocated VMs are started`);
     }
-    const verdict = await decide({ lastOperationEndedAt: changedAt, now: deps.clock.now() });
+    const verdict = await decide({
+      lastOperationEndedAt: changedAt,
+      lastOperationFailed: failedCode,
+      now: deps.clock.now()
+    });
     if (!verdict.eligible) return result(verdict.outcome, verdict.detail);
     const evictedAt = verdict.evictedAt ? new Date(verdict.evictedAt).toISOString() : undefined;
     if (deps.dryRun)
@@ -235,7 +246,7 @@ async function waitUntilDeallocated(
   mode: Mode,
   deps: RestartDeps,
   deadline: number
-): Promise<{ code: string; restarted?: boolean; changedAt?: number }> {
+): Promise<{ code: string; restarted?: boolean; changedAt?: number; failedCode?: string }> {
   const began = deps.clock.now();
   const waitEnds = began + (mode.kind === 'eviction' ? deps.waitForDeallocationMs : 60_000);
   const slowPause = Math.ceil(60_000 / deps.vmReads.limits.perMinute);
@@ -245,7 +256,7 @@ async function waitUntilDeallocated(
     // Deallocated with an operation under way (a resize, a start just accepted): look again.
     const settled = !(code === 'PowerState/deallocated' && seen.updating);
     if ((code === 'PowerState/deallocated' && settled) || code === 'gone')
-      return { code, changedAt: seen.changedAt };
+      return { code, changedAt: seen.changedAt, failedCode: seen.failedCode };
     const running = RUNNING_STATES.includes(code);
     if (
       mode.kind === 'eviction' &&
