@@ -16,6 +16,9 @@
  *   Annotations").
  * - A person's latest word wins: a person's stop after the last start is the cause even when an
  *   eviction follows it (a stopped, still allocated Spot VM can be evicted; the person wanted it off).
+ *   A deallocated VM holds no capacity to evict, so an eviction emitted more than `toleranceMs`
+ *   after a deallocation shows an unannotated start between them; a closer one is concurrent, and
+ *   the person's deallocation stands.
  * - The action's own deallocation (revert mode) is not a person's: it is recognised from the
  *   action's own record (discover/own-record.ts) and the VM is brought back.
  *
@@ -152,6 +155,10 @@ export function deallocationCause(evidence: DeallocationEvidence, rules: Evidenc
       startedAfter = e;
       break;
     }
+    // A deallocated VM holds no capacity to evict: an eviction emitted well after a deallocation
+    // means the VM was started in between, even if that start's annotation is missing.
+    const deallocation = is(['VirtualMachineDeallocationInitiated'], e.name);
+    if (deallocation && downs.some(d => d.kind === 'eviction' && d.at > e.at + tolerance)) break;
     downs.push(e);
   }
 

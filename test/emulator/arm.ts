@@ -391,7 +391,8 @@ export function vmResource(vm: Vm) {
 
 /**
  * `GET …/instanceView`. While an operation runs Azure shows `ProvisioningState/updating` with no
- * time; afterwards the time is when the operation ended (VirtualMachineInstanceView.statuses,
+ * time; afterwards the time is when the operation ended (a failed start: `ProvisioningState/failed/<code>`
+ * and the failure's time; an eviction moves neither) (VirtualMachineInstanceView.statuses,
  * InstanceViewStatus.time optional: specification/compute/…/ComputeRP/stable/2024-11-01/virtualMachine.json).
  */
 export function instanceView(vm: Vm) {
@@ -403,12 +404,23 @@ export function instanceView(vm: Vm) {
     statuses: [
       vm.provisioning === 'updating'
         ? { code: 'ProvisioningState/updating', level: 'Info', displayStatus: 'Updating' }
-        : {
-            code: 'ProvisioningState/succeeded',
-            level: 'Info',
-            displayStatus: 'Provisioning succeeded',
-            time: vm.changedAt
-          },
+        : vm.provisioning === 'failed'
+          ? {
+              // `ProvisioningState/<state>[/<errorCode>]` (Microsoft Learn, "States and billing status
+              // of Azure Virtual Machines"); level Error and "Provisioning failed" as observed.
+              code: `ProvisioningState/failed/${vm.provisioningError ?? 'InternalExecutionError'}`,
+              level: 'Error',
+              displayStatus: 'Provisioning failed',
+              message:
+                'Allocation failed. We do not have sufficient capacity for the requested VM size in this region.',
+              time: vm.changedAt
+            }
+          : {
+              code: 'ProvisioningState/succeeded',
+              level: 'Info',
+              displayStatus: 'Provisioning succeeded',
+              time: vm.changedAt
+            },
       { code: `PowerState/${power}`, level: 'Info', displayStatus: `VM ${power}` }
     ]
   };

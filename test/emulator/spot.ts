@@ -72,8 +72,15 @@ export interface Vm {
   deleted: boolean;
   /** Every annotation the VM had, oldest first; Resource Graph shows the latest visible one as `current`. */
   annotations: Annotation[];
-  /** `updating` while an operation runs: the instance view then shows no time. */
-  provisioning: 'succeeded' | 'updating';
+  /**
+   * The status of the VM's last user-initiated operation (Microsoft Learn, "States and billing
+   * status of Azure Virtual Machines"): `updating` while one runs (the instance view then shows no
+   * time), `failed` after a failed start (`ProvisioningState/failed/<code>`, the power state still
+   * deallocated). An eviction is not a user-initiated operation and changes neither it nor its time.
+   */
+  provisioning: 'succeeded' | 'updating' | 'failed';
+  /** The error code of a failed last operation (`ProvisioningState/failed/<code>`). */
+  provisioningError?: string;
   events: ScheduledEvent[];
   incarnation: number;
   /** When the VM's last operation finished: the instance view's ProvisioningState time. */
@@ -117,6 +124,12 @@ export interface Timing {
    * general" (Microsoft Learn, "VM availability information in Azure Resource Graph").
    */
   annotationLagS: number;
+  /**
+   * Emulated seconds from an operation to the `occurredTime` of its annotation: "Timestamp when the
+   * annotation was emitted by the Azure platform" (Event Grid schema for Health Resources events),
+   * not when the operation began. No bound is published; seconds to minutes is the model.
+   */
+  annotationEmitS: number;
   /** Emulated seconds a VM starting from deallocated shows PowerState/stopped (with provisioning updating). */
   startShowsStoppedS: number;
   /** Emulated seconds between two Try & restore attempts on an evicted scale-set instance. */
@@ -131,6 +144,7 @@ export const DEFAULT_TIMING: Timing = {
   deallocateDurationS: 10,
   argLagS: 5,
   annotationLagS: 180,
+  annotationEmitS: 20,
   startShowsStoppedS: 3,
   tryRestoreDelayS: 60,
   tryRestoreTimeoutS: 3600
@@ -204,6 +218,11 @@ export class SpotModel {
   readonly restrictions: SizeRestriction[];
   private readonly quotas = new Map<string, number>();
   private readonly evictionRates = new Map<string, string>();
+  /**
+   * Capacity a deallocation frees goes to other customers at once (a busy region): a revert's
+   * deallocate may not get its capacity back. Off by default (then it returns to the pool).
+   */
+  othersTakeReleasedCapacity = false;
 
   constructor(
     fleet: FleetSpec,
@@ -542,8 +561,8 @@ export class SpotModel {
     if (!event || event.EventStatus === 'Started') return;
     event.EventStatus = 'Started';
     vm.incarnation++;
-    this.setPower(vm, 'deallocating');
-    // The annotation marks when the eviction began; the deallocation ends later.
+    this.setPower(vm, 'deallocating', true, true);
+    // The annotation is emitted as the eviction begins; the deallocation ends later.
     if (vm.evictionPolicy !== 'Delete')
       this.annotate(vm, 'VirtualMachinePreempted', this.nextFault.get(vm.key));
     this.nextFault.delete(vm.key);
@@ -557,7 +576,7 @@ export class SpotModel {
         this.log(vm, 'deleted (eviction policy Delete)');
         return;
       }
-      this.setPower(vm, 'deallocated');
+      this.setPower(vm, 'deallocated', false, true);
       this.log(vm, 'deallocated');
       if (vm.scaleSet?.spotRestore) this.scheduleTryRestore(vm, this.clock.now());
     });
@@ -599,10 +618,18 @@ export class SpotModel {
     const pool = poolKey(vm.location, vm.vmSize, vm.zone);
     if (this.capacity(vm.location, vm.vmSize, vm.zone) < 1) {
       this.log(vm, 'start accepted, allocation failed: no capacity');
+      // The start is annotated like any other (nothing published says a failed one is not), and
+      // the VM shows the failure as its provisioning state, with its time (the observed form).
+      this.annotate(vm, 'VirtualMachineStartInitiatedByControlPlane');
+      vm.provisioning = 'updating';
       this.clock.after(1000, () => {
+        const error = azureErrors.startAllocationFailed(Boolean(vm.zone)).body.error;
         operation.status = 'Failed';
         operation.endTime = this.clock.iso();
-        operation.error = azureErrors.startAllocationFailed(Boolean(vm.zone)).body.error;
+        operation.error = error;
+        vm.provisioning = 'failed';
+        vm.provisioningError = allocationCode(error);
+        vm.changedAt = this.clock.iso();
       });
       return { operation, alreadyRunning: false };
     }
@@ -624,6 +651,7 @@ export class SpotModel {
   }
 
   private release(vm: Vm): void {
+    if (this.othersTakeReleasedCapacity) return;
     const pool = poolKey(vm.location, vm.vmSize, vm.zone);
     if (this.pools.has(pool)) this.pools.set(pool, this.pools.get(pool)! + 1);
   }
@@ -635,27 +663,37 @@ export class SpotModel {
   private setPower(
     vm: Vm,
     state: PowerState,
-    inProgress = ['starting', 'deallocating', 'stopping'].includes(state)
+    inProgress = ['starting', 'deallocating', 'stopping'].includes(state),
+    platform = false
   ): void {
     vm.powerState = state;
-    vm.provisioning = inProgress ? 'updating' : 'succeeded';
-    if (!inProgress) vm.changedAt = this.clock.iso();
+    // The platform's own operations (an eviction) are not user-initiated: the provisioning state
+    // and its time stay those of the last user operation.
+    if (!platform) {
+      vm.provisioning = inProgress ? 'updating' : 'succeeded';
+      vm.provisioningError = undefined;
+      if (!inProgress) vm.changedAt = this.clock.iso();
+    }
     this.clock.after(this.timing.argLagS * 1000, () => {
       if (vm.powerState === state) vm.argPowerState = state;
     });
   }
 
-  private annotate(vm: Vm, name: AnnotationName, fault: AnnotationFault = {}, at = this.clock.now()): void {
+  /** `at`: a past annotation's own time; otherwise it is emitted `annotationEmitS` after now. */
+  private annotate(vm: Vm, name: AnnotationName, fault: AnnotationFault = {}, at?: number): void {
     const { initiator, ...text } = ANNOTATIONS[name];
     const spelling = CONTEXT_SPELLINGS[hash(vm.name) % CONTEXT_SPELLINGS.length]!;
+    const emitted = at ?? this.clock.now() + this.timing.annotationEmitS * 1000;
     vm.annotations.push({
       name,
-      occurredTime: new Date(at).toISOString(),
+      occurredTime: new Date(emitted).toISOString(),
       ...text,
       context: spelling[initiator],
-      visibleAt: this.clock.now() + (fault.lagS ?? this.timing.annotationLagS) * 1000,
+      visibleAt: Math.max(emitted, this.clock.now() + (fault.lagS ?? this.timing.annotationLagS) * 1000),
       missing: fault.missing
     });
+    // Emitted in order, as one VM's annotations are: the history is read by occurredTime.
+    vm.annotations.sort((a, b) => Date.parse(a.occurredTime) - Date.parse(b.occurredTime));
   }
 
   // ---- scale sets ------------------------------------------------------------------------------
@@ -784,6 +822,14 @@ export class SpotModel {
   log(vm: Vm, what: string): void {
     this.timeline.push({ at: this.clock.now(), vm: vm.name, what });
   }
+}
+
+/** The code a failed start leaves in `ProvisioningState/failed/<code>`: the innermost allocation error's. */
+function allocationCode(error: ArmError['body']['error']): string {
+  const nested = [...(error.details ?? []), ...(error.innererror ? [error.innererror] : [])] as {
+    code?: string;
+  }[];
+  return nested.find(e => e.code && /Allocation/i.test(e.code))?.code ?? error.code;
 }
 
 function hash(text: string): number {

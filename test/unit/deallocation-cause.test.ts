@@ -126,6 +126,13 @@ const rows: Row[] = [
     'person'
   ],
   [
+    "a person deallocated it two days ago; it was evicted now, so it ran since (that start's annotation is missing)",
+    'SPOT, LOST',
+    { lastOperationEndedAt: at(-2 * day), current: a(PREEMPTED, 0), history: [a(USER, -2 * day)] },
+    1,
+    'evicted'
+  ],
+  [
     'a person stopped it, started it again, then it was evicted',
     'ANN',
     { lastOperationEndedAt: at(-20), current: a(PREEMPTED, 0), history: [a(STOP, -40), a(START, -21)] },
