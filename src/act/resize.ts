@@ -53,8 +53,19 @@ export function recordPreferredSize(
   return patch(vm, { tags: { ...kept, [PREFERRED_TAG]: preferred } }, 'recording its preferred size', deps);
 }
 
-export function resizeVm(vm: Target, size: string, deps: WriteDeps): Promise<void> {
-  return patch(vm, { hardwareProfile: { vmSize: size } }, `resize to ${size}`, deps);
+/** `tags`, when given, go in the same PATCH (the whole set: a PATCH replaces it). */
+export function resizeVm(
+  vm: Target,
+  size: string,
+  deps: WriteDeps,
+  tags?: Record<string, string>
+): Promise<void> {
+  return patch(
+    vm,
+    { hardwareProfile: { vmSize: size }, ...(tags ? { tags } : {}) },
+    `resize to ${size}`,
+    deps
+  );
 }
 
 export function setMaxPrice(vm: Target, maxPrice: number, deps: WriteDeps): Promise<void> {

@@ -13,7 +13,8 @@ import type { FallbackDeps } from './fallback.js';
 import { isAcceptable, rankCandidates } from '../judge/size-candidates.js';
 import { PREFERRED_TAG, sizeListOf, tagValue } from '../discover/size-list.js';
 import type { VmResult } from '../report/outcomes.js';
-import { deallocateVm, resizeVm, type WriteDeps } from './resize.js';
+import { deallocateVm, recordPreferredSize, resizeVm, type WriteDeps } from './resize.js';
+import { withOwnOperation } from '../discover/own-record.js';
 import { readPowerState } from '../discover/power-state.js';
 import type { RestartDeps } from './restart.js';
 
@@ -70,21 +71,28 @@ export async function revertVm(vm: VmRecord, fallback: FallbackDeps, deps: Resta
       pollIntervalMs: deps.pollIntervalMs,
       deadline
     };
+    // The action's own record of this deallocation goes with the resize that follows it (no extra
+    // write): if the VM stays down, later runs know it was the action's, not a person's.
+    const record = withOwnOperation(vm.tags, { kind: 'deallocate', at: deps.clock.now() }, deps.clock.now());
     await deallocateVm(vm, writes);
     const down = await readPowerState(vm, deps, deadline);
     if (down.code !== 'PowerState/deallocated')
       return result('failed', `deallocated for the revert, but its power state is ${down.code}; not resized`);
     try {
-      await resizeVm(vm, preferred, writes);
+      await resizeVm(vm, preferred, writes, record);
       vm.vmSize = preferred;
+      vm.tags = record;
       await start(vm, deps);
       return result('reverted', `back on its preferred size ${preferred} (from ${working}), running`, {
         attempts: 1
       });
     } catch (error) {
       const info = describeAzureError(error);
-      // Straight back to the size that worked: the workload has waited long enough.
+      // Straight back to the size that worked: the workload has waited long enough. The record
+      // was not written if the resize was refused: it is, now (a write on this path only).
       if (vm.vmSize !== working) await resizeVm(vm, working, writes);
+      else if (vm.tags !== record) await recordPreferredSize(vm, record, preferred, writes);
+      vm.tags = record;
       vm.vmSize = working;
       await start(vm, deps);
       return result(

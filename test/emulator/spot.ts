@@ -169,6 +169,12 @@ const ANNOTATIONS = {
     initiator: 'customer',
     category: 'Not Applicable'
   },
+  VirtualMachineStopInitiatedByControlPlane: {
+    reason: 'Stopping',
+    summary: 'This virtual machine is stopping as requested by an authorized user or process.',
+    initiator: 'customer',
+    category: 'Not Applicable'
+  },
   VirtualMachineStartInitiatedByControlPlane: {
     reason: 'Starting',
     summary: 'This virtual machine is starting as requested by an authorized user or process.',
@@ -448,6 +454,28 @@ export class SpotModel {
     this.log(vm, `deallocated by a user${fault.missing ? ' (its annotation will never arrive)' : ''}`);
   }
 
+  /** A person powers the VM off without deallocating it: it keeps its allocation (and can be evicted). */
+  userStop(vm: Vm, fault: AnnotationFault = {}): void {
+    this.annotate(vm, 'VirtualMachineStopInitiatedByControlPlane', fault);
+    this.setPower(vm, 'stopped');
+    this.log(vm, 'stopped by a user (still allocated)');
+  }
+
+  /**
+   * A VM's past, for a test: annotations emitted `minutesAgo` (already in Resource Graph), and the
+   * instance view's time of its last user operation.
+   */
+  setPast(
+    vm: Vm,
+    annotations: { name: AnnotationName; minutesAgo: number }[],
+    lastOperationMinutesAgo?: number
+  ): void {
+    for (const a of annotations)
+      this.annotate(vm, a.name, { lagS: 0 }, this.clock.now() - a.minutesAgo * 60_000);
+    if (lastOperationMinutesAgo !== undefined)
+      vm.changedAt = this.clock.iso(this.clock.now() - lastOperationMinutesAgo * 60_000);
+  }
+
   /** A customer operation on a deallocated VM: resize. Its annotation replaces the one that explains the deallocation. */
   resize(vm: Vm, vmSize: string, fault: AnnotationFault = {}): ArmError | undefined {
     if (vm.powerState !== 'deallocated')
@@ -495,7 +523,9 @@ export class SpotModel {
    * event) deallocation or deletion, per its policy. `capacity` also takes the capacity away.
    */
   evict(vm: Vm, cause: 'capacity' | 'price' | 'simulated' = 'capacity'): ScheduledEvent | undefined {
-    if (vm.powerState !== 'running' || vm.events.some(e => e.EventType === 'Preempt')) return undefined;
+    // A stopped VM keeps its allocation (only deallocation releases it), so it can be evicted too.
+    if (!['running', 'stopped'].includes(vm.powerState) || vm.provisioning === 'updating') return undefined;
+    if (vm.events.some(e => e.EventType === 'Preempt')) return undefined;
     if (cause === 'price') {
       if (vm.maxPrice === -1) return undefined; // −1 is never evicted for price
       this.setPrice(vm.location, vm.vmSize, Math.max(this.price(vm), vm.maxPrice) + 0.01);
