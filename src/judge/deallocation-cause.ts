@@ -186,7 +186,7 @@ export function deallocationCause(evidence: DeallocationEvidence, rules: Evidenc
   if (latest?.kind === 'own')
     return {
       cause: 'own',
-      because: `the action itself deallocated it at ${iso(latest.at)} (${latest.name}, the action's own record), and no start since${touched(neutral)}`,
+      because: `the action itself deallocated it at ${iso(latest.at)} (its own record of the revert), and no start since${touched(neutral)}`,
       at: latest.at
     };
   if (latest?.kind === 'eviction' && !stale)
@@ -210,7 +210,11 @@ export function deallocationCause(evidence: DeallocationEvidence, rules: Evidenc
   // No down-operation known: count from the deallocation — the end of the last user operation,
   // or, when that was a change to the deallocated VM (its annotation explains the time), from
   // before the first of the changes that followed the deallocation.
-  const deallocatedBy = explained ? Math.min(endedAt, ...changes.map(n => n.at)) : endedAt;
+  // It went down after its last start, whatever the instance view's time says.
+  const deallocatedBy = Math.max(
+    explained ? Math.min(endedAt, ...changes.map(n => n.at)) : endedAt,
+    startedAfter?.at ?? -Infinity
+  );
   const waitedMs = Math.max(0, rules.now - deallocatedBy);
   const about = stale
     ? `its latest eviction annotation (${latest!.name}${describe(latest!)}) is older than its last operation, which ended at ${iso(endedAt)}`
@@ -235,7 +239,7 @@ export function deallocationCause(evidence: DeallocationEvidence, rules: Evidenc
 function classify(list: AnnotationEvidence[], own: OwnOperation[], emitMs: number, skew: number): Event[] {
   const sorted = [...list].sort((a, b) => a.at - b.at);
   const unclaimed = own.filter(o => o.kind === 'deallocate').sort((a, b) => a.at - b.at);
-  return sorted.map(a => {
+  const events: Event[] = sorted.map(a => {
     if (is(EVICTION_ANNOTATIONS, a.name)) return { ...a, kind: 'eviction' };
     if (is(START_ANNOTATIONS, a.name)) return { ...a, kind: 'start' };
     if (is(WHILE_DEALLOCATED_ANNOTATIONS, a.name)) return { ...a, kind: 'while-down' };
@@ -252,6 +256,13 @@ function classify(list: AnnotationEvidence[], own: OwnOperation[], emitMs: numbe
     }
     return { ...a, kind: 'other' };
   });
+  // A recorded deallocation whose annotation has not arrived (or never will) is still the action's.
+  const recorded = unclaimed.map(o => ({
+    name: "the action's own deallocation",
+    at: o.at,
+    kind: 'own' as const
+  }));
+  return [...events, ...recorded].sort((a, b) => a.at - b.at);
 }
 
 function touched(neutral: Event[]): string {
