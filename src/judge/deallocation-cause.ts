@@ -15,7 +15,9 @@
  *   does not change who took it down (Microsoft Learn, "Resource Health virtual machine Health
  *   Annotations").
  * - A person's latest word wins: a person's stop after the last start is the cause even when an
- *   eviction follows it (a stopped, still allocated Spot VM can be evicted; the person wanted it off).
+ *   eviction follows it (a stopped VM "is allocated on a host but not running", so its capacity can
+ *   still be recalled; a deallocated one "has released the lease on the underlying hardware":
+ *   "States and billing status of Azure Virtual Machines"). The person wanted it off.
  *   A deallocated VM holds no capacity to evict, so an eviction emitted more than `toleranceMs`
  *   after a deallocation shows an unannotated start between them; a closer one is concurrent, and
  *   the person's deallocation stands.

@@ -16,14 +16,18 @@
  * - LAG: "VM availability information in Azure Resource Graph": annotations arrive "within 5
  *   minutes in general"; both spellings of context ("Customer Initiated" / "User-initiated").
  * - LOST: "HealthResources table in Resource Graph has missing entries".
- * - SPOT: "Use Azure Spot Virtual Machines": a stopped (still allocated) Spot VM can be evicted;
- *   "The VM will not be automatically re-started".
+ * - SPOT: "Use Azure Spot Virtual Machines" (an eviction deallocates the VM, "The VM will not be
+ *   automatically re-started") with STATES' table: Stopped is "allocated on a host but not running
+ *   … the result of invoking the PowerOff API operation or invoking shutdown from within the guest
+ *   OS"; Deallocated "has released the lease on the underlying hardware". So a stopped VM still
+ *   holds capacity that can be recalled; a deallocated one holds none.
  * - OWN: the action's own record (src/discover/own-record.ts), since no annotation names who acted.
  * - AGENT: the agent saw Preempt in Scheduled Events on the VM, which was running then.
  */
 import { describe, expect, test } from '@jest/globals';
 import { initiator, type AnnotationEvidence } from '../../src/discover/annotations.js';
 import { deallocationCause, type DeallocationEvidence } from '../../src/judge/deallocation-cause.js';
+import { OWN_RECORD_TAG, ownOperations, withOwnOperation } from '../../src/discover/own-record.js';
 
 const T = Date.parse('2026-11-22T10:00:00Z');
 const min = 60_000;
@@ -469,5 +473,25 @@ describe('deallocationCause', () => {
     ['', 'unknown']
   ])('context %p is %p', (context, who) => {
     expect(initiator(context)).toBe(who);
+  });
+});
+
+describe("the action's own record", () => {
+  test('written with the other tags kept, read back, at most three entries under 14 days old', () => {
+    let tags: Record<string, string> = { team: 'batch', SpotRestarterPreferredSize: 'Standard_D2s_v5' };
+    for (const m of [-20 * day, -3 * day, -day, 0])
+      tags = withOwnOperation(tags, { kind: 'deallocate', at: at(m) }, at(m));
+    expect(tags).toMatchObject({ team: 'batch', SpotRestarterPreferredSize: 'Standard_D2s_v5' });
+    expect(ownOperations(tags)).toEqual(
+      [at(-3 * day), at(-day), at(0)].map(t => ({ kind: 'deallocate', at: t }))
+    );
+    expect(tags[OWN_RECORD_TAG]!.length).toBeLessThanOrEqual(256); // Azure's limit for a tag value
+  });
+
+  test('a tag name in another letter case is the same tag; entries that do not parse are ignored', () => {
+    expect(
+      ownOperations({ spotrestarterownoperations: 'deallocate@2026-11-22T10:00:00Z resize@x junk' })
+    ).toEqual([{ kind: 'deallocate', at: T }]);
+    expect(ownOperations({})).toEqual([]);
   });
 });
