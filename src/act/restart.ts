@@ -134,7 +134,7 @@ export async function restartVm(
     // A Uniform instance's size is its scale set's: resizing one instance is not how Azure works.
     const fallback =
       deps.fallback && vm.kind !== 'vmss-uniform' ? FallbackRun.for(vm, deps.fallback, deps) : undefined;
-    const started = await startWithCapacityRetry(vm, deps, began, deadline, result, fallback);
+    const started = await startWithCapacityRetry(vm, deps, began, deadline, result, decide, fallback);
     // Started without Azure's evidence (the no-evidence bound): say why it was started.
     const noEvidence = verdict.because && verdict.evictedAt === undefined ? ` (${verdict.because})` : '';
     const raised = priced.raised ? { oldMaxPrice: priced.raised.from, newMaxPrice: priced.raised.to } : {};
@@ -163,10 +163,12 @@ async function startWithCapacityRetry(
   began: number,
   deadline: number,
   result: (outcome: VmResult['outcome'], detail: string, extra?: Partial<VmResult>) => VmResult,
+  decide: Decide,
   fallback?: FallbackRun
 ): Promise<VmResult> {
   for (let attempt = 1; ; attempt++) {
     let acceptedAt: number | undefined;
+    const sentAt = deps.clock.now();
     try {
       await startOnce(vm, deps, at => (acceptedAt = at));
       return result('started', attempt > 1 ? `started on attempt ${attempt}` : 'started', {
@@ -204,6 +206,10 @@ async function startWithCapacityRetry(
         );
       }
       if (state === 'gone') return result('deleted', 'the VM no longer exists', { attempts: attempt });
+      if (seen && state && wasPreempted(info)) {
+        const why = await afterPreemption(seen, state, sentAt, deps.clock.now(), decide);
+        if (why) return result(why.outcome, why.detail, { attempts: attempt, errorCode: info.code });
+      }
       const elapsed = deps.clock.now() - began;
       if (isTransient(info) && attempt < 20 && elapsed < Math.max(deps.retryForMs, 60_000)) {
         const pause = info.retryAfterMs ?? backoff(attempt, { baseMs: 1000, maxMs: 30_000 });
@@ -271,6 +277,50 @@ async function waitUntilDeallocated(
       return { code, changedAt: seen.changedAt };
     await deps.clock.sleep(pause);
   }
+}
+
+/**
+ * Our start was preempted by a more recent operation (`OperationPreempted`; core-lro reports the
+ * operation's `Canceled` status as "Operation was canceled"), or refused because another one is
+ * under way. Azure does not say whose (azure-sdk-for-java#1783): the VM, read again, does.
+ */
+function wasPreempted(info: ReturnType<typeof describeAzureError>): boolean {
+  if (info.code === 'OperationPreempted' || /operation was cancel+ed|preempted/i.test(info.message))
+    return true;
+  return info.status === 409 && isTransient(info);
+}
+
+/** Clock differences between us and Compute, when we compare our request's time with its. */
+const SKEW_MS = 60_000;
+
+/**
+ * Before any retry after a preemption: a user operation that ended after we sent the start (or a
+ * deallocation or stop under way as a user operation) is a person's or a script's latest word, and
+ * it wins; otherwise the deallocation is judged again on what the VM shows now.
+ */
+async function afterPreemption(
+  seen: PowerState,
+  state: string,
+  sentAt: number,
+  now: number,
+  decide: Decide
+): Promise<{ outcome: VmResult['outcome']; detail: string } | undefined> {
+  const down = state === 'PowerState/deallocated' || state === 'PowerState/stopped';
+  const userOpAfterOurs =
+    (ON_THE_WAY_DOWN.includes(state) && seen.updating) ||
+    (down && seen.changedAt !== undefined && !seen.failedCode && seen.changedAt >= sentAt - SKEW_MS);
+  if (userOpAfterOurs)
+    return {
+      outcome: 'user-stopped',
+      detail: `a more recent operation preempted our start and left it ${shortState(state)}${seen.changedAt ? ` (its last operation ended at ${new Date(seen.changedAt).toISOString()})` : ''}: a person or script took it down; not started again`
+    };
+  if (!down) return undefined;
+  const verdict = await decide({
+    lastOperationEndedAt: seen.changedAt,
+    lastOperationFailed: seen.failedCode,
+    now
+  });
+  return verdict.eligible ? undefined : { outcome: verdict.outcome, detail: verdict.detail };
 }
 
 function shortState(state: string): string {

@@ -465,3 +465,26 @@ describe('decided by the order of Azure events, safe in both directions', () => 
     expect(stopped.startsAccepted).toBe(0);
   }, 60_000);
 });
+
+describe('a start preempted by a more recent operation', () => {
+  test("a person's deallocate preempts our start: user-stopped at once, and in the next run", async () => {
+    emu = await emulator(fleet(1), {
+      timeScale: 20,
+      timing: { annotationLagS: 30, annotationEmitS: 20, startDurationS: 300 },
+      workflowsDir: EVIDENCE_WORKFLOWS
+    });
+    const vm = emu.vm('vm-0000');
+    emu.model.evict(vm, 'simulated');
+    await until(() => vm.powerState === 'deallocated' && emu!.model.settled(vm), 20_000, 'the evidence');
+    const running = emu.schedule('restart.yml');
+    await until(() => vm.startsAccepted === 1, 20_000, 'our start');
+    emu.model.userDeallocate(vm); // a person, while our start is under way
+    const [first] = await running;
+    expect(outcomes(first)).toEqual({ 'vm-0000': 'user-stopped' });
+    expect(detail(first, 'vm-0000').detail).toContain('a more recent operation preempted our start');
+    await until(() => emu!.model.settled(vm), 20_000, "the person's annotation");
+    const [second] = await emu.schedule('restart.yml');
+    expect(outcomes(second)).toEqual({ 'vm-0000': 'user-stopped' });
+    expect(vm).toMatchObject({ powerState: 'deallocated', startsAccepted: 1 });
+  }, 60_000);
+});

@@ -85,6 +85,8 @@ export interface Vm {
   incarnation: number;
   /** When the VM's last operation finished: the instance view's ProvisioningState time. */
   changedAt: string;
+  /** The start under way, which a more recent deallocate or stop preempts. */
+  pendingStart?: Operation;
   /** Start calls accepted for this VM (to prove nothing was started twice). */
   startsAccepted: number;
   createdAt: string;
@@ -98,7 +100,7 @@ export interface Vm {
 export interface Operation {
   id: string;
   vmKey: string;
-  status: 'InProgress' | 'Succeeded' | 'Failed';
+  status: 'InProgress' | 'Succeeded' | 'Failed' | 'Canceled';
   startTime: string;
   endTime?: string;
   error?: ArmError['body']['error'];
@@ -448,6 +450,7 @@ export class SpotModel {
 
   /** A person (or a script) deallocates the VM: the annotation says so, minutes later (or never). */
   userDeallocate(vm: Vm, fault: AnnotationFault = {}): void {
+    this.preemptStart(vm);
     this.annotate(vm, 'VirtualMachineDeallocationInitiated', fault);
     this.setPower(vm, 'deallocated');
     this.release(vm);
@@ -456,6 +459,7 @@ export class SpotModel {
 
   /** A person powers the VM off without deallocating it: it keeps its allocation (and can be evicted). */
   userStop(vm: Vm, fault: AnnotationFault = {}): void {
+    this.preemptStart(vm);
     this.annotate(vm, 'VirtualMachineStopInitiatedByControlPlane', fault);
     this.setPower(vm, 'stopped');
     this.log(vm, 'stopped by a user (still allocated)');
@@ -474,6 +478,24 @@ export class SpotModel {
       this.annotate(vm, a.name, { lagS: 0 }, this.clock.now() - a.minutesAgo * 60_000);
     if (lastOperationMinutesAgo !== undefined)
       vm.changedAt = this.clock.iso(this.clock.now() - lastOperationMinutesAgo * 60_000);
+  }
+
+  /**
+   * A more recent operation preempts a start under way: its operation ends `Canceled` with
+   * `OperationPreempted` ("The operation has been preempted by a more recent operation.", as
+   * reported in Azure/azure-sdk-for-java#1783; not on a Microsoft page), and the VM does not come up.
+   */
+  private preemptStart(vm: Vm): void {
+    const op = vm.pendingStart;
+    vm.pendingStart = undefined;
+    if (!op || op.status !== 'InProgress') return;
+    op.status = 'Canceled';
+    op.endTime = this.clock.iso();
+    op.error = {
+      code: 'OperationPreempted',
+      message: 'Operation execution has been preempted by a more recent operation.'
+    };
+    this.log(vm, 'start preempted by a more recent operation');
   }
 
   /** A customer operation on a deallocated VM: resize. Its annotation replaces the one that explains the deallocation. */
@@ -671,7 +693,10 @@ export class SpotModel {
       if (vm.powerState === 'stopped' && vm.provisioning === 'updating') this.setPower(vm, 'starting');
     });
     this.log(vm, 'start accepted');
+    vm.pendingStart = operation;
     this.clock.after(this.timing.startDurationS * 1000, () => {
+      if (operation.status !== 'InProgress') return; // preempted
+      vm.pendingStart = undefined;
       this.setPower(vm, 'running');
       operation.status = 'Succeeded';
       operation.endTime = this.clock.iso();
