@@ -20,7 +20,10 @@
  *   "States and billing status of Azure Virtual Machines"). The person wanted it off.
  *   A deallocated VM holds no capacity to evict, so an eviction emitted more than `toleranceMs`
  *   after a deallocation shows an unannotated start between them; a closer one is concurrent, and
- *   the person's deallocation stands.
+ *   the person's deallocation stands. A shutdown from inside the VM (`VirtualMachineStoppedInternally`,
+ *   "due to a guest activity from within the Virtual Machine") emitted within `toleranceMs` before
+ *   the eviction, or after the agent's Preempt, is the workload answering the Preempt notice:
+ *   part of the eviction, not a person's word.
  * - The action's own deallocation (revert mode) is not a person's: it is recognised from the
  *   action's own record (discover/own-record.ts) and the VM is brought back.
  *
@@ -123,7 +126,9 @@ export function deallocationCause(evidence: DeallocationEvidence, rules: Evidenc
         endedAt <= agent + tolerance ||
         after.some(e => e.kind !== 'other' && e.kind !== 'start'));
     if (holds) {
-      const person = [...after].reverse().find(e => e.kind === 'person');
+      const person = [...after]
+        .reverse()
+        .find(e => e.kind === 'person' && !(isGuestShutdown(e) && e.at <= agent + tolerance));
       if (person)
         return {
           cause: 'person',
@@ -161,6 +166,13 @@ export function deallocationCause(evidence: DeallocationEvidence, rules: Evidenc
     // means the VM was started in between, even if that start's annotation is missing.
     const deallocation = is(['VirtualMachineDeallocationInitiated'], e.name);
     if (deallocation && downs.some(d => d.kind === 'eviction' && d.at > e.at + tolerance)) break;
+    // A shutdown from inside the VM just before its eviction is the workload answering the
+    // Preempt notice (Scheduled Events, at least 30 s ahead), not a person's wish to keep it off.
+    if (
+      isGuestShutdown(e) &&
+      downs.some(d => d.kind === 'eviction' && d.at >= e.at && d.at <= e.at + tolerance)
+    )
+      continue;
     downs.push(e);
   }
 
@@ -265,6 +277,10 @@ function classify(list: AnnotationEvidence[], own: OwnOperation[], emitMs: numbe
     kind: 'own' as const
   }));
   return [...events, ...recorded].sort((a, b) => a.at - b.at);
+}
+
+function isGuestShutdown(e: Event): boolean {
+  return e.kind === 'person' && is(['VirtualMachineStoppedInternally'], e.name);
 }
 
 function touched(neutral: Event[]): string {

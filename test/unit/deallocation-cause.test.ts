@@ -137,6 +137,24 @@ const rows: Row[] = [
     'evicted'
   ],
   [
+    'the workload shut the VM down from inside on the Preempt notice, then it was evicted',
+    'ANN, SPOT',
+    {
+      lastOperationEndedAt: at(-60),
+      current: a(PREEMPTED, 0),
+      history: [a(START, -60), a(INSIDE, -0.5)]
+    },
+    1,
+    'evicted'
+  ],
+  [
+    'the agent saw the Preempt, and the workload shut the VM down from inside',
+    'AGENT, ANN',
+    { lastOperationEndedAt: at(-60), current: a(INSIDE, -0.5), agentPreemptAt: at(-1) },
+    0,
+    'evicted'
+  ],
+  [
     'a person stopped it, started it again, then it was evicted',
     'ANN',
     { lastOperationEndedAt: at(-20), current: a(PREEMPTED, 0), history: [a(STOP, -40), a(START, -21)] },
