@@ -37,8 +37,10 @@ export async function verifyHealth(
   const began = clock.now();
   const ranAt = started.runningAt ? Date.parse(started.runningAt) : began;
   const ends = Math.min(ranAt + health.timeoutMs, vmDeadline + health.timeoutMs);
-  // A status Azure wrote before the VM was deallocated speaks of the VM before the eviction.
-  const since = started.deallocatedAt ? Date.parse(started.deallocatedAt) : undefined;
+  // A status Azure wrote before the VM was deallocated (else: before the start was accepted) speaks
+  // of the VM before the eviction, not of this start.
+  const before = started.deallocatedAt ?? started.startAcceptedAt;
+  const since = before ? Date.parse(before) : undefined;
   const sub = vm.subscriptionId;
   let last: HealthVerdict = { state: 'waiting', said: 'its instance view was not read in time' };
   let reads = 0;
