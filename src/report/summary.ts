@@ -167,7 +167,7 @@ function dispatchTimeline(report: RunReport): string | undefined {
     ];
   });
   const name = vm.name.replace(/[^\w.-]/g, '_');
-  return `\n\`\`\`mermaid\ntimeline\n    title ${name}, from the Preempt (${clock(dispatch.detectedAt, true).replace(/:/g, '.')} UTC) to running\n${lines.join('\n')}\n\`\`\`\n`;
+  return `\n\`\`\`mermaid\ntimeline\n    title ${name}, from the Preempt (${clock(dispatch.detectedAt, true).replace(/:/g, '.')} UTC) to ${vm.healthyAt ? 'healthy' : 'running'}\n${lines.join('\n')}\n\`\`\`\n`;
 }
 
 /** Many VMs down for the same reason read better as one line first: "SkuNotAvailable in eastus × 1425". */
