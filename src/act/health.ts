@@ -59,7 +59,7 @@ export async function verifyHealth(
       try {
         const view = await readHealthView(vm, deps, ends, READ_RESERVE);
         reads++;
-        last = judgeHealth(view, health.check, since);
+        last = judgeHealth(view, health.check, since, vm.kind === 'vmss-uniform' || vm.kind === 'vmss-flex');
       } catch (error) {
         if (error instanceof DeadlineError) break;
         const info = describeAzureError(error);

@@ -34,14 +34,23 @@ const DOWN = [
   'PowerState/stopping'
 ];
 
-/** `since`: Azure's time of the deallocation the start ended (the instance view's), if known. */
-export function judgeHealth(view: HealthView, check: HealthCheck, since?: number): HealthVerdict {
+/**
+ * `since`: Azure's time of the deallocation the start ended (the instance view's), if known.
+ * `scaleSetInstance`: a scale-set instance shows vmHealth only once it runs the scale set's latest
+ * model (Microsoft Learn, the scale-set Application Health page), which is worth saying when it is missing.
+ */
+export function judgeHealth(
+  view: HealthView,
+  check: HealthCheck,
+  since?: number,
+  scaleSetInstance = false
+): HealthVerdict {
   if (view.power === 'gone') return { state: 'down', said: 'the VM no longer exists' };
   const power = view.power.replace('PowerState/', '');
   if (DOWN.includes(view.power) && !view.updating)
     return { state: 'down', said: `power state ${power}: down again before it was healthy` };
   if (view.power !== 'PowerState/running') return { state: 'waiting', said: `power state ${power}` };
-  return check === 'guest-agent' ? guestAgent(view, since) : applicationHealth(view, since);
+  return check === 'guest-agent' ? guestAgent(view, since) : applicationHealth(view, since, scaleSetInstance);
 }
 
 function guestAgent(view: HealthView, since?: number): HealthVerdict {
@@ -57,7 +66,11 @@ function guestAgent(view: HealthView, since?: number): HealthVerdict {
   return { state: ready ? 'healthy' : 'waiting', said: `guest agent: ${describe(agent)}` };
 }
 
-function applicationHealth(view: HealthView, since?: number): HealthVerdict {
+function applicationHealth(
+  view: HealthView,
+  since: number | undefined,
+  scaleSetInstance: boolean
+): HealthVerdict {
   const extension = view.appHealthExtension;
   const substatus = extension?.statuses
     .map(s => s.message)
@@ -68,9 +81,11 @@ function applicationHealth(view: HealthView, since?: number): HealthVerdict {
   if (!health)
     return {
       state: 'waiting',
-      said: extension
-        ? `no Application Health state (vmHealth) in the instance view yet${fromExtension}`
-        : 'no Application Health state (vmHealth) and no Application Health extension in the instance view'
+      said:
+        (extension
+          ? `no Application Health state (vmHealth) in the instance view yet${fromExtension}`
+          : 'no Application Health state (vmHealth) and no Application Health extension in the instance view') +
+        (scaleSetInstance ? ' (an instance shows it once it runs the latest model of its scale set)' : '')
     };
   if (stale(health, since))
     return {

@@ -185,6 +185,14 @@ describe('judgeHealth: one instance view', () => {
     }
   );
 
+  test('a scale-set instance without vmHealth: the report says it shows once the instance runs the latest model', () => {
+    const v = healthViewOf(view('PowerState/running', { agent: READY }) as never);
+    expect(judgeHealth(v, 'application-health', DEALLOCATED_AT, true).said).toContain(
+      'once it runs the latest model of its scale set'
+    );
+    expect(judgeHealth(v, 'application-health', DEALLOCATED_AT).said).not.toContain('latest model');
+  });
+
   test('a 404 is a VM that no longer exists', () => {
     expect(judgeHealth({ power: 'gone', updating: false }, 'guest-agent').state).toBe('down');
   });
