@@ -17,8 +17,10 @@
  * A status older than the deallocation speaks of the VM before its eviction, never of this start.
  */
 import type { HealthStatus, HealthView } from '../discover/vm-health.js';
+import type { VerifyHealth } from '../plan/inputs.js';
 
-export type HealthCheck = 'guest-agent' | 'application-health';
+/** The checks of the `verify-health` input (plan/inputs.ts), `none` aside. */
+export type HealthCheck = Exclude<VerifyHealth, 'none'>;
 
 export interface HealthVerdict {
   /** healthy / unhealthy (Azure says so, final) / down (not running any more) / waiting (not yet). */
