@@ -11,6 +11,7 @@ import type { RunReport } from './run-report.js';
 /** Outcomes a person should look at, in the order the summary lists them. */
 export const NEEDS_A_PERSON: readonly Outcome[] = [
   'failed',
+  'started-unhealthy',
   'quota-exceeded',
   'price-above-max',
   'capacity-unavailable',
@@ -78,7 +79,7 @@ export function buildSummary(report: RunReport, maxBytes: number, resultFile?: s
     const timeline = dispatchTimeline(report);
     if (timeline) out.must(timeline);
     out.must(
-      `\nDown for: from the eviction (Resource Health annotation, or the agent seeing the Preempt) to running; in brackets, how long after the eviction. Times in UTC, longest first.\n\n| VM | Resource group | Size | Evicted | Start accepted | Running | Down for |\n|---|---|---|---|---|---|---|\n`
+      `\nDown for: from the eviction (Resource Health annotation, or the agent seeing the Preempt) to healthy where verify-health checked it, else to running; in brackets, how long after the eviction. Times in UTC, longest first.\n\n| VM | Resource group | Size | Evicted | Start accepted | Running | Healthy | Down for |\n|---|---|---|---|---|---|---|---|\n`
     );
     const rows = [...started].sort(
       (a, b) => (downtimeMs(b) ?? -1) - (downtimeMs(a) ?? -1) || a.name.localeCompare(b.name)
@@ -94,6 +95,7 @@ export function buildSummary(report: RunReport, maxBytes: number, resultFile?: s
         clock(r.evictedAt, true),
         since(r.evictedAt, r.startAcceptedAt),
         since(r.evictedAt, r.runningAt),
+        since(r.evictedAt, r.healthyAt),
         down === undefined ? '—' : formatDuration(down)
       ]);
     });
@@ -123,9 +125,9 @@ export function buildSummary(report: RunReport, maxBytes: number, resultFile?: s
   return out.text();
 }
 
-/** From the eviction to running (or, when running was not seen, to the start being accepted). */
+/** From the eviction to healthy (verify-health), else to running, else to the start being accepted. */
 export function downtimeMs(r: VmResult): number | undefined {
-  const end = r.runningAt ?? r.startAcceptedAt;
+  const end = r.healthyAt ?? r.runningAt ?? r.startAcceptedAt;
   if (!r.evictedAt || !end) return undefined;
   const ms = Date.parse(end) - Date.parse(r.evictedAt);
   return Number.isFinite(ms) && ms >= 0 ? ms : undefined;
@@ -153,7 +155,8 @@ function dispatchTimeline(report: RunReport): string | undefined {
     ['dispatch received, run started', report.startedAt],
     ['deallocated', vm.deallocatedAt],
     ['start accepted', vm.startAcceptedAt],
-    ['running', vm.runningAt]
+    ['running', vm.runningAt],
+    ['healthy', vm.healthyAt]
   ];
   const lines = moments.flatMap(([what, at]) => {
     const t = at ? Date.parse(at) : NaN;
@@ -164,7 +167,7 @@ function dispatchTimeline(report: RunReport): string | undefined {
     ];
   });
   const name = vm.name.replace(/[^\w.-]/g, '_');
-  return `\n\`\`\`mermaid\ntimeline\n    title ${name}, from the Preempt (${clock(dispatch.detectedAt, true).replace(/:/g, '.')} UTC) to running\n${lines.join('\n')}\n\`\`\`\n`;
+  return `\n\`\`\`mermaid\ntimeline\n    title ${name}, from the Preempt (${clock(dispatch.detectedAt, true).replace(/:/g, '.')} UTC) to ${vm.healthyAt ? 'healthy' : 'running'}\n${lines.join('\n')}\n\`\`\`\n`;
 }
 
 /** Many VMs down for the same reason read better as one line first: "SkuNotAvailable in eastus × 1425". */

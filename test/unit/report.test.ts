@@ -15,6 +15,7 @@ import type { Outcome, VmResult } from '../../src/report/outcomes.js';
 import {
   buildOutputs,
   OUTPUT_BUDGET_UTF16_BYTES,
+  shouldFail,
   writeResultFile,
   type RunReport
 } from '../../src/report/report.js';
@@ -113,7 +114,7 @@ describe('the job summary', () => {
     expect(text).toContain('### Started: 3 VM(s)');
     const rowOf = (name: string) => text.split('\n').find(l => l.startsWith(`| ${name} |`))!;
     expect(rowOf('vm-slow')).toBe(
-      '| vm-slow | rg-1 | Standard_D2s_v5 | 2026-11-22 10:00:00 | 10:03:00 (+3m) | 10:04:10 (+4m10s) | 4m10s |'
+      '| vm-slow | rg-1 | Standard_D2s_v5 | 2026-11-22 10:00:00 | 10:03:00 (+3m) | 10:04:10 (+4m10s) | — | 4m10s |'
     );
     expect(rowOf('vm-fast')).toContain('| 45s |');
     expect(rowOf('vm-fallback')).toContain('Standard_D2as_v5 (fallback; prefers Standard_D2s_v5)');
@@ -281,5 +282,34 @@ describe('outputs and the result file', () => {
     expect(file.vms).toHaveLength(5000);
     expect(file.counts).toMatchObject({ started: 2500, failed: 2500 });
     expect(file.event).toBe('schedule');
+  });
+});
+
+describe('verify-health in the report', () => {
+  const results = [
+    started('vm-checked', '10:00:00', '10:01:00', '10:02:00', { healthyAt: '2026-11-22T10:03:30Z' }),
+    started('vm-plain', '10:00:00', '10:01:00', '10:01:40'),
+    vm('vm-sick', 'started-unhealthy', {
+      detail: 'started; running, but not healthy (guest-agent) within 10m: guest agent: Not Ready'
+    })
+  ];
+  const text = buildSummary(report(results), STEP_SUMMARY_MAX_BYTES);
+
+  test('time to healthy: its own column, and the downtime counts to it where it was measured', () => {
+    const rowOf = (name: string) => text.split('\n').find(l => l.startsWith(`| ${name} |`))!;
+    expect(rowOf('vm-checked')).toBe(
+      '| vm-checked | rg-1 | Standard_D2s_v5 | 2026-11-22 10:00:00 | 10:01:00 (+1m) | 10:02:00 (+2m) | 10:03:30 (+3m30s) | 3m30s |'
+    );
+    expect(downtimeMs(results[0]!)).toBe(210_000);
+    expect(downtimeMs(results[1]!)).toBe(100_000);
+  });
+
+  test('started-unhealthy needs a person, with what Azure said, and fails the step on errors', () => {
+    expect(text).toContain('#### started-unhealthy (1)');
+    expect(text.indexOf('#### started-unhealthy')).toBeLessThan(text.indexOf('### Started'));
+    expect(text).toContain('guest agent: Not Ready');
+    expect(shouldFail(report(results), 'error')).toBe(
+      '1 VM(s) started but did not become healthy. See the job summary.'
+    );
   });
 });
