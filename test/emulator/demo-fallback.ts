@@ -12,6 +12,8 @@ import { Emulator } from './server.js';
 
 export interface FallbackStory {
   summary: { vm: string; preferred: string; used: string | null; reverted: boolean };
+  /** The runs of the act: the sweep that used a fallback size, then the revert. */
+  runs: RunRecord[];
 }
 
 const FALLBACK_ROLE = (
@@ -22,7 +24,7 @@ const FALLBACK_ROLE = (
   }
 ).Actions;
 
-export async function fallbackAct(say: (line?: string) => void): Promise<FallbackStory> {
+export async function fallbackAct(say: (line?: string) => void, timeScale: number): Promise<FallbackStory> {
   const name = 'batch-7';
   const preferred = 'Standard_D4s_v5';
   const subscription = '00000003-5107-4e5f-9d3a-00000000f411';
@@ -49,7 +51,7 @@ export async function fallbackAct(say: (line?: string) => void): Promise<Fallbac
     ],
     github: { repository: 'acme/spot-fleet' }
   };
-  const emu = await Emulator.start({ fleet, timeScale: 20, timing: { annotationLagS: 30 } });
+  const emu = await Emulator.start({ fleet, timeScale, timing: { annotationLagS: 30 } });
   try {
     const vm = emu.vm(name);
     say();
@@ -71,6 +73,7 @@ export async function fallbackAct(say: (line?: string) => void): Promise<Fallbac
       `Restart run: ${started?.outcome} on ${started?.usedSize ?? '?'}; revert run: ${reverted?.outcome}; now ${vm.vmSize}, ${vm.powerState}.`
     );
     return {
+      runs: [restart, revert].filter((r): r is RunRecord => r !== undefined),
       summary: {
         vm: name,
         preferred,
