@@ -35,6 +35,32 @@ var __toESM = (mod, isNodeMode, target) => (target = mod != null ? __create(__ge
   mod
 ));
 
+// agent/src/version.ts
+var AGENT_VERSION;
+var init_version = __esm({
+  "agent/src/version.ts"() {
+    "use strict";
+    AGENT_VERSION = "0.1.0";
+  }
+});
+
+// agent/src/github-headers.ts
+function githubHeaders(token, json = false) {
+  return {
+    accept: "application/vnd.github+json",
+    authorization: `Bearer ${token}`,
+    "x-github-api-version": "2022-11-28",
+    "user-agent": `azure-spot-restarter-agent/${AGENT_VERSION}`,
+    ...json ? { "content-type": "application/json" } : {}
+  };
+}
+var init_github_headers = __esm({
+  "agent/src/github-headers.ts"() {
+    "use strict";
+    init_version();
+  }
+});
+
 // agent/src/http.ts
 async function requesterFor(target) {
   if (target.protocol !== "https:")
@@ -93,136 +119,6 @@ var init_http = __esm({
   }
 });
 
-// agent/src/version.ts
-var AGENT_VERSION;
-var init_version = __esm({
-  "agent/src/version.ts"() {
-    "use strict";
-    AGENT_VERSION = "0.1.0";
-  }
-});
-
-// agent/src/dispatch.ts
-function sleepUnless(signal) {
-  return (ms) => new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener("abort", done);
-  });
-}
-async function sendDispatch(o) {
-  const sleep = o.sleep ?? sleepUnless(o.signal);
-  let refreshed = false;
-  for (let attempt = 1; ; attempt++) {
-    let status;
-    let retryAfterMs;
-    let why;
-    try {
-      const token = await o.credentials.token();
-      const response = await send(`${o.apiUrl.replace(/\/+$/, "")}/repos/${o.repository}/dispatches`, {
-        method: "POST",
-        headers: githubHeaders(token, true),
-        body: JSON.stringify({ event_type: o.eventType, client_payload: o.payload }),
-        timeoutMs: 1e4,
-        onWritten: () => o.onWritten?.(attempt)
-      });
-      status = response.status;
-      if (status === 204 || status === 200) return { ok: true, attempts: attempt, status };
-      const message = safeMessage(response.text);
-      retryAfterMs = retryAfter(response);
-      const rateLimited = status === 429 || status === 403 && (retryAfterMs !== void 0 || header(response, "x-ratelimit-remaining") === "0");
-      if (status === 401 && o.credentials.kind === "github-app" && !refreshed) {
-        o.credentials.invalidate();
-        refreshed = true;
-        attempt--;
-        continue;
-      }
-      if (!rateLimited && [400, 401, 403, 404, 422].includes(status)) {
-        return {
-          ok: false,
-          attempts: attempt,
-          status,
-          retryable: false,
-          reason: advice(status, o.repository, message)
-        };
-      }
-      why = rateLimited ? `rate limited (${status})` : `GitHub answered ${status}`;
-    } catch (error) {
-      why = `request failed: ${error.message}`;
-    }
-    const delay = Math.min(retryAfterMs ?? Math.min(5e3, 250 * 2 ** (attempt - 1)), 6e4);
-    if (Date.now() + delay > o.deadline)
-      return {
-        ok: false,
-        attempts: attempt,
-        status,
-        retryable: true,
-        reason: `${why}; gave up at the deadline`
-      };
-    o.onRetry?.(attempt, why, delay);
-    await sleep(delay);
-    if (o.signal?.aborted)
-      return {
-        ok: false,
-        attempts: attempt,
-        status,
-        retryable: true,
-        reason: `${why}; the agent is stopping`
-      };
-  }
-}
-function githubHeaders(token, json = false) {
-  return {
-    accept: "application/vnd.github+json",
-    authorization: `Bearer ${token}`,
-    "x-github-api-version": "2022-11-28",
-    "user-agent": `azure-spot-restarter-agent/${AGENT_VERSION}`,
-    ...json ? { "content-type": "application/json" } : {}
-  };
-}
-function retryAfter(response) {
-  const value = header(response, "retry-after");
-  if (value && /^\d+$/.test(value)) return Number(value) * 1e3;
-  if (header(response, "x-ratelimit-remaining") === "0") {
-    const reset = Number(header(response, "x-ratelimit-reset"));
-    if (reset) return Math.max(1e3, reset * 1e3 - Date.now());
-  }
-  return void 0;
-}
-function safeMessage(text) {
-  try {
-    const body = JSON.parse(text);
-    return String(body.message ?? "").slice(0, 300);
-  } catch {
-    return text.slice(0, 200);
-  }
-}
-function advice(status, repository, message) {
-  switch (status) {
-    case 401:
-      return `GitHub refused the credentials (401 ${message}): the token is wrong, expired or revoked`;
-    case 403:
-      return `GitHub refused the dispatch (403 ${message}): the token needs "Contents: write" on ${repository} (fine-grained token or GitHub App) or the "repo" scope (classic token)`;
-    case 404:
-      return `GitHub answered 404 for ${repository}: the repository does not exist, or the token cannot see it (check --repository and the token's repository access)`;
-    case 422:
-      return `GitHub refused the payload (422 ${message}): check --event-type`;
-    default:
-      return `GitHub answered ${status} ${message}`;
-  }
-}
-var init_dispatch = __esm({
-  "agent/src/dispatch.ts"() {
-    "use strict";
-    init_http();
-    init_version();
-  }
-});
-
 // agent/src/github-app.ts
 var github_app_exports = {};
 __export(github_app_exports, {
@@ -263,7 +159,7 @@ var init_github_app = __esm({
   "agent/src/github-app.ts"() {
     "use strict";
     import_node_crypto = require("node:crypto");
-    init_dispatch();
+    init_github_headers();
     init_http();
   }
 });
@@ -359,7 +255,7 @@ function loadCredentials(config, log) {
 }
 
 // agent/src/check.ts
-init_dispatch();
+init_github_headers();
 init_http();
 init_version();
 async function check(config, imds, log, print) {
@@ -788,7 +684,7 @@ var Logger = class {
   }
 };
 
-// src/resource-id.ts
+// src/azure/resource-id.ts
 var RESOURCE_GROUP = String.raw`[\p{L}\p{N}_().-]{0,89}[\p{L}\p{N}_()-]`;
 var VM_NAME = String.raw`[A-Za-z0-9_.-]{1,64}`;
 var GUID = String.raw`[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}`;
@@ -803,7 +699,7 @@ var VM_RESOURCE_ID_PATTERN = new RegExp(
 );
 var MAX_RESOURCE_ID_LENGTH = 1024;
 
-// src/payload.ts
+// src/plan/payload.ts
 var PAYLOAD_SCHEMA = "azure-spot-restarter/v1";
 var IMDS_EVENT_TYPES = ["Freeze", "Reboot", "Redeploy", "Preempt", "Terminate"];
 var EVICTION_POLICIES = ["Deallocate", "Delete"];
@@ -888,8 +784,114 @@ function printable(value) {
   );
 }
 
+// agent/src/dispatch.ts
+init_http();
+init_github_headers();
+function sleepUnless(signal) {
+  return (ms) => new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener("abort", done);
+  });
+}
+async function sendDispatch(o) {
+  const sleep = o.sleep ?? sleepUnless(o.signal);
+  let refreshed = false;
+  for (let attempt = 1; ; attempt++) {
+    let status;
+    let retryAfterMs;
+    let why;
+    try {
+      const token = await o.credentials.token();
+      const response = await send(`${o.apiUrl.replace(/\/+$/, "")}/repos/${o.repository}/dispatches`, {
+        method: "POST",
+        headers: githubHeaders(token, true),
+        body: JSON.stringify({ event_type: o.eventType, client_payload: o.payload }),
+        timeoutMs: 1e4,
+        onWritten: () => o.onWritten?.(attempt)
+      });
+      status = response.status;
+      if (status === 204 || status === 200) return { ok: true, attempts: attempt, status };
+      const message = safeMessage(response.text);
+      retryAfterMs = retryAfter(response);
+      const rateLimited = status === 429 || status === 403 && (retryAfterMs !== void 0 || header(response, "x-ratelimit-remaining") === "0");
+      if (status === 401 && o.credentials.kind === "github-app" && !refreshed) {
+        o.credentials.invalidate();
+        refreshed = true;
+        attempt--;
+        continue;
+      }
+      if (!rateLimited && [400, 401, 403, 404, 422].includes(status)) {
+        return {
+          ok: false,
+          attempts: attempt,
+          status,
+          retryable: false,
+          reason: advice(status, o.repository, message)
+        };
+      }
+      why = rateLimited ? `rate limited (${status})` : `GitHub answered ${status}`;
+    } catch (error) {
+      why = `request failed: ${error.message}`;
+    }
+    const delay = Math.min(retryAfterMs ?? Math.min(5e3, 250 * 2 ** (attempt - 1)), 6e4);
+    if (Date.now() + delay > o.deadline)
+      return {
+        ok: false,
+        attempts: attempt,
+        status,
+        retryable: true,
+        reason: `${why}; gave up at the deadline`
+      };
+    o.onRetry?.(attempt, why, delay);
+    await sleep(delay);
+    if (o.signal?.aborted)
+      return {
+        ok: false,
+        attempts: attempt,
+        status,
+        retryable: true,
+        reason: `${why}; the agent is stopping`
+      };
+  }
+}
+function retryAfter(response) {
+  const value = header(response, "retry-after");
+  if (value && /^\d+$/.test(value)) return Number(value) * 1e3;
+  if (header(response, "x-ratelimit-remaining") === "0") {
+    const reset = Number(header(response, "x-ratelimit-reset"));
+    if (reset) return Math.max(1e3, reset * 1e3 - Date.now());
+  }
+  return void 0;
+}
+function safeMessage(text) {
+  try {
+    const body = JSON.parse(text);
+    return String(body.message ?? "").slice(0, 300);
+  } catch {
+    return text.slice(0, 200);
+  }
+}
+function advice(status, repository, message) {
+  switch (status) {
+    case 401:
+      return `GitHub refused the credentials (401 ${message}): the token is wrong, expired or revoked`;
+    case 403:
+      return `GitHub refused the dispatch (403 ${message}): the token needs "Contents: write" on ${repository} (fine-grained token or GitHub App) or the "repo" scope (classic token)`;
+    case 404:
+      return `GitHub answered 404 for ${repository}: the repository does not exist, or the token cannot see it (check --repository and the token's repository access)`;
+    case 422:
+      return `GitHub refused the payload (422 ${message}): check --event-type`;
+    default:
+      return `GitHub answered ${status} ${message}`;
+  }
+}
+
 // agent/src/monitor.ts
-init_dispatch();
 init_version();
 var EXIT_NOT_SPOT = 78;
 var DRAIN_WAIT_MS = 2e3;

@@ -7,7 +7,7 @@ import type { Config } from './config.js';
 import { loadCredentials } from './credentials.js';
 import type { Imds } from './imds.js';
 import type { Logger } from './log.js';
-import { githubHeaders } from './dispatch.js';
+import { githubHeaders } from './github-headers.js';
 import { send } from './http.js';
 import { AGENT_VERSION } from './version.js';
 

@@ -4,9 +4,9 @@
  * will not fix themselves, and each is logged with what to fix.
  */
 import type { Credentials } from './credentials.js';
-import type { DispatchPayload } from '../../src/payload.js';
+import type { DispatchPayload } from '../../src/plan/payload.js';
 import { header, send, type HttpAnswer } from './http.js';
-import { AGENT_VERSION } from './version.js';
+import { githubHeaders } from './github-headers.js';
 
 export type DispatchResult =
   | { ok: true; attempts: number; status: number }
@@ -104,16 +104,6 @@ export async function sendDispatch(o: DispatchOptions): Promise<DispatchResult> 
         reason: `${why}; the agent is stopping`
       };
   }
-}
-
-export function githubHeaders(token: string, json = false): Record<string, string> {
-  return {
-    accept: 'application/vnd.github+json',
-    authorization: `Bearer ${token}`,
-    'x-github-api-version': '2022-11-28',
-    'user-agent': `azure-spot-restarter-agent/${AGENT_VERSION}`,
-    ...(json ? { 'content-type': 'application/json' } : {})
-  };
 }
 
 function retryAfter(response: HttpAnswer): number | undefined {

@@ -1,6 +1,6 @@
 /** GitHub App authentication: an RS256 JWT signed with the app's key, exchanged for an installation token. */
 import { createSign } from 'node:crypto';
-import { githubHeaders } from './dispatch.js';
+import { githubHeaders } from './github-headers.js';
 import { send } from './http.js';
 
 export function appJwt(appId: string, privateKeyPem: string, now = Math.floor(Date.now() / 1000)): string {

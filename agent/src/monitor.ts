@@ -4,7 +4,7 @@
  * passed), and approve when it ends if asked. Survives IMDS outages, timeouts and garbage (backs
  * off, logs each kind once, recovers); handles each EventId once, also across restarts (EventState).
  */
-import { buildPayload, type DispatchPayload } from '../../src/payload.js';
+import { buildPayload, type DispatchPayload } from '../../src/plan/payload.js';
 import type { Config } from './config.js';
 import type { Credentials } from './credentials.js';
 import { sendDispatch } from './dispatch.js';

@@ -6,8 +6,8 @@
 import { ComputeManagementClient } from '@azure/arm-compute';
 import { ResourceGraphClient } from '@azure/arm-resourcegraph';
 import { ClientSecretCredential } from '@azure/identity';
-import { buildVmQuery } from '../../src/discovery.js';
-import { hasTag } from '../../src/eligibility.js';
+import { buildVmQuery } from '../../src/discover/discovery.js';
+import { hasTag } from '../../src/judge/eligibility.js';
 
 const env = process.env as Record<string, string>;
 const credential = new ClientSecretCredential(env.TENANT!, env.CLIENT!, env.SECRET!, {

@@ -3,7 +3,7 @@
  * is not shown (with GitHub's own error), and outputs over 1 MB per job, counted in UTF-16, are lost.
  */
 import { describe, expect, test } from '@jest/globals';
-import { JOB_OUTPUTS_MAX_UTF16_BYTES, STEP_SUMMARY_MAX_BYTES } from '../../src/github-limits.js';
+import { JOB_OUTPUTS_MAX_UTF16_BYTES, STEP_SUMMARY_MAX_BYTES } from '../../src/report/github-limits.js';
 import { enforceLimits, type RunRecord } from '../emulator/runner.js';
 
 function record(): RunRecord {

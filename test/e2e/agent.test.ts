@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from '@jest/globals';
 import { DRAIN_WAIT_MS } from '../../agent/src/monitor.js';
-import { validatePayload } from '../../src/payload.js';
+import { validatePayload } from '../../src/plan/payload.js';
 import type { FleetSpec } from '../emulator/fleet.js';
 import { subscriptionIds, TAG } from '../emulator/sample-fleet.js';
 import type { Emulator } from '../emulator/server.js';

@@ -9,8 +9,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { JOB_OUTPUTS_MAX_UTF16_BYTES, STEP_SUMMARY_MAX_BYTES } from '../../src/github-limits.js';
-import type { VmResult } from '../../src/outcomes.js';
+import { JOB_OUTPUTS_MAX_UTF16_BYTES, STEP_SUMMARY_MAX_BYTES } from '../../src/report/github-limits.js';
+import type { VmResult } from '../../src/report/outcomes.js';
 import type { RunRecord } from '../emulator/runner.js';
 import { scaleFleet } from '../emulator/scale-fleet.js';
 import type { Emulator } from '../emulator/server.js';

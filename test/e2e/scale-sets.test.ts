@@ -8,7 +8,7 @@ import { DEFAULT_APP, type FleetSpec } from '../emulator/fleet.js';
 import { shippedRoleActions } from '../emulator/rbac.js';
 import { subscriptionIds, TAG } from '../emulator/sample-fleet.js';
 import type { Emulator } from '../emulator/server.js';
-import type { VmResult } from '../../src/outcomes.js';
+import type { VmResult } from '../../src/report/outcomes.js';
 import { emulator, leakedSecrets, results, until } from './harness.js';
 
 const [SUB] = subscriptionIds(1) as [string];

@@ -7,8 +7,8 @@
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { STEP_SUMMARY_MAX_BYTES } from '../../src/github-limits.js';
-import { buildSummary } from '../../src/summary.js';
+import { STEP_SUMMARY_MAX_BYTES } from '../../src/report/github-limits.js';
+import { buildSummary } from '../../src/report/summary.js';
 import { problemFleet } from '../emulator/problem-fleet.js';
 import { syntheticReport } from '../helpers/synthetic-report.js';
 import { expectReadable, SCREENSHOTS } from '../render/expect-readable.js';

@@ -1,5 +1,5 @@
 /** Talking to the emulator from outside, as a caller would: the tests, the demo and the benchmarks. */
-import { buildPayload, type DispatchPayload } from '../../src/payload.js';
+import { buildPayload, type DispatchPayload } from '../../src/plan/payload.js';
 import type { Emulator } from './server.js';
 import type { ScheduledEvent, Vm } from './spot.js';
 

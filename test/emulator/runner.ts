@@ -13,7 +13,11 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { JOB_OUTPUTS_MAX_UTF16_BYTES, STEP_SUMMARY_MAX_BYTES, utf16Bytes } from '../../src/github-limits.js';
+import {
+  JOB_OUTPUTS_MAX_UTF16_BYTES,
+  STEP_SUMMARY_MAX_BYTES,
+  utf16Bytes
+} from '../../src/report/github-limits.js';
 import type { RunIdentity } from './github.js';
 
 const require = createRequire(import.meta.url);

@@ -2,7 +2,7 @@
 import nock from 'nock';
 import { ComputeManagementClient } from '@azure/arm-compute';
 import type { TokenCredential } from '@azure/identity';
-import type { VmRecord } from '../../src/discovery.js';
+import type { VmRecord } from '../../src/discover/discovery.js';
 import type { ArmError } from '../emulator/azure-errors.js';
 
 export const ARM = 'https://management.test';

@@ -4,8 +4,8 @@
  * a few VMs of every other problem, over 10 subscriptions and two regions. Times are fixed, so the
  * same size always gives the same report.
  */
-import type { VmResult } from '../../src/outcomes.js';
-import type { RunReport } from '../../src/report.js';
+import type { VmResult } from '../../src/report/outcomes.js';
+import type { RunReport } from '../../src/report/run-report.js';
 import { subscriptionIds } from '../emulator/sample-fleet.js';
 
 const BEGAN = Date.parse('2026-03-02T10:00:00Z');

@@ -3,9 +3,9 @@
  * design's eligibility rule written independently of the action's code (the oracle).
  */
 import fc from 'fast-check';
-import { buildHistoryQuery, historyByVm, needsHistory } from '../../src/annotation-history.js';
-import { buildVmQuery, DOWN_STATES, type VmFilter, type VmRecord } from '../../src/discovery.js';
-import { judge, judgeDeallocation } from '../../src/eligibility.js';
+import { buildHistoryQuery, historyByVm, needsHistory } from '../../src/discover/annotation-history.js';
+import { buildVmQuery, DOWN_STATES, type VmFilter, type VmRecord } from '../../src/discover/discovery.js';
+import { judge, judgeDeallocation } from '../../src/judge/eligibility.js';
 import { runQuery } from '../emulator/kql.js';
 
 export const SUBS = [

@@ -5,10 +5,10 @@
  */
 import { describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
-import { InputError, readSettings } from '../../src/inputs.js';
-import { kqlString } from '../../src/kql.js';
-import { PAYLOAD_SCHEMA, validatePayload } from '../../src/payload.js';
-import { parseVmResourceId } from '../../src/resource-id.js';
+import { InputError, readSettings } from '../../src/plan/inputs.js';
+import { kqlString } from '../../src/azure/kql.js';
+import { PAYLOAD_SCHEMA, validatePayload } from '../../src/plan/payload.js';
+import { parseVmResourceId } from '../../src/azure/resource-id.js';
 import { runQuery } from '../emulator/kql.js';
 
 const nasty = fc.oneof(

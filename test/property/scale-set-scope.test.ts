@@ -7,8 +7,8 @@
  */
 import { describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
-import { buildQueries, toRecord, type VmRecord } from '../../src/discovery.js';
-import { judge } from '../../src/eligibility.js';
+import { buildQueries, toRecord, type VmRecord } from '../../src/discover/discovery.js';
+import { judge } from '../../src/judge/eligibility.js';
 import { runQuery } from '../emulator/kql.js';
 import { SUBS, TAG } from './fleets.js';
 

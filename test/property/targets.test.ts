@@ -1,16 +1,16 @@
 /**
  * A payload or a `vms` entry naming a VM never makes an ineligible VM eligible: over random fleets
  * and random names (in the fleet or not, in scope or not), the action's dispatch and `vms` paths
- * (src/targets.ts, with Resource Graph emulated over the fleet) try to start exactly the named VMs
+ * (src/judge/targets.ts, with Resource Graph emulated over the fleet) try to start exactly the named VMs
  * the design's rule allows. Power state is left to the start itself (it waits for deallocation).
  */
 import { describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
-import { judge } from '../../src/eligibility.js';
-import type { Settings } from '../../src/inputs.js';
-import { buildPayload } from '../../src/payload.js';
-import { parseVmResourceId } from '../../src/resource-id.js';
-import { handleDispatch, resolveTargets, startIfEligible, type Start } from '../../src/targets.js';
+import { judge } from '../../src/judge/eligibility.js';
+import type { Settings } from '../../src/plan/inputs.js';
+import { buildPayload } from '../../src/plan/payload.js';
+import { parseVmResourceId } from '../../src/azure/resource-id.js';
+import { handleDispatch, resolveTargets, startIfEligible, type Start } from '../../src/judge/targets.js';
 import {
   inputsArb,
   lookupOver,

@@ -1,6 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
 import type { AccessToken, TokenCredential } from '@azure/identity';
-import { SharedTokenCache } from '../../src/auth.js';
+import { SharedTokenCache } from '../../src/azure/sign-in.js';
 
 function counting(lifetimeMs: number, now: () => number): TokenCredential & { calls: number } {
   const inner = {

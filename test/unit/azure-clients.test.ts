@@ -5,7 +5,7 @@
 import { request, createServer, type IncomingMessage } from 'node:http';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { AccessToken, TokenCredential } from '@azure/identity';
-import { loadAzureClients } from '../../src/azure-clients.js';
+import { loadAzureClients } from '../../src/azure/clients.js';
 
 const options = {
   endpoint: 'https://management.test',

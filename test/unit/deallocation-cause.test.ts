@@ -4,12 +4,8 @@
  * history in HealthResourceChanges, two spellings of `context`, and the agent's Preempt.
  */
 import { describe, expect, test } from '@jest/globals';
-import {
-  deallocationCause,
-  initiator,
-  type AnnotationEvidence,
-  type DeallocationEvidence
-} from '../../src/deallocation-cause.js';
+import { initiator, type AnnotationEvidence } from '../../src/discover/annotations.js';
+import { deallocationCause, type DeallocationEvidence } from '../../src/judge/deallocation-cause.js';
 
 const T = Date.parse('2026-11-22T10:00:00Z');
 const min = 60_000;

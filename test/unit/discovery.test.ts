@@ -8,9 +8,9 @@ import {
   PAGE_SIZE,
   queryVms,
   type DiscoveryStats
-} from '../../src/discovery.js';
-import { kqlString } from '../../src/kql.js';
-import type { Clock } from '../../src/retry.js';
+} from '../../src/discover/discovery.js';
+import { kqlString } from '../../src/azure/kql.js';
+import type { Clock } from '../../src/azure/retry.js';
 import { ARM, SUB, staticCredential, vmPath } from '../helpers/arm-nock.js';
 
 const ARG_PATH = '/providers/Microsoft.ResourceGraph/resources';

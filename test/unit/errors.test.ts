@@ -1,14 +1,14 @@
 import { describe, expect, test } from '@jest/globals';
 import {
-  classifyStartFailure,
   currentSpotPrice,
   describeAzureError,
   isTransient,
   parseRetryAfter
-} from '../../src/errors.js';
-import { parseDuration } from '../../src/duration.js';
-import { quotaWait } from '../../src/discovery.js';
-import { backoff } from '../../src/retry.js';
+} from '../../src/azure/errors.js';
+import { classifyStartFailure } from '../../src/act/start-failure.js';
+import { parseDuration } from '../../src/plan/duration.js';
+import { quotaWait } from '../../src/discover/discovery.js';
+import { backoff } from '../../src/azure/retry.js';
 
 describe('error classification', () => {
   test.each([

@@ -1,6 +1,7 @@
 /** Which sizes a VM may take, in which order, and which are passed over: a table of cases. */
 import { describe, expect, test } from '@jest/globals';
-import { rankCandidates, sizeListOf, type SizeFacts } from '../../src/fallback-sizes.js';
+import { rankCandidates } from '../../src/judge/size-candidates.js';
+import { sizeListOf, type SizeFacts } from '../../src/discover/size-list.js';
 
 const facts = (over: Partial<SizeFacts> = {}): SizeFacts => ({
   offered: undefined,

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from '@jest/globals';
 import { parse } from 'yaml';
-import { Inputs, readSettings } from '../../src/inputs.js';
-import { Outputs } from '../../src/report.js';
+import { Inputs, readSettings } from '../../src/plan/inputs.js';
+import { Outputs } from '../../src/report/report.js';
 
 const inputs = (values: Record<string, string>) => (name: string) => values[name] ?? '';
 const SUB = '11111111-2222-3333-4444-555555555555';
@@ -133,15 +133,15 @@ describe('generated docs', () => {
 });
 
 describe('docs/spot-restarter-role.json', () => {
-  test('grants exactly the actions the action needs (src/permissions.ts), nothing more', async () => {
-    const { REQUIRED_ACTIONS } = await import('../../src/permissions.js');
+  test('grants exactly the actions the action needs (src/azure/permissions.ts), nothing more', async () => {
+    const { REQUIRED_ACTIONS } = await import('../../src/azure/permissions.js');
     const role = JSON.parse(readFileSync('docs/spot-restarter-role.json', 'utf8'));
     expect([...role.Actions].sort()).toEqual(Object.keys(REQUIRED_ACTIONS).sort());
     expect(role.DataActions).toEqual([]);
   });
 
   test('wildcards and NotActions are honoured when reading effective permissions', async () => {
-    const { permits } = await import('../../src/permissions.js');
+    const { permits } = await import('../../src/azure/permissions.js');
     expect(permits([{ actions: ['*'] }], 'Microsoft.Compute/virtualMachines/start/action')).toBe(true);
     expect(
       permits([{ actions: ['Microsoft.Compute/*/read'] }], 'Microsoft.Compute/virtualMachines/read')
@@ -165,7 +165,7 @@ describe('docs/spot-restarter-role.json', () => {
 
 describe('docs/spot-restarter-fallback-role.json', () => {
   test('holds exactly the actions the opt-in features need, and the base role stays read + start', async () => {
-    const { FEATURE_ACTIONS } = await import('../../src/feature-permissions.js');
+    const { FEATURE_ACTIONS } = await import('../../src/act/feature-permissions.js');
     const role = JSON.parse(readFileSync('docs/spot-restarter-fallback-role.json', 'utf8'));
     const needed = new Set(Object.values(FEATURE_ACTIONS).flatMap(a => Object.keys(a)));
     expect([...role.Actions].sort()).toEqual([...needed].sort());
@@ -176,7 +176,7 @@ describe('docs/spot-restarter-fallback-role.json', () => {
 
 describe('fallback, revert and price inputs', () => {
   const read = async (values: Record<string, string>) => {
-    const { readSettings } = await import('../../src/inputs.js');
+    const { readSettings } = await import('../../src/plan/inputs.js');
     return readSettings(name => values[name] ?? '');
   };
 

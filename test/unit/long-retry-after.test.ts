@@ -6,8 +6,8 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
 import nock from 'nock';
 import { ComputeManagementClient } from '@azure/arm-compute';
-import { describeAzureError } from '../../src/errors.js';
-import { longRetryAfterPolicy } from '../../src/long-retry-after.js';
+import { describeAzureError } from '../../src/azure/errors.js';
+import { longRetryAfterPolicy } from '../../src/azure/long-retry-after.js';
 import { azureErrors } from '../emulator/azure-errors.js';
 import { ARM, staticCredential, SUB, vmPath } from '../helpers/arm-nock.js';
 

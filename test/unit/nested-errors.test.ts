@@ -6,14 +6,10 @@
 import { afterEach, beforeAll, describe, expect, test } from '@jest/globals';
 import nock from 'nock';
 import { ComputeManagementClient } from '@azure/arm-compute';
-import {
-  classifyStartFailure,
-  describeAzureError,
-  innermostKnownError,
-  isTransient
-} from '../../src/errors.js';
-import { surfaceNestedErrors } from '../../src/operation-errors.js';
-import type { Outcome } from '../../src/outcomes.js';
+import { describeAzureError, innermostKnownError, isTransient } from '../../src/azure/errors.js';
+import { surfaceNestedErrors } from '../../src/azure/nested-errors.js';
+import { classifyStartFailure } from '../../src/act/start-failure.js';
+import type { Outcome } from '../../src/report/outcomes.js';
 import { azureErrors, type ArmError } from '../emulator/azure-errors.js';
 import { ARM, SUB, staticCredential, startAccepted, startRefused } from '../helpers/arm-nock.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import { buildPayload, PAYLOAD_SCHEMA, validatePayload } from '../../src/payload.js';
+import { buildPayload, PAYLOAD_SCHEMA, validatePayload } from '../../src/plan/payload.js';
 
 const VM =
   '/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-batch/providers/Microsoft.Compute/virtualMachines/worker-01';

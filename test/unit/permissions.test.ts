@@ -5,9 +5,14 @@
  */
 import { afterEach, beforeAll, describe, expect, test } from '@jest/globals';
 import nock from 'nock';
-import { PermissionCheck, REQUIRED_ACTIONS, describeGap, type PermissionGap } from '../../src/permissions.js';
+import {
+  PermissionCheck,
+  REQUIRED_ACTIONS,
+  describeGap,
+  type PermissionGap
+} from '../../src/azure/permissions.js';
 import { ARM, SUB, staticCredential } from '../helpers/arm-nock.js';
-import { FEATURE_ACTIONS, featureActionsFor } from '../../src/feature-permissions.js';
+import { FEATURE_ACTIONS, featureActionsFor } from '../../src/act/feature-permissions.js';
 
 beforeAll(() => nock.disableNetConnect());
 afterEach(() => nock.cleanAll());

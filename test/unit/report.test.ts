@@ -6,15 +6,19 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from '@jest/globals';
-import { JOB_OUTPUTS_MAX_UTF16_BYTES, STEP_SUMMARY_MAX_BYTES, utf16Bytes } from '../../src/github-limits.js';
-import type { Outcome, VmResult } from '../../src/outcomes.js';
+import {
+  JOB_OUTPUTS_MAX_UTF16_BYTES,
+  STEP_SUMMARY_MAX_BYTES,
+  utf16Bytes
+} from '../../src/report/github-limits.js';
+import type { Outcome, VmResult } from '../../src/report/outcomes.js';
 import {
   buildOutputs,
   OUTPUT_BUDGET_UTF16_BYTES,
   writeResultFile,
   type RunReport
-} from '../../src/report.js';
-import { buildSummary, downtimeMs } from '../../src/summary.js';
+} from '../../src/report/report.js';
+import { buildSummary, downtimeMs } from '../../src/report/summary.js';
 
 const SUB = '00000000-0000-4000-8000-000000000001';
 

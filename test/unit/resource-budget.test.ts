@@ -11,10 +11,10 @@ import {
   ResourceBudget,
   UPDATE_VM,
   UPDATE_VMSS
-} from '../../src/resource-budget.js';
-import { ScaleSetStarter, startSlots } from '../../src/start-operation.js';
-import { restartVm, type RestartDeps } from '../../src/restart.js';
-import { DeadlineError } from '../../src/retry.js';
+} from '../../src/azure/resource-budget.js';
+import { ScaleSetStarter, startSlots } from '../../src/act/start-operation.js';
+import { restartVm, type RestartDeps } from '../../src/act/restart.js';
+import { DeadlineError } from '../../src/azure/retry.js';
 import { ARM, computeClient, vm, vmPath } from '../helpers/arm-nock.js';
 import { fakeClock } from '../helpers/fake-clock.js';
 

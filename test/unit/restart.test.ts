@@ -4,16 +4,16 @@
  */
 import { afterEach, describe, expect, test } from '@jest/globals';
 import nock from 'nock';
-import { ScaleSetStarter, startSlots } from '../../src/start-operation.js';
-import { pollInterval, restartVm as restartWith, type RestartDeps } from '../../src/restart.js';
+import { ScaleSetStarter, startSlots } from '../../src/act/start-operation.js';
+import { pollInterval, restartVm as restartWith, type RestartDeps } from '../../src/act/restart.js';
 import {
   GET_OPERATION,
   LOW_COST_GET_VM,
   ResourceBudget,
   UPDATE_VM,
   UPDATE_VMSS
-} from '../../src/resource-budget.js';
-import { DeadlineError } from '../../src/retry.js';
+} from '../../src/azure/resource-budget.js';
+import { DeadlineError } from '../../src/azure/retry.js';
 import { azureErrors } from '../emulator/azure-errors.js';
 import {
   ARM,

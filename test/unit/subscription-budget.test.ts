@@ -8,13 +8,13 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
 import nock from 'nock';
 import { ComputeManagementClient } from '@azure/arm-compute';
-import { realClock, type Clock } from '../../src/retry.js';
+import { realClock, type Clock } from '../../src/azure/retry.js';
 import {
   ARM_READS,
   armBudgetPolicy,
   SubscriptionBudget,
   type SubscriptionLimits
-} from '../../src/subscription-budget.js';
+} from '../../src/azure/subscription-budget.js';
 import { ARM, staticCredential, SUB, vmPath } from '../helpers/arm-nock.js';
 import { fakeClock } from '../helpers/fake-clock.js';
 

@@ -1,0 +1,70 @@
+/**
+ * Price first: a start whose max price is below the current Spot price fails with
+ * SpotPriceGreaterThanProvidedMaxPrice (Microsoft Learn, "Azure Spot Virtual Machines" error
+ * codes), so the price is read before the start (from SpotResources, loaded once for the run) and
+ * such a VM is reported without a start call. With `raise-max-price`, the max price of the
+ * deallocated VM is raised — to the current price, or to the owner's cap — and it is started.
+ */
+import type { VmRecord } from '../discover/discovery.js';
+import { describeAzureError } from '../azure/errors.js';
+import type { FeatureSwitch } from './feature-permissions.js';
+import type { RaiseMaxPrice } from '../plan/inputs.js';
+import { setMaxPrice } from './resize.js';
+import { readPowerState, type VmReadDeps } from '../discover/power-state.js';
+import type { SpotMarket } from '../discover/spot-market.js';
+
+export interface PriceDeps {
+  market: SpotMarket;
+  raiseMaxPrice: RaiseMaxPrice;
+  features: FeatureSwitch;
+}
+
+export type PriceCheck =
+  | { go: true; raised?: { from: number; to: number } }
+  | { go: false; detail: string; currentPrice: number; maxPrice: number };
+
+export async function checkPrice(
+  vm: VmRecord,
+  deps: PriceDeps,
+  restart: VmReadDeps & { pollIntervalMs: number },
+  deadline: number
+): Promise<PriceCheck> {
+  const maxPrice = vm.maxPrice;
+  if (maxPrice === null || maxPrice === -1) return { go: true };
+  await deps.market.load([{ location: vm.location, size: vm.vmSize }]);
+  const price = deps.market.price(vm.location, vm.vmSize, vm.osType);
+  // No price known: the start itself will tell.
+  if (price === undefined || price <= maxPrice) return { go: true };
+  const stay = (why: string): PriceCheck => ({
+    go: false,
+    detail: `the current Spot price ${price} USD is above its max price ${maxPrice} USD: not started (${why})`,
+    currentPrice: price,
+    maxPrice
+  });
+  const raise = deps.raiseMaxPrice;
+  if (raise.kind === 'no') return stay('raise-max-price can raise it');
+  if (raise.kind === 'cap' && raise.usd < price)
+    return stay(`above the raise-max-price cap of ${raise.usd} USD`);
+  if (!deps.features.isOn('raise-max-price')) return stay(deps.features.why('raise-max-price')!);
+  const to = raise.kind === 'cap' ? raise.usd : price;
+  const state = await readPowerState(vm, restart, deadline);
+  if (state.code !== 'PowerState/deallocated' || state.updating)
+    return stay(
+      `its max price is changed only while deallocated, and it is ${state.code.replace('PowerState/', '')}`
+    );
+  try {
+    await setMaxPrice(vm, to, {
+      clock: restart.clock,
+      client: restart.compute(vm.subscriptionId),
+      pollIntervalMs: restart.pollIntervalMs,
+      deadline
+    });
+  } catch (error) {
+    const info = describeAzureError(error);
+    if (info.status !== 403) throw error;
+    deps.features.turnOff('raise-max-price', info.message);
+    return stay(deps.features.why('raise-max-price')!);
+  }
+  vm.maxPrice = to;
+  return { go: true, raised: { from: maxPrice, to } };
+}
