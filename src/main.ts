@@ -62,11 +62,14 @@ export async function run(deps: Partial<RunDeps> = {}): Promise<RunReport | unde
       dispatch: plan.dispatch && {
         vmResourceId: plan.dispatch.vmResourceId,
         detectedAt: plan.dispatch.detectedAt
-      }
+      },
+      evidenceBoundMs: settings.startWithoutEvidenceAfterMs,
+      failOn: settings.failOn
     };
+    // The summary says the step's result, so it is decided before the report is written.
+    report.failure = shouldFail(report, settings.failOn);
     await publish(report);
-    const failure = shouldFail(report, settings.failOn);
-    if (failure) core.setFailed(failure);
+    if (report.failure) core.setFailed(report.failure);
     return report;
   } catch (error) {
     // What the permission check found may explain the failure: let it speak first.

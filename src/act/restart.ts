@@ -73,6 +73,7 @@ export async function restartVm(
     resourceGroup: vm.resourceGroup,
     subscriptionId: vm.subscriptionId,
     vmSize: vm.vmSize || undefined,
+    location: vm.location || undefined,
     outcome,
     detail,
     source,
@@ -131,6 +132,7 @@ export async function restartVm(
       ...started,
       ...raised,
       evictedAt,
+      because: verdict.because,
       detail:
         started.detail +
         (started.outcome === 'started' ? noEvidence : '') +

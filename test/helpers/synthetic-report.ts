@@ -5,6 +5,7 @@
  * same size always gives the same report.
  */
 import type { VmResult } from '../../src/report/outcomes.js';
+import { shouldFail } from '../../src/report/report.js';
 import type { RunReport } from '../../src/report/run-report.js';
 import { subscriptionIds } from '../emulator/sample-fleet.js';
 
@@ -34,6 +35,7 @@ export function syntheticReport(vms: number): RunReport {
       resourceGroup,
       subscriptionId,
       vmSize: 'Standard_D4s_v5',
+      location,
       source: 'sweep' as const,
       durationMs: 1200 + (i % 50) * 37
     };
@@ -91,7 +93,7 @@ export function syntheticReport(vms: number): RunReport {
       });
     }
   }
-  return {
+  const report: RunReport = {
     event: 'schedule',
     dryRun: false,
     results,
@@ -104,6 +106,10 @@ export function syntheticReport(vms: number): RunReport {
       candidates: results.length
     },
     durationMs: 3 * 60_000 + 21_400,
-    startedAt: iso(BEGAN)
+    startedAt: iso(BEGAN),
+    evidenceBoundMs: 15 * 60_000,
+    failOn: 'error'
   };
+  report.failure = shouldFail(report, 'error');
+  return report;
 }
