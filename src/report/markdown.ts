@@ -17,6 +17,14 @@ export function row(cells: string[]): string {
   return `| ${cells.join(' | ')} |\n`;
 }
 
+/**
+ * A long CamelCase code (`SpotPriceGreaterThanProvidedMaxPrice`) with places to break, `<wbr>`
+ * (which GitHub keeps), so that it does not set the width of its column. Text must be safe already.
+ */
+export function breakableCode(text: string): string {
+  return text.replace(/\S{21,}/g, word => word.replace(/([a-z])(?=[A-Z])/g, '$1<wbr>'));
+}
+
 /** A table's header and separator; `right` marks the columns of numbers. */
 export function tableHead(columns: string[], right: number[] = []): string {
   return `${row(columns)}|${columns.map((_, i) => (right.includes(i) ? '---:' : '---')).join('|')}|\n`;

@@ -9,6 +9,7 @@ import { formatDuration } from '../plan/duration.js';
 import { fixFor } from './fixes.js';
 import { examples, groupResults, type Group } from './groups.js';
 import {
+  breakableCode,
   cell,
   clip,
   linked,
@@ -102,6 +103,11 @@ export function buildSummary(report: RunReport, maxBytes: number, resultFile?: s
   const attention = report.results.filter(r => needsAttention(r, report));
   const groups = groupResults(attention, NEEDS_A_PERSON);
   const context = { evidenceBoundMs: report.evidenceBoundMs ?? DEFAULT_EVIDENCE_BOUND_MS };
+  const waiting = report.results.filter(r => r.outcome === 'awaiting-evidence' && !needsAttention(r, report));
+  if (!groups.length && waiting.length)
+    out.must(
+      `\nNothing needs a person. ${plural(waiting.length, 'VM waits', 'VMs wait')} for Azure's evidence of why ${waiting.length === 1 ? 'it' : 'they'} went down: a later run decides.\n`
+    );
   if (groups.length) {
     out.must(
       `\n### Needs attention: ${plural(attention.length, 'VM')} in ${plural(groups.length, 'group')}\n\n`
@@ -112,7 +118,7 @@ export function buildSummary(report: RunReport, maxBytes: number, resultFile?: s
       const { names, more } = examples(g, 2);
       return row([
         g.vms.length.toLocaleString('en-US'),
-        `${g.outcome}<br>${cell(g.reason)}`,
+        `${g.outcome}<br>${breakableCode(cell(g.reason))}`,
         `${where3(g)}<br>${g.since === undefined ? 'since —' : `since ${utcMinute(g.since, now)}`}`,
         fixFor(g, context),
         `${names.map(n => cell(clip(n, 40))).join('<br>')}${more ? ` +${more.toLocaleString('en-US')}` : ''}`
@@ -187,7 +193,7 @@ export function buildSummary(report: RunReport, maxBytes: number, resultFile?: s
       return ms === undefined ? [] : [ms];
     });
     out.must(`\n### Started: ${plural(started.length, 'VM')}${downtimeLine(downtimes)}\n\n`);
-    out.must(`${howTheyCameBack(started)}\n`);
+    out.must(howTheyCameBack(started));
     const timeline = dispatchTimeline(report);
     if (timeline) out.must(timeline);
     const rows = [...started].sort(

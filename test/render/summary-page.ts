@@ -111,7 +111,7 @@ const MEASURE = `
 window.__measureFirstScreen = () => {
   const article = document.getElementById('summary');
   const place = el => ({
-    text: (el.textContent || '').replace(/\\s+/g, ' ').trim().slice(0, 160),
+    text: (el.innerText || el.textContent || '').replace(/\\s+/g, ' ').trim().slice(0, 160),
     bottom: Math.round(el.getBoundingClientRect().bottom + window.scrollY)
   });
   const counts = article.querySelector('strong');

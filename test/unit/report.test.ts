@@ -150,7 +150,7 @@ describe('the job summary', () => {
       '| 2 | capacity-unavailable<br>AllocationFailed',
       '| 1 | failed<br>InternalError',
       '| 1 | quota-exceeded<br>OperationNotAllowed',
-      '| 1 | price-above-max<br>SpotPriceGreaterThanProvidedMaxPrice',
+      '| 1 | price-above-max<br>Spot<wbr>Price<wbr>Greater<wbr>Than<wbr>Provided<wbr>Max<wbr>Price',
       '| 1 | capacity-unavailable<br>AllocationFailed',
       '| 1 | awaiting-evidence<br>no evidence yet'
     ]);
