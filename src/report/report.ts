@@ -24,6 +24,10 @@ export const Outputs = {
   Failed: 'failed',
   CapacityUnavailable: 'capacity-unavailable',
   Skipped: 'skipped',
+  StartedCount: 'started-count',
+  FailedCount: 'failed-count',
+  CapacityUnavailableCount: 'capacity-unavailable-count',
+  SkippedCount: 'skipped-count',
   Counts: 'counts',
   NeedsAttention: 'needs-attention',
   Complete: 'complete',
@@ -33,7 +37,12 @@ export const Outputs = {
 
 /** The array outputs; each has a `<name>-count` twin with its whole length, cut or not. */
 const LISTS = ['failed', 'capacity-unavailable', 'started', 'skipped'] as const;
-const countOutput = (list: string) => `${list}-count`;
+const COUNT_OF: Record<(typeof LISTS)[number], string> = {
+  failed: Outputs.FailedCount,
+  'capacity-unavailable': Outputs.CapacityUnavailableCount,
+  started: Outputs.StartedCount,
+  skipped: Outputs.SkippedCount
+};
 
 /**
  * The share of GitHub's per-job output limit this step allows itself: the other steps of the job
@@ -50,8 +59,11 @@ export function countOutcomes(results: VmResult[]): Record<Outcome, number> {
   return counts;
 }
 
-/** Writes the complete result to a file, then the outputs within GitHub's size limit. */
-export function writeOutputs(report: RunReport): void {
+/**
+ * Writes the complete result to a file, then the outputs within GitHub's size limit; returns how
+ * many annotations it made (one, when it had to cut).
+ */
+export function writeOutputs(report: RunReport): number {
   report.resultFile = writeResultFile(report);
   const { outputs, cut } = buildOutputs(report, report.resultFile);
   for (const [name, value] of Object.entries(outputs)) {
@@ -63,6 +75,7 @@ export function writeOutputs(report: RunReport): void {
       `Cut to stay within GitHub's output limit (1 MB per job): ${cut.join('; ')}. The complete result is in ${report.resultFile} (output result-file): upload it as an artifact to keep it.`,
       { title: 'Outputs shortened' }
     );
+  return cut.length ? 1 : 0;
 }
 
 /** The complete per-VM result, as JSON in RUNNER_TEMP, for a later step to upload as an artifact. */
@@ -101,7 +114,7 @@ export function buildOutputs(
   const fixed: Record<string, string> = {
     [Outputs.Counts]: JSON.stringify(counts),
     [Outputs.NeedsAttention]: String(report.results.filter(r => needsAttention(r, report)).length),
-    ...Object.fromEntries(LISTS.map(name => [countOutput(name), String(lists[name].length)])),
+    ...Object.fromEntries(LISTS.map(name => [COUNT_OF[name], String(lists[name].length)])),
     [Outputs.ResultFile]: resultFile
   };
   const full = {
@@ -203,7 +216,8 @@ const CAPACITY_OUTCOMES: Outcome[] = ['capacity-unavailable', 'price-above-max']
  * groups, largest first) after any refused payload: GitHub shows no more than that per step, so a
  * last one says how many groups it did not show.
  */
-export function annotate(report: RunReport): void {
+export function annotate(report: RunReport, alreadyMade = 0): void {
+  const limit = Math.max(1, ANNOTATIONS_PER_STEP - alreadyMade);
   const notes: { level: 'error' | 'warning'; title: string; text: string }[] = report.payloadErrors.map(
     e => ({
       level: 'error',
@@ -215,7 +229,7 @@ export function annotate(report: RunReport): void {
     report.results.filter(r => needsAttention(r, report)),
     NEEDS_A_PERSON
   );
-  const room = ANNOTATIONS_PER_STEP - Math.min(notes.length, ANNOTATIONS_PER_STEP - 1);
+  const room = limit - Math.min(notes.length, limit - 1);
   const shown = groups.length > room ? groups.slice(0, room - 1) : groups;
   for (const g of shown) {
     const { names, more } = examples(g, 3);
@@ -235,7 +249,7 @@ export function annotate(report: RunReport): void {
       title: `${hidden.length} more group(s) need attention`,
       text: `${hidden.reduce((n, g) => n + g.vms.length, 0)} more VM(s) in ${hidden.length} group(s): see the job summary and the result file.`
     });
-  for (const n of notes.slice(0, ANNOTATIONS_PER_STEP))
+  for (const n of notes.slice(0, limit))
     (n.level === 'error' ? core.error : core.warning)(n.text, { title: n.title });
 }
 
@@ -269,8 +283,7 @@ export async function writeSummary(report: RunReport): Promise<void> {
 export async function publish(report: RunReport): Promise<void> {
   core.startGroup('Report');
   try {
-    writeOutputs(report);
-    annotate(report);
+    annotate(report, writeOutputs(report));
     await writeSummary(report);
   } finally {
     core.endGroup();

@@ -28,6 +28,7 @@ import {
   needsAttention,
   SUMMARY_TARGET_BYTES
 } from '../../src/report/summary.js';
+import { logProgress } from '../../src/report/progress.js';
 import { syntheticReport } from '../helpers/synthetic-report.js';
 
 const SUB = '00000000-0000-4000-8000-000000000001';
@@ -432,5 +433,28 @@ describe('outputs and the result file', () => {
     expect(file.vms).toHaveLength(5000);
     expect(file.counts).toMatchObject({ started: 2500, failed: 2500 });
     expect(file.event).toBe('schedule');
+  });
+});
+
+describe('progress while VMs are worked on', () => {
+  test('a line names the VMs in progress and for how long; nothing when none is', async () => {
+    const written: string[] = [];
+    const write = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((chunk: string) => (
+      written.push(String(chunk)),
+      true
+    )) as typeof process.stdout.write;
+    const inProgress = new Map<string, number>();
+    const stop = logProgress(inProgress, () => 100_000, 5);
+    try {
+      await new Promise(r => setTimeout(r, 50));
+      expect(written.join('')).toBe('');
+      inProgress.set('worker-1', 60_000);
+      while (!written.join('').includes('Still working')) await new Promise(r => setTimeout(r, 5));
+    } finally {
+      stop();
+      process.stdout.write = write;
+    }
+    expect(written.join('')).toContain('Still working on 1 VM(s): worker-1 (40 s).');
   });
 });
