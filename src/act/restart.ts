@@ -21,6 +21,7 @@ import { startOnce, type StartDeps, type StartSlots } from './start-operation.js
 export { pollInterval } from './start-operation.js';
 import { FallbackRun, type FallbackDeps } from './fallback.js';
 import { checkPrice, type PriceDeps } from './price-gate.js';
+import { verifyHealth, type HealthDeps } from './health.js';
 
 export interface RestartDeps extends StartDeps {
   compute: ComputeFor;
@@ -36,6 +37,8 @@ export interface RestartDeps extends StartDeps {
   fallback?: FallbackDeps;
   /** Price first (price-gate.ts): absent, the start itself finds out about the price. */
   price?: PriceDeps;
+  /** verify-health (health.ts): absent, a VM is back once its start succeeded. */
+  health?: HealthDeps;
 }
 
 const RUNNING_STATES = ['PowerState/running', 'PowerState/starting'];
@@ -138,7 +141,8 @@ export async function restartVm(
         (started.outcome === 'started' ? noEvidence : '') +
         (priced.raised ? `; max price raised from ${priced.raised.from} to ${priced.raised.to} USD` : '')
     };
-    return fallback ? fallback.decorate(done) : done;
+    // Back means serving: with verify-health, wait for the check (health.ts).
+    return await verifyHealth(vm, fallback ? fallback.decorate(done) : done, deps, deadline);
   } catch (error) {
     if (error instanceof DeadlineError)
       return result('failed', `${error.message}; a later run tries again`, { errorCode: 'TooManyRequests' });

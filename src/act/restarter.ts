@@ -54,7 +54,11 @@ export function restarter(
       features,
       sizeFacts: new SizeFactsReader(session.compute, clock, market, vmReads)
     },
-    price: { market, raiseMaxPrice: settings.raiseMaxPrice, features }
+    price: { market, raiseMaxPrice: settings.raiseMaxPrice, features },
+    health:
+      settings.verifyHealth === 'none'
+        ? undefined
+        : { check: settings.verifyHealth, timeoutMs: settings.healthTimeoutMs }
   };
   const inProgress = new Map<string, number>();
   const start: Start = (vm, source, mode, decide) => {

@@ -19,6 +19,8 @@ export function fixFor(g: Group, context: { evidenceBoundMs?: number } = {}): st
       return `Spot price${price !== undefined ? ` ${price} USD/h` : ''} is above their max price: raise it, or input \`raise-max-price\`.`;
     case 'quota-exceeded':
       return 'Spot vCPU quota used up: request more (portal › Quotas › Compute) or free vCPUs.';
+    case 'started-unhealthy':
+      return 'Running, but not healthy in time: look at the VM (boot diagnostics, its health probe). A later run does not start it again.';
     case 'not-deallocated-in-time':
       return 'Eviction withdrawn or slow: a later sweep starts them if they go down.';
     case 'awaiting-evidence':

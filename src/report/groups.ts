@@ -26,6 +26,7 @@ const DIMENSIONS: Partial<Record<Outcome, ('reason' | 'size' | 'region' | 'subsc
   'quota-exceeded': ['reason', 'region', 'subscription'],
   failed: ['reason', 'subscription'],
   'not-deallocated-in-time': ['reason'],
+  'started-unhealthy': ['reason', 'size', 'region'],
   'awaiting-evidence': ['reason']
 };
 
@@ -63,6 +64,7 @@ export function reasonOf(r: VmResult): string {
   const annotation = /\b(VirtualMachine[A-Za-z]+)\b/.exec(r.detail)?.[1];
   if (r.outcome === 'user-stopped') return annotation ?? 'deallocated by a person';
   if (r.outcome === 'awaiting-evidence') return 'no evidence yet';
+  if (r.outcome === 'started-unhealthy' && r.health) return r.health.state;
   const gist = r.detail
     .replace(/\s*\(.*$/s, '')
     .replace(/\d{4}-\d\d-\d\dT[\d:.]+Z/g, '…')

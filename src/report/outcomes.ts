@@ -17,17 +17,26 @@ export const OUTCOMES = [
   /** A scale set with Try & restore: Azure restores its instances itself, so we leave them be. */
   'platform-restores',
   /** Revert mode: back on its preferred size, and running. */
-  'reverted'
+  'reverted',
+  /** Started and running, but not healthy (verify-health) within health-timeout, or Azure reports it unhealthy. */
+  'started-unhealthy'
 ] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
 /** Outputs group outcomes: `failed`, `capacity-unavailable` and `skipped` list resource IDs. */
 export const OUTPUT_GROUPS: Record<'started' | 'failed' | 'capacity-unavailable' | 'skipped', Outcome[]> = {
   started: ['started', 'started-fallback', 'reverted'],
-  failed: ['failed', 'quota-exceeded', 'not-deallocated-in-time'],
+  failed: ['failed', 'quota-exceeded', 'not-deallocated-in-time', 'started-unhealthy'],
   'capacity-unavailable': ['capacity-unavailable', 'price-above-max'],
   skipped: ['skipped', 'user-stopped', 'deleted', 'already-running', 'awaiting-evidence', 'platform-restores']
 };
+
+/**
+ * What the health check after a start found (verify-health): healthy; unhealthy (Azure says so);
+ * timed-out (not healthy within health-timeout); down (deallocated or gone again before it was
+ * healthy); unreadable (its instance view could not be read).
+ */
+export type HealthState = 'healthy' | 'unhealthy' | 'timed-out' | 'down' | 'unreadable';
 
 /** What kind of thing a target is: a standalone VM, or an instance of a Flexible or Uniform scale set. */
 export type TargetKind = 'vm' | 'vmss-flex' | 'vmss-uniform';
@@ -59,6 +68,10 @@ export interface VmResult {
   startAcceptedAt?: string;
   /** When the start operation succeeded (the VM running), ISO-8601. */
   runningAt?: string;
+  /** verify-health: when the VM was first seen healthy, ISO-8601. */
+  healthyAt?: string;
+  /** verify-health: which check ran, what it found, and what Azure said (the guest agent, vmHealth, the extension). */
+  health?: { check: string; state: HealthState; said: string; reads: number };
   /** started-fallback: the size the owner prefers and the size it started on. */
   preferredSize?: string;
   usedSize?: string;

@@ -208,7 +208,12 @@ function size(outputs: Record<string, string>): number {
   return Object.entries(outputs).reduce((n, [k, v]) => n + utf16Bytes(k) + utf16Bytes(v), 0);
 }
 
-const FAILURE_OUTCOMES: Outcome[] = ['failed', 'quota-exceeded', 'not-deallocated-in-time'];
+const FAILURE_OUTCOMES: Outcome[] = [
+  'failed',
+  'quota-exceeded',
+  'not-deallocated-in-time',
+  'started-unhealthy'
+];
 const CAPACITY_OUTCOMES: Outcome[] = ['capacity-unavailable', 'price-above-max'];
 
 /**
@@ -260,12 +265,16 @@ export function annotate(report: RunReport, alreadyMade = 0): void {
 export function shouldFail(report: RunReport, failOn: FailOn): string | undefined {
   if (failOn === 'never') return undefined;
   const failing = failOn === 'capacity' ? [...FAILURE_OUTCOMES, ...CAPACITY_OUTCOMES] : FAILURE_OUTCOMES;
-  const bad = report.results.filter(r => failing.includes(r.outcome));
+  const bad = report.results.filter(r => failing.includes(r.outcome) && r.outcome !== 'started-unhealthy');
+  const unhealthy = report.results.filter(
+    r => failing.includes(r.outcome) && r.outcome === 'started-unhealthy'
+  );
   const parts: string[] = [];
   if (bad.length)
     parts.push(
       `${bad.length} VM(s) could not be started (${[...new Set(bad.map(r => r.outcome))].join(', ')})`
     );
+  if (unhealthy.length) parts.push(`${unhealthy.length} VM(s) started but did not become healthy`);
   if (report.payloadErrors.length) parts.push('the dispatch payload was refused');
   return parts.length ? `${parts.join('; ')}. See the job summary.` : undefined;
 }

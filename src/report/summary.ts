@@ -28,6 +28,7 @@ import { backwardTimes } from './time-order.js';
 /** Outcomes that may need a person, in the order the summary ranks them. */
 export const NEEDS_A_PERSON: readonly Outcome[] = [
   'failed',
+  'started-unhealthy',
   'quota-exceeded',
   'price-above-max',
   'capacity-unavailable',
@@ -201,7 +202,7 @@ export function buildSummary(report: RunReport, maxBytes: number, resultFile?: s
     );
     const folded = rows.length > 10;
     out.must(
-      `${folded ? `\n<details><summary>The ${plural(rows.length, 'started VM')}, longest down first</summary>\n` : ''}\nDown for: from the eviction to running. Times in UTC.\n\n${tableHead(['VM', 'Resource group', 'Size', 'Evicted', 'Running', 'Down for', 'How it came back'])}`
+      `${folded ? `\n<details><summary>The ${plural(rows.length, 'started VM')}, longest down first</summary>\n` : ''}\nDown for: from the eviction to healthy where verify-health checked it, else to running. Times in UTC.\n\n${tableHead(['VM', 'Resource group', 'Size', 'Evicted', 'Running', 'Down for', 'How it came back'])}`
     );
     const listed = out.rows(
       rows,
@@ -295,9 +296,9 @@ function where3(g: Group): string {
   return parts.length ? parts.join(' · ') : '—';
 }
 
-/** From the eviction to running (or, when running was not seen, to the start being accepted). */
+/** From the eviction to healthy (verify-health), else to running, else to the start being accepted. */
 export function downtimeMs(r: VmResult): number | undefined {
-  const end = r.runningAt ?? r.startAcceptedAt;
+  const end = r.healthyAt ?? r.runningAt ?? r.startAcceptedAt;
   if (!r.evictedAt || !end) return undefined;
   const ms = Date.parse(end) - Date.parse(r.evictedAt);
   return Number.isFinite(ms) && ms >= 0 ? ms : undefined;
@@ -341,6 +342,8 @@ export function cameBack(r: VmResult): string {
     if (evidence === 'bound') parts.push('no evidence in time: started by the bound');
   }
   if (r.attempts > 1) parts.push(`attempt ${r.attempts}`);
+  const healthy = Date.parse(r.healthyAt ?? '') - Date.parse(r.runningAt ?? '');
+  if (Number.isFinite(healthy)) parts.push(`healthy ${formatDuration(Math.max(0, healthy))} after running`);
   if (r.outcome === 'started-fallback')
     parts.push(`on fallback ${r.usedSize ?? r.vmSize ?? '?'} (prefers ${r.preferredSize ?? '?'})`);
   if (r.outcome === 'reverted' && r.detail) parts.push(clip(r.detail, 80));
@@ -381,7 +384,8 @@ function dispatchTimeline(report: RunReport): string | undefined {
     ['dispatch received, run started', report.startedAt],
     ['deallocated', vm.deallocatedAt],
     ['start accepted', vm.startAcceptedAt],
-    ['running', vm.runningAt]
+    ['running', vm.runningAt],
+    ['healthy', vm.healthyAt]
   ];
   const lines = moments.flatMap(([what, at]) => {
     const t = at ? Date.parse(at) : NaN;
@@ -390,5 +394,5 @@ function dispatchTimeline(report: RunReport): string | undefined {
     return [`    ${offset === 0 ? '0 s' : `${offset > 0 ? '+' : ''}${formatDuration(offset)}`} : ${what}`];
   });
   const name = vm.name.replace(/[^\w.-]/g, '_');
-  return `\n\`\`\`mermaid\ntimeline\n    title ${name}, from the Preempt (${utcSecond(origin, true).replace(/:/g, '.')} UTC) to running\n${lines.join('\n')}\n\`\`\`\n`;
+  return `\n\`\`\`mermaid\ntimeline\n    title ${name}, from the Preempt (${utcSecond(origin, true).replace(/:/g, '.')} UTC) to ${vm.healthyAt ? 'healthy' : 'running'}\n${lines.join('\n')}\n\`\`\`\n`;
 }

@@ -23,7 +23,8 @@ const ORDER: [keyof VmResult, string][] = [
   ['evictedAt', 'the eviction'],
   ['deallocatedAt', 'the deallocation'],
   ['startAcceptedAt', 'start accepted'],
-  ['runningAt', 'running']
+  ['runningAt', 'running'],
+  ['healthyAt', 'healthy']
 ];
 
 export function backwardTimes(report: RunReport): BackwardTime[] {
@@ -49,7 +50,7 @@ export function backwardTimes(report: RunReport): BackwardTime[] {
     // The first pair out of order names the VM's problem; one line per VM is enough.
     let reported = false;
     for (let i = 0; i < moments.length && !reported; i++)
-      if (['start accepted', 'running'].includes(moments[i]!.name))
+      if (['start accepted', 'running', 'healthy'].includes(moments[i]!.name))
         for (let j = 0; j < i && !reported; j++) reported = backwards(moments[i]!, moments[j]!);
     const accepted = moments.find(m => m.name === 'start accepted');
     if (!reported && accepted && Number.isFinite(runBegan))

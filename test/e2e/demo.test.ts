@@ -69,6 +69,9 @@ describe('npm run demo -- --json', () => {
       expect(step.dispatched).toBeLessThan(step.deallocated);
       expect(step.startAccepted).toBeGreaterThanOrEqual(step.deallocated);
       expect(step.running).toBeGreaterThan(step.startAccepted);
+      // verify-health: guest-agent in the example workflow: healthy after running, in the table and per VM.
+      expect(step.healthy).toBeGreaterThan(step.running);
+      expect(demo.vms.find((v: { name: string }) => v.name === step.vm).healthy).toBe(step.healthy);
       expect(step.runExitCode).toBe(0);
     }
   });

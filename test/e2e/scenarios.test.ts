@@ -146,10 +146,12 @@ describe('repository_dispatch (restart-on-eviction.yml)', () => {
       'dispatch received, run started',
       'deallocated',
       'start accepted',
-      'running'
+      'running',
+      'healthy' // the example workflow asks for verify-health: guest-agent
     ]);
     expect(mine.evictedAt).toBe(payload.detectedAt);
     expect(Date.parse(mine.runningAt!)).toBeGreaterThanOrEqual(Date.parse(mine.startAcceptedAt!));
+    expect(Date.parse(mine.healthyAt!)).toBeGreaterThanOrEqual(Date.parse(mine.runningAt!));
   });
 });
 

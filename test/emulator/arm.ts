@@ -19,6 +19,7 @@ import type { Rbac } from './rbac.js';
 import { argRowOf, argScaleSets, handleScaleSet, isScaleSetKind, scaleSetKind } from './scale-sets.js';
 import type { Annotation, SpotModel, Vm } from './spot.js';
 import { sizeInfo } from './sizes.js';
+import { guestHealthView } from './guest-health.js';
 import type { Throttles } from './throttle.js';
 import { verify, type KeyPair } from './tokens.js';
 
@@ -400,6 +401,7 @@ export function instanceView(vm: Vm) {
     computerName: vm.name,
     osName: 'ubuntu',
     osVersion: '24.04',
+    ...guestHealthView(vm.guest, vm.osType),
     statuses: [
       vm.provisioning === 'updating'
         ? { code: 'ProvisioningState/updating', level: 'Info', displayStatus: 'Updating' }

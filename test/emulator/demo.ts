@@ -132,18 +132,19 @@ try {
         'run started',
         'deallocated',
         'start accepted',
-        'running'
+        'running',
+        'healthy'
       ],
       timeline.map(t => [
         t.vm,
         '0.0s',
-        ...[t.seen, t.dispatched, t.runStarted, t.deallocated, t.startAccepted, t.running].map(s =>
-          s === undefined ? '—' : `+${s.toFixed(1)}s`
+        ...[t.seen, t.dispatched, t.runStarted, t.deallocated, t.startAccepted, t.running, t.healthy].map(
+          s => (s === undefined ? '—' : `+${s.toFixed(1)}s`)
         )
       ])
     );
     say(
-      `(seconds after Azure announced the Preempt, on the real clock: the notice is ${30 / speed} s, a start takes ${40 / speed} s)`
+      `(seconds after Azure announced the Preempt, on the real clock: the notice is ${30 / speed} s, a start takes ${40 / speed} s, the guest agent is Ready ${emu.model.timing.agentReadyS} s after running)`
     );
   }
   await Promise.all(agents.map(a => a.stop()));
@@ -228,7 +229,8 @@ try {
           before: before.get(v.name),
           after: state(v.name),
           first_outcome: earlyOutcomes.get(v.name) ?? null,
-          outcome: outcomes.get(v.name) ?? null
+          outcome: outcomes.get(v.name) ?? null,
+          healthy: timeline.find(t => t.vm === v.name)?.healthy ?? null
         }))
       })
     );
@@ -316,8 +318,17 @@ function loopTimeline(name: string, agent: AgentProcess, runs: RunRecord[]) {
     deallocated: model('deallocated'),
     startAccepted: model('start accepted'),
     running: model('running'),
+    // verify-health (the example workflow asks for guest-agent): when the run saw the agent Ready.
+    healthy: emulatedSince(vmResultOf(run, name)?.healthyAt),
     runExitCode: run?.exitCode ?? null
   };
+}
+
+function vmResultOf(run: RunRecord | undefined, name: string): { healthyAt?: string } | undefined {
+  const result = JSON.parse(run?.outputs.result ?? '{"vms":[]}') as {
+    vms: { name: string; healthyAt?: string }[];
+  };
+  return result.vms.find(r => r.name === name);
 }
 
 function preemptAtOf(name: string): number {

@@ -25,6 +25,7 @@ import {
   type VmKind
 } from './scale-set-model.js';
 import { DEFAULT_SIZES, isRestricted, sizeInfo, type SizeRestriction } from './sizes.js';
+import { booted, initialGuestHealth, type GuestHealth, type GuestTiming } from './guest-health.js';
 
 export interface ScheduledEvent {
   EventId: string;
@@ -86,6 +87,8 @@ export interface Vm {
   scaleSet?: ScaleSet;
   /** A Uniform instance's ID within its scale set ("0", "1", …). */
   instanceId?: string;
+  /** The guest agent and the Application Health extension, as the instance view shows them (guest-health.ts). */
+  guest: GuestHealth;
 }
 
 export interface Operation {
@@ -103,7 +106,7 @@ export interface TimelineEntry {
   what: string;
 }
 
-export interface Timing {
+export interface Timing extends GuestTiming {
   /** Emulated seconds between the Preempt event and the eviction (Azure: at least 30). */
   evictionNoticeS: number;
   /** Emulated seconds a start takes. */
@@ -133,7 +136,9 @@ export const DEFAULT_TIMING: Timing = {
   annotationLagS: 180,
   startShowsStoppedS: 3,
   tryRestoreDelayS: 60,
-  tryRestoreTimeoutS: 3600
+  tryRestoreTimeoutS: 3600,
+  agentReadyS: 30,
+  appHealthSettleS: 5
 };
 
 /**
@@ -263,7 +268,13 @@ export class SpotModel {
       createdAt: this.clock.iso(),
       kind: identity.kind,
       ...(identity.scaleSet ? { scaleSet: identity.scaleSet } : {}),
-      ...(identity.instanceId !== undefined ? { instanceId: identity.instanceId } : {})
+      ...(identity.instanceId !== undefined ? { instanceId: identity.instanceId } : {}),
+      // Reported a minute before the VM's last operation: for a deallocated VM, from before it went down.
+      guest: initialGuestHealth(
+        spec.guestAgent,
+        spec.applicationHealth,
+        this.clock.now() - ((spec.sinceMinutes ?? 0) + 1) * 60_000
+      )
     };
     // A fleet's past: its annotation began a minute before the state it explains, and has arrived.
     if (spec.annotation) this.annotate(vm, spec.annotation, { lagS: 0 }, Date.parse(vm.changedAt) - 60_000);
@@ -637,6 +648,7 @@ export class SpotModel {
     state: PowerState,
     inProgress = ['starting', 'deallocating', 'stopping'].includes(state)
   ): void {
+    if (state === 'running' && vm.powerState !== 'running') booted(vm.guest, this.clock, this.timing);
     vm.powerState = state;
     vm.provisioning = inProgress ? 'updating' : 'succeeded';
     if (!inProgress) vm.changedAt = this.clock.iso();
@@ -665,7 +677,12 @@ export class SpotModel {
     const scaleSet = newScaleSet(spec, this.clock);
     this.scaleSets.set(scaleSet.key, scaleSet);
     for (const member of scaleSetMembers(scaleSet, spec.instances))
-      scaleSet.instances.push(this.add(member.spec, member.identity));
+      scaleSet.instances.push(
+        this.add(
+          { ...member.spec, applicationHealth: member.spec.applicationHealth ?? spec.applicationHealth },
+          member.identity
+        )
+      );
     return scaleSet;
   }
 

@@ -17,6 +17,7 @@ import {
   annotate,
   buildOutputs,
   OUTPUT_BUDGET_UTF16_BYTES,
+  shouldFail,
   writeResultFile,
   type RunReport
 } from '../../src/report/report.js';
@@ -456,5 +457,38 @@ describe('progress while VMs are worked on', () => {
       process.stdout.write = write;
     }
     expect(written.join('')).toContain('Still working on 1 VM(s): worker-1 (40 s).');
+  });
+});
+
+describe('verify-health in the report', () => {
+  const results = [
+    started('vm-checked', '10:00:00', '10:01:00', '10:02:00', {
+      healthyAt: '2026-11-22T10:03:30Z',
+      because: 'VirtualMachinePreempted at …'
+    }),
+    started('vm-plain', '10:00:00', '10:01:00', '10:01:40'),
+    vm('vm-sick', 'started-unhealthy', {
+      detail: 'started; running, but not healthy (guest-agent) within 10m: guest agent: Not Ready',
+      health: { check: 'guest-agent', state: 'timed-out', said: 'guest agent: Not Ready', reads: 3 }
+    })
+  ];
+  const text = buildSummary(report(results), STEP_SUMMARY_MAX_BYTES);
+
+  test('time to healthy: said how it came back, and the downtime counts to it where it was measured', () => {
+    const rowOf = (name: string) => text.split('\n').find(l => l.startsWith(`| ${name} |`))!;
+    expect(rowOf('vm-checked')).toBe(
+      '| vm-checked | rg-1 | Standard_D2s_v5 | 2026-11-22 10:00:00 | 10:02:00 | 3 min 30 s | evicted: VirtualMachinePreempted · healthy 1 min 30 s after running |'
+    );
+    expect(downtimeMs(results[0]!)).toBe(210_000);
+    expect(downtimeMs(results[1]!)).toBe(100_000);
+  });
+
+  test('started-unhealthy needs a person, with what Azure said, and fails the step on errors', () => {
+    expect(text).toMatch(/\| 1 \| started-unhealthy<br>timed-out \|/);
+    expect(text.indexOf('started-unhealthy<br>')).toBeLessThan(text.indexOf('### Started'));
+    expect(text).toContain('guest agent: Not Ready');
+    expect(shouldFail(report(results), 'error')).toBe(
+      '1 VM(s) started but did not become healthy. See the job summary.'
+    );
   });
 });
