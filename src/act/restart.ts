@@ -76,6 +76,7 @@ export async function restartVm(
     resourceGroup: vm.resourceGroup,
     subscriptionId: vm.subscriptionId,
     vmSize: vm.vmSize || undefined,
+    location: vm.location || undefined,
     outcome,
     detail,
     source,
@@ -145,6 +146,7 @@ export async function restartVm(
       ...started,
       ...raised,
       evictedAt,
+      because: verdict.because,
       detail:
         started.detail +
         (started.outcome === 'started' ? noEvidence : '') +

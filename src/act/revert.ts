@@ -35,6 +35,7 @@ export async function revertVm(vm: VmRecord, fallback: FallbackDeps, deps: Resta
     resourceGroup: vm.resourceGroup,
     subscriptionId: vm.subscriptionId,
     vmSize: vm.vmSize,
+    location: vm.location || undefined,
     outcome,
     detail,
     source: 'sweep',

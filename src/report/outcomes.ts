@@ -48,6 +48,8 @@ export interface VmResult {
   resourceGroup: string;
   subscriptionId: string;
   vmSize?: string;
+  /** The VM's region: problems are grouped by size and region, as capacity and quota are. */
+  location?: string;
   outcome: Outcome;
   detail: string;
   /** Where the VM came from: the sweep, a dispatch payload or the `vms` input. */
@@ -55,6 +57,11 @@ export interface VmResult {
   attempts: number;
   /** When Azure evicted it, ISO-8601: the Preempt annotation's time, or the agent's detection. */
   evictedAt?: string;
+  /**
+   * Why a started VM was taken for evicted: Azure's evidence (with `evictedAt`), or, without it,
+   * the no-evidence bound (`start-without-evidence-after`).
+   */
+  because?: string;
   /** When the VM was seen deallocated (its instance view's last operation end), ISO-8601. */
   deallocatedAt?: string;
   /** When the start call was accepted, ISO-8601. */

@@ -260,7 +260,7 @@ describe('verifyHealth: the wait', () => {
     expect(result.outcome).toBe('started');
     expect(result.health).toMatchObject({ check: 'guest-agent', state: 'healthy', reads: 3 });
     expect(Date.parse(result.healthyAt!) - Date.parse(before.runningAt!)).toBe(10_000);
-    expect(result.detail).toBe('started; healthy (guest-agent) 10s after it ran');
+    expect(result.detail).toBe('started; healthy (guest-agent) 10 s after it ran');
     expect(d.inFlight.get(before.subscriptionId)).toBe(0);
   });
 
@@ -277,7 +277,7 @@ describe('verifyHealth: the wait', () => {
     nock.cleanAll();
     expect(result.outcome).toBe('started-unhealthy');
     expect(result.health?.state).toBe('timed-out');
-    expect(result.detail).toContain('not healthy (guest-agent) within 30s');
+    expect(result.detail).toContain('not healthy (guest-agent) within 30 s');
     expect(result.detail).toContain('VM status blob is found but not yet populated.');
     expect(result.healthyAt).toBeUndefined();
     expect(d.clock.now() - Date.parse(before.runningAt!)).toBeLessThanOrEqual(30_000);
@@ -332,7 +332,7 @@ describe('verifyHealth: the wait', () => {
     nock.cleanAll();
     expect(result.outcome).toBe('started-unhealthy');
     expect(d.clock.now() - Date.parse(before.runningAt!)).toBeLessThanOrEqual(5000);
-    expect(result.detail).toContain('within 5.0s');
+    expect(result.detail).toContain('within 5.0 s');
   });
 
   test('none, or an outcome other than a start: the result is left as it is, nothing is read', async () => {

@@ -239,7 +239,7 @@ describe('fallback, revert and price inputs', () => {
       'ping',
       /Input 'verify-health' is "ping"; expected one of none, guest-agent, application-health/
     ],
-    ['health-timeout', 'soon', /Input 'health-timeout' is "soon"; expected a duration from 1.0s to 6h/],
+    ['health-timeout', 'soon', /Input 'health-timeout' is "soon"; expected a duration from 1.0 s to 6h/],
     ['health-timeout', '7h', /Input 'health-timeout' is "7h"/]
   ])('%s: %s is refused, naming the input', async (input, value, message) => {
     await expect(read({ [input]: value })).rejects.toThrow(message);
