@@ -4,7 +4,7 @@
  * the first screen. One summary of a fleet with every kind of problem (the emulator's runner runs
  * the bundle; the README shows its screenshot), one of a 10 000-VM sweep (a result built without
  * Azure). The demo's summaries are
- * rendered by test/e2e/demo.test.ts. Screenshots of the last run go to docs/screenshots/.
+ * rendered by test/e2e/demo.test.ts. Screenshots go to .tmp/screenshots/, or to docs/screenshots/ with `npm run screenshots`.
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';

@@ -2,8 +2,15 @@
 import { expect } from '@jest/globals';
 import type { SummaryRender } from './render-summary.js';
 
-/** Where the render tests keep the screenshots of their last run (the README shows one). */
-export const SCREENSHOTS = new URL('../../docs/screenshots/', import.meta.url).pathname;
+/**
+ * Where the render tests put their screenshots: `.tmp/screenshots/` (ignored by git) for a plain
+ * test run, so a run leaves the tree clean; `docs/screenshots/`, which the README shows, with
+ * `npm run screenshots`.
+ */
+export const SCREENSHOTS = new URL(
+  process.env.UPDATE_SCREENSHOTS ? '../../docs/screenshots/' : '../../.tmp/screenshots/',
+  import.meta.url
+).pathname;
 
 export function expectReadable(render: SummaryRender): void {
   // Every Mermaid diagram parses: GitHub would show an error box instead.
