@@ -16,6 +16,7 @@ assets=(
   agent/install/linux/install.sh
   agent/install/linux/azure-spot-restarter-agent.service
   agent/install/windows/install.ps1
+  agent/install/windows/azure-spot-restarter-agent.task.xml
   agent/install/cloud-init/cloud-config.yml
 )
 

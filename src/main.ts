@@ -15,6 +15,7 @@ import { runPlan } from './act/run-plan.js';
 import { readSettings, type GetInput } from './plan/inputs.js';
 import { logPlan, planRun, readEvent } from './plan/trigger.js';
 import { explainFailure } from './report/explain-failure.js';
+import { logProgress } from './report/progress.js';
 import { publish, shouldFail } from './report/report.js';
 import type { RunReport } from './report/run-report.js';
 
@@ -40,12 +41,10 @@ export async function run(deps: Partial<RunDeps> = {}): Promise<RunReport | unde
     const lookup = lookupIn(session.graph, settings.subscriptions, clock, stats);
 
     core.startGroup('Discover and restart');
-    const { results, candidates } = await runPlan(
-      plan,
-      settings,
-      session,
-      lookup,
-      restarter(session, settings, plan, clock, stats)
+    const starts = restarter(session, settings, plan, clock, stats);
+    const stopProgress = logProgress(starts.inProgress, () => clock.now());
+    const { results, candidates } = await runPlan(plan, settings, session, lookup, starts).finally(
+      stopProgress
     );
     logPacing(session);
     core.endGroup();
@@ -62,11 +61,14 @@ export async function run(deps: Partial<RunDeps> = {}): Promise<RunReport | unde
       dispatch: plan.dispatch && {
         vmResourceId: plan.dispatch.vmResourceId,
         detectedAt: plan.dispatch.detectedAt
-      }
+      },
+      evidenceBoundMs: settings.startWithoutEvidenceAfterMs,
+      failOn: settings.failOn
     };
+    // The summary says the step's result, so it is decided before the report is written.
+    report.failure = shouldFail(report, settings.failOn);
     await publish(report);
-    const failure = shouldFail(report, settings.failOn);
-    if (failure) core.setFailed(failure);
+    if (report.failure) core.setFailed(report.failure);
     return report;
   } catch (error) {
     // What the permission check found may explain the failure: let it speak first.

@@ -1,6 +1,7 @@
 /**
- * Structured logs to stdout (journald and the Windows event log pick them up). Secrets registered
- * here never reach a line; an error that repeats is logged once per kind until it clears.
+ * Structured logs to stdout (journald keeps them; Windows keeps no output of a scheduled task).
+ * Secrets registered here never reach a line; an error that repeats is logged once per kind until
+ * it clears.
  */
 export type Level = 'debug' | 'info' | 'warn' | 'error';
 

@@ -19,6 +19,7 @@ export const FEATURE_ACTIONS = {
   'mode: revert': {
     'Microsoft.Compute/virtualMachines/write': 'resizing the VM back to its preferred size',
     'Microsoft.Compute/virtualMachines/deallocate/action': 'deallocating it for the resize',
+    'Microsoft.Resources/tags/write': "recording its own deallocation in the VM's tags (merged)",
     'Microsoft.Compute/virtualMachines/vmSizes/read': 'the sizes a VM can be resized to',
     'Microsoft.Compute/skus/read': 'whether its preferred size is restricted now'
   }

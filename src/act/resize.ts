@@ -72,13 +72,23 @@ export async function recordPreferredSize(
   preferred: string,
   deps: WriteDeps
 ): Promise<void> {
+  await mergeTags(vm, { [PREFERRED_TAG]: preferred }, deps, 'recording its preferred size');
+}
+
+/** Adds or updates these tags on the VM, every other tag kept as Resource Manager holds it. */
+export async function mergeTags(
+  vm: Pick<VmRecord, 'id' | 'name'>,
+  tags: Record<string, string>,
+  deps: WriteDeps,
+  what = 'recording its tags'
+): Promise<void> {
   await withTransientRetry(
     deps.clock,
-    `${vm.name}: recording its preferred size`,
+    `${vm.name}: ${what}`,
     () =>
       armCall(deps, 'PATCH', `${vm.id}/providers/Microsoft.Resources/tags/default?api-version=${TAGS_API}`, {
         operation: 'Merge',
-        properties: { tags: { [PREFERRED_TAG]: preferred } }
+        properties: { tags }
       }),
     undefined,
     deps.deadline

@@ -21,6 +21,8 @@ export interface Restarter {
   deps: RestartDeps & { fallback: NonNullable<RestartDeps['fallback']> };
   /** Spot prices and eviction rates, loaded once for every size the run may start or fall back to. */
   market: SpotMarket;
+  /** The VMs being worked on now, and since when: for the log's progress lines. */
+  inProgress: Map<string, number>;
 }
 
 export function restarter(
@@ -55,11 +57,17 @@ export function restarter(
       sizeFacts: new SizeFactsReader(session.compute, clock, market, vmReads),
       armEndpoint: settings.cloud.resourceManager
     },
-    price: { market, raiseMaxPrice: settings.raiseMaxPrice, features }
+    price: { market, raiseMaxPrice: settings.raiseMaxPrice, features },
+    health:
+      settings.verifyHealth === 'none'
+        ? undefined
+        : { check: settings.verifyHealth, timeoutMs: settings.healthTimeoutMs }
   };
+  const inProgress = new Map<string, number>();
   const start: Start = (vm, source, mode, decide) => {
     void session.permissions.check([vm]);
-    return restartVm(vm, source, mode, deps, decide);
+    inProgress.set(vm.name, clock.now());
+    return restartVm(vm, source, mode, deps, decide).finally(() => inProgress.delete(vm.name));
   };
-  return { start, deps, market };
+  return { start, deps, market, inProgress };
 }

@@ -16,7 +16,8 @@ import type { FallbackDeps } from './fallback.js';
 import { isAcceptable, rankCandidates } from '../judge/size-candidates.js';
 import { PREFERRED_TAG, sizeListOf, tagValue } from '../discover/size-list.js';
 import type { VmResult } from '../report/outcomes.js';
-import { deallocateVm, resizeVm, type WriteDeps } from './resize.js';
+import { deallocateVm, mergeTags, resizeVm, type WriteDeps } from './resize.js';
+import { OWN_RECORD_TAG, withOwnOperation } from '../discover/own-record.js';
 import { readPowerState } from '../discover/power-state.js';
 import type { RestartDeps } from './restart.js';
 
@@ -37,6 +38,7 @@ export async function revertVm(vm: VmRecord, fallback: FallbackDeps, deps: Resta
     resourceGroup: vm.resourceGroup,
     subscriptionId: vm.subscriptionId,
     vmSize: vm.vmSize,
+    location: vm.location || undefined,
     outcome,
     detail,
     source: 'sweep',
@@ -73,9 +75,20 @@ export async function revertVm(vm: VmRecord, fallback: FallbackDeps, deps: Resta
       client: deps.compute(vm.subscriptionId),
       pollIntervalMs: deps.pollIntervalMs,
       deadline,
-      updates: deps
+      updates: deps,
+      endpoint: fallback.armEndpoint
     };
+    const record = withOwnOperation(vm.tags, { kind: 'deallocate', at: deps.clock.now() }, deps.clock.now());
     await deallocateVm(vm, writes);
+    // The action's own record of this deallocation, merged into the VM's tags right after it (Tags –
+    // Update At Scope, Merge: a PATCH's tags would replace every tag with Resource Graph's older
+    // copy): if the VM stays down, later runs know it was the action's, not a person's. A refused
+    // record does not stop the revert: the VM is brought back within this run either way.
+    const recorded = await mergeTags(vm, { [OWN_RECORD_TAG]: record[OWN_RECORD_TAG]! }, writes).then(
+      () => true,
+      () => false
+    );
+    if (recorded) vm.tags = { ...vm.tags, [OWN_RECORD_TAG]: record[OWN_RECORD_TAG]! };
     const down = await readPowerState(vm, deps, deadline);
     if (down.code !== 'PowerState/deallocated')
       return result('failed', `deallocated for the revert, but its power state is ${down.code}; not resized`);

@@ -6,6 +6,7 @@
  */
 import type { AnnotationEvidence } from '../discover/annotations.js';
 import { deallocationCause } from './deallocation-cause.js';
+import { ownOperations } from '../discover/own-record.js';
 import type { VmRecord } from '../discover/discovery.js';
 import type { Settings } from '../plan/inputs.js';
 import type { Outcome } from '../report/outcomes.js';
@@ -63,8 +64,10 @@ export function judgeScope(
 }
 
 export interface DeallocationFacts {
-  /** The instance view's ProvisioningState time: when the VM's last operation ended. */
+  /** The instance view's ProvisioningState time: when the VM's last user-initiated operation ended. */
   lastOperationEndedAt?: number;
+  /** `ProvisioningState/failed/<code>`: the code of the last operation, which failed (a start, for capacity). */
+  lastOperationFailed?: string;
   now: number;
   /** The agent's Preempt for this VM (a dispatch's `detectedAt`). */
   agentPreemptAt?: number;
@@ -90,15 +93,19 @@ export function judgeDeallocation(
   const found = deallocationCause(
     {
       lastOperationEndedAt: facts.lastOperationEndedAt,
+      lastOperationFailed: facts.lastOperationFailed,
       current,
       history: vm.history,
-      agentPreemptAt: facts.agentPreemptAt
+      agentPreemptAt: facts.agentPreemptAt,
+      own: ownOperations(vm.tags)
     },
     { now: facts.now, startWithoutEvidenceAfterMs: settings.startWithoutEvidenceAfterMs }
   );
   switch (found.cause) {
     case 'evicted':
       return { eligible: true, evictedAt: found.evictedAt, because: found.because };
+    case 'own':
+      return { eligible: true, because: found.because };
     case 'person':
       return {
         eligible: false,

@@ -43,7 +43,9 @@ export const Inputs = {
   Mode: 'mode',
   FallbackSizes: 'fallback-sizes',
   FallbackOrder: 'fallback-order',
-  RaiseMaxPrice: 'raise-max-price'
+  RaiseMaxPrice: 'raise-max-price',
+  VerifyHealth: 'verify-health',
+  HealthTimeout: 'health-timeout'
 } as const;
 
 export const MODES = ['restart', 'revert'] as const;
@@ -52,6 +54,12 @@ export const FALLBACK_ORDERS = ['listed', 'eviction-rate'] as const;
 export type FallbackOrder = (typeof FALLBACK_ORDERS)[number];
 /** How far the action may raise a VM's max price to start it: not at all, to the current price, or up to a cap. */
 export type RaiseMaxPrice = { kind: 'no' } | { kind: 'to-current' } | { kind: 'cap'; usd: number };
+/**
+ * What "back" means after a start: running (none), the guest agent Ready (guest-agent), or the
+ * Application Health extension's state healthy (application-health). Read from the instance view.
+ */
+export const VERIFY_HEALTH = ['none', 'guest-agent', 'application-health'] as const;
+export type VerifyHealth = (typeof VERIFY_HEALTH)[number];
 /** Azure VM size names: Standard_D4as_v5, Basic_A1 (letters, digits, _ and -). */
 export const VM_SIZE_PATTERN = /^[A-Za-z][A-Za-z0-9_-]{1,63}$/;
 
@@ -102,6 +110,9 @@ export interface Settings {
   fallbackSizes: Record<string, string[]>;
   fallbackOrder: FallbackOrder;
   raiseMaxPrice: RaiseMaxPrice;
+  verifyHealth: VerifyHealth;
+  /** How long a started VM may take to become healthy (verify-health), from the moment it runs. */
+  healthTimeoutMs: number;
 }
 
 export class InputError extends Error {
@@ -191,7 +202,9 @@ export function readSettings(getInput: GetInput = name => core.getInput(name)): 
     mode: oneOf(Inputs.Mode, text(Inputs.Mode) || 'restart', MODES),
     fallbackSizes: parseFallbackSizes(getInput(Inputs.FallbackSizes)),
     fallbackOrder: oneOf(Inputs.FallbackOrder, text(Inputs.FallbackOrder) || 'listed', FALLBACK_ORDERS),
-    raiseMaxPrice: parseRaiseMaxPrice(text(Inputs.RaiseMaxPrice))
+    raiseMaxPrice: parseRaiseMaxPrice(text(Inputs.RaiseMaxPrice)),
+    verifyHealth: oneOf(Inputs.VerifyHealth, text(Inputs.VerifyHealth) || 'none', VERIFY_HEALTH),
+    healthTimeoutMs: duration(Inputs.HealthTimeout, text(Inputs.HealthTimeout), 1000) ?? 10 * 60_000
   };
 }
 

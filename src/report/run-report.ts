@@ -15,6 +15,11 @@ export interface RunReport {
   startedAt?: string;
   /** The dispatch that started the run (its payload's VM and when the agent saw the Preempt). */
   dispatch?: { vmResourceId: string; detectedAt: string };
+  /** The no-evidence bound (`start-without-evidence-after`): waiting for evidence longer needs a person. */
+  evidenceBoundMs?: number;
+  /** The step's result: why it fails (per `fail-on`), or nothing when it succeeds. */
+  failure?: string;
+  failOn?: string;
   /** Where writeOutputs put the complete per-VM result (also the `result-file` output). */
   resultFile?: string;
 }

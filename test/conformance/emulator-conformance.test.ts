@@ -821,3 +821,115 @@ describe('Compute: VirtualMachines_ListAll with statusOnly', () => {
     expect(outside.status).toBe(403);
   });
 });
+
+/**
+ * The evidence a run decides by, as Azure gives it. Sources:
+ * - "States and billing status of Azure Virtual Machines" (Microsoft Learn): the provisioning state
+ *   is "the status of a user-initiated, control-plane operation"; `ProvisioningState/<state>[/<errorCode>]`;
+ *   "Failed | Last operation on the virtual machine resource was not successful."
+ * - `ProvisioningState/failed/<code>` with level Error, "Provisioning failed", a time, next to a
+ *   power state that did not change: the observed form (public instance-view captures), not a page.
+ * - "Use Azure Spot Virtual Machines": an eviction is the platform's; nothing published says it
+ *   moves the provisioning state's time, so the emulator never moves it.
+ * - "Health Resources events in Azure Event Grid": `occurredTime` is the "Timestamp when the
+ *   annotation was emitted by the Azure platform", after the operation began.
+ * - "Resource Health virtual machine Health Annotations": VirtualMachineSizeChanged,
+ *   VirtualMachineConfigurationUpdated and VirtualMachineDeallocationInitiated are "Customer
+ *   Initiated", "as requested by an authorized user or process" — whoever asked, the action included.
+ */
+describe('The evidence: provisioning state and annotations', () => {
+  let own: Emulator;
+  const name = (n: number) => `ev-${n}`;
+  beforeAll(async () => {
+    own = await emulator(
+      {
+        subscriptions: [SUB],
+        apps: [{ clientId: DEFAULT_APP, secret: SECRET }],
+        vms: [0, 1, 2, 3].map(n => ({
+          subscriptionId: SUB,
+          resourceGroup: 'rg-ev',
+          name: name(n),
+          tags: TAG,
+          powerState: n === 0 || n === 3 ? ('deallocated' as const) : ('running' as const),
+          sinceMinutes: 60 * 24
+        }))
+      },
+      { timeScale: 200, timing: { annotationEmitS: 30, annotationLagS: 60 } }
+    );
+  });
+  afterAll(() => own.stop());
+  const settle = async (done: () => boolean) => {
+    while (!done()) await new Promise(r => setTimeout(r, 10));
+  };
+
+  test('a failed start: ProvisioningState/failed/<code>, level Error, with the failure time; still deallocated', async () => {
+    const vm = own.vm(name(0));
+    own.model.setCapacity(vm.location, vm.vmSize, 0);
+    const before = Date.parse(vm.changedAt);
+    own.model.start(vm);
+    await settle(() => vm.provisioning === 'failed');
+    const body = instanceView(vm);
+    conforms(vmInstanceView, body);
+    expect(body.statuses[0]).toMatchObject({
+      code: 'ProvisioningState/failed/AllocationFailed',
+      level: 'Error',
+      displayStatus: 'Provisioning failed'
+    });
+    expect(Date.parse((body.statuses[0] as { time: string }).time)).toBeGreaterThan(before);
+    expect(body.statuses[1]!.code).toBe('PowerState/deallocated');
+  });
+
+  test('an eviction moves neither the provisioning state nor its time', async () => {
+    const vm = own.vm(name(1));
+    const before = instanceView(vm).statuses[0];
+    own.model.evict(vm, 'simulated');
+    await settle(() => vm.powerState === 'deallocated');
+    expect(instanceView(vm).statuses[0]).toEqual(before);
+    expect(instanceView(vm).statuses[1]!.code).toBe('PowerState/deallocated');
+  });
+
+  test('occurredTime is when the annotation was emitted, after the operation', async () => {
+    const vm = own.vm(name(2));
+    const began = own.clock.now();
+    own.model.userDeallocate(vm);
+    const annotation = vm.annotations.at(-1)!;
+    expect(annotation.name).toBe('VirtualMachineDeallocationInitiated');
+    expect(Date.parse(annotation.occurredTime) - began).toBeGreaterThanOrEqual(30_000);
+    expect(annotation.visibleAt).toBeGreaterThanOrEqual(Date.parse(annotation.occurredTime));
+  });
+
+  test("the action's resize, max-price change and deallocate are annotated as a customer's", async () => {
+    const vm = own.vm(name(3));
+    expect(own.model.update(vm, { vmSize: 'Standard_D4s_v5' })).toMatchObject({ status: 'InProgress' });
+    await settle(() => vm.provisioning !== 'updating');
+    own.model.update(vm, { maxPrice: 0.5 });
+    await settle(() => vm.provisioning !== 'updating');
+    own.model.userDeallocate(vm); // what POST …/deallocate does (arm.ts)
+    const names = vm.annotations.slice(-3).map(a => [a.name, initiatorOf(a.context)]);
+    expect(names).toEqual([
+      ['VirtualMachineSizeChanged', 'customer'],
+      ['VirtualMachineConfigurationUpdated', 'customer'],
+      ['VirtualMachineDeallocationInitiated', 'customer']
+    ]);
+  });
+
+  test('capacity a deallocation frees can go to others', () => {
+    const vm = own.vm(name(1));
+    own.model.setCapacity(vm.location, 'Standard_D8s_v5', 0);
+    const other = own.model.add({
+      subscriptionId: SUB,
+      resourceGroup: 'rg-ev',
+      name: 'ev-big',
+      vmSize: 'Standard_D8s_v5',
+      powerState: 'running'
+    });
+    own.model.othersTakeReleasedCapacity = true;
+    own.model.userDeallocate(other);
+    expect(own.model.capacity(vm.location, 'Standard_D8s_v5')).toBe(0);
+    own.model.othersTakeReleasedCapacity = false;
+  });
+});
+
+function initiatorOf(context: string): string {
+  return /customer|user/i.test(context) ? 'customer' : /platform/i.test(context) ? 'platform' : 'other';
+}

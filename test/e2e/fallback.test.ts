@@ -272,12 +272,12 @@ describe('revert', () => {
       workflowsDir: WORKFLOWS
     });
     const e = emu;
-    // Someone takes the capacity the revert frees; it comes back two emulated minutes later.
+    // Someone takes the capacity the revert frees; it comes back five emulated minutes later.
     const deallocate = e.model.userDeallocate.bind(e.model);
     e.model.userDeallocate = (vm, fault) => {
       deallocate(vm, fault);
       e.model.setCapacity('eastus', 'Standard_D2as_v5', 0);
-      e.clock.after(120_000, () => e.model.setCapacity('eastus', 'Standard_D2as_v5', 1));
+      e.clock.after(300_000, () => e.model.setCapacity('eastus', 'Standard_D2as_v5', 1));
     };
     const [r] = await sweep();
     expect(r).toMatchObject({ outcome: 'started-fallback', reverted: false });

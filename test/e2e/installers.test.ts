@@ -1,6 +1,7 @@
 /**
  * The Linux installer refuses bad settings before it changes anything on the machine (these tests
- * only take the refusing paths: CI runs as root). The unit's hardening is what the docs promise.
+ * only take the refusing paths: CI runs as root). The unit's hardening is what the docs promise;
+ * test/installers checks it with systemd's own tools.
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -33,17 +34,6 @@ describe('agent/install/linux/install.sh', () => {
     }
     expect(result.status).toBe(2);
     expect(result.stderr).toContain(message);
-  });
-
-  test('systemd accepts the unit and rates its exposure OK or better (where systemd-analyze exists)', () => {
-    const unit = 'agent/install/linux/azure-spot-restarter-agent.service';
-    const verify = spawnSync('systemd-analyze', ['verify', unit], { encoding: 'utf8' });
-    if (verify.error) return; // no systemd on this machine: the text checks below still run
-    expect(verify.status).toBe(0);
-    const security = spawnSync('systemd-analyze', ['security', '--offline=true', unit], { encoding: 'utf8' });
-    const level = /Overall exposure level for \S+: ([\d.]+) (\w+)/.exec(security.stdout);
-    expect(level).not.toBeNull();
-    expect(Number(level![1])).toBeLessThanOrEqual(4.0);
   });
 
   test('the systemd unit restarts always, never for bad settings, and is hardened', () => {

@@ -59,12 +59,13 @@ describe('release assets', () => {
       expect(verify.some(r => r.includes(check))).toBe(true);
   });
 
-  test('holds the agent, both installers, the unit, cloud-init and SHA256SUMS', () => {
+  test('holds the agent, both installers, the unit, the task, cloud-init and SHA256SUMS', () => {
     expect(readdirSync(assets).sort()).toEqual(
       [
         'SHA256SUMS',
         'azure-spot-restarter-agent.cjs',
         'azure-spot-restarter-agent.service',
+        'azure-spot-restarter-agent.task.xml',
         'cloud-config.yml',
         'install.ps1',
         'install.sh'
@@ -92,9 +93,10 @@ describe('release assets', () => {
       expect(installSh).toContain(`$here/${file}`);
       expect(downloaded).toContain(file);
     }
-    expect(readFileSync(join(assets, 'install.ps1'), 'utf8')).toContain(
-      "Join-Path $PSScriptRoot 'azure-spot-restarter-agent.cjs'"
-    );
+    // install.ps1 takes the bundle and the task definition from beside itself.
+    const installPs1 = readFileSync(join(assets, 'install.ps1'), 'utf8');
+    for (const file of ['azure-spot-restarter-agent.cjs', 'azure-spot-restarter-agent.task.xml'])
+      expect(installPs1).toContain(`Join-Path $PSScriptRoot '${file}'`);
     expect(cloudConfig.runcmd[0]).toEqual(['bash', '/root/spot-agent/install-agent.sh']);
   });
 
@@ -109,7 +111,11 @@ describe('release assets', () => {
     for (const file of [...bash, ...powershell.flat()]) expect(readdirSync(assets)).toContain(file);
     expect(readme).toContain('sha256sum --check --strict --ignore-missing SHA256SUMS');
     // Each file it then runs is one it checked.
-    expect(powershell[1]).toEqual(['azure-spot-restarter-agent.cjs', 'install.ps1']);
+    expect(powershell[1]).toEqual([
+      'azure-spot-restarter-agent.cjs',
+      'install.ps1',
+      'azure-spot-restarter-agent.task.xml'
+    ]);
   });
 
   test("the released cloud-config.yml downloads its own release's version", () => {

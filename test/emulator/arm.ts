@@ -20,6 +20,7 @@ import { argRowOf, argScaleSets, handleScaleSet, isScaleSetKind, scaleSetKind } 
 import { WINDOWS_PRICE_FACTOR, type Annotation, type SpotModel, type Vm } from './spot.js';
 import { sizeInfo } from './sizes.js';
 import { handleTags, tagsKind } from './tags.js';
+import { guestHealthView } from './guest-health.js';
 import type { Throttles } from './throttle.js';
 import { verify, type KeyPair } from './tokens.js';
 
@@ -410,7 +411,8 @@ export function vmResource(vm: Vm) {
 
 /**
  * `GET …/instanceView`. While an operation runs Azure shows `ProvisioningState/updating` with no
- * time; afterwards the time is when the operation ended (VirtualMachineInstanceView.statuses,
+ * time; afterwards the time is when the operation ended (a failed start: `ProvisioningState/failed/<code>`
+ * and the failure's time; an eviction moves neither) (VirtualMachineInstanceView.statuses,
  * InstanceViewStatus.time optional: specification/compute/…/ComputeRP/stable/2024-11-01/virtualMachine.json).
  */
 export function instanceView(vm: Vm) {
@@ -419,15 +421,27 @@ export function instanceView(vm: Vm) {
     computerName: vm.name,
     osName: 'ubuntu',
     osVersion: '24.04',
+    ...guestHealthView(vm.guest, vm.osType),
     statuses: [
       vm.provisioning === 'updating'
         ? { code: 'ProvisioningState/updating', level: 'Info', displayStatus: 'Updating' }
-        : {
-            code: 'ProvisioningState/succeeded',
-            level: 'Info',
-            displayStatus: 'Provisioning succeeded',
-            time: vm.changedAt
-          },
+        : vm.provisioning === 'failed'
+          ? {
+              // `ProvisioningState/<state>[/<errorCode>]` (Microsoft Learn, "States and billing status
+              // of Azure Virtual Machines"); level Error and "Provisioning failed" as observed.
+              code: `ProvisioningState/failed/${vm.provisioningError ?? 'InternalExecutionError'}`,
+              level: 'Error',
+              displayStatus: 'Provisioning failed',
+              message:
+                'Allocation failed. We do not have sufficient capacity for the requested VM size in this region.',
+              time: vm.changedAt
+            }
+          : {
+              code: 'ProvisioningState/succeeded',
+              level: 'Info',
+              displayStatus: 'Provisioning succeeded',
+              time: vm.changedAt
+            },
       { code: `PowerState/${power}`, level: 'Info', displayStatus: `VM ${power}` }
     ]
   };

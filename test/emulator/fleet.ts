@@ -28,6 +28,23 @@ export interface VmSpec {
   vmId?: string;
   /** The OS disk's type; Spot prices differ per OS (default Linux). */
   osType?: 'Linux' | 'Windows';
+  /** The guest agent after a start: Ready some seconds after running (default), or never (it stays Not Ready). */
+  guestAgent?: GuestAgentSpec;
+  /** The Application Health extension, if the VM has one (then its instance view carries vmHealth). */
+  applicationHealth?: AppHealthSpec;
+}
+
+export type GuestAgentSpec = 'ready' | 'never';
+
+/**
+ * Microsoft Learn, "Using Application Health extension with Azure Virtual Machines": Binary Health
+ * States (extension 1.0: Healthy, Unhealthy; no Initializing) or Rich (2.0: Initializing first, then
+ * Healthy, Unhealthy or Unknown).
+ */
+export interface AppHealthSpec {
+  states?: 'binary' | 'rich';
+  /** The state the application settles in after each start (default healthy). */
+  settlesTo?: 'healthy' | 'unhealthy' | 'unknown';
 }
 
 export interface AppSpec {
@@ -93,6 +110,9 @@ export interface InstanceSpec {
   annotation?: VmSpec['annotation'];
   sinceMinutes?: number;
   zone?: string;
+  guestAgent?: GuestAgentSpec;
+  /** This instance's application settles differently from the scale set's (see ScaleSetSpec). */
+  applicationHealth?: AppHealthSpec;
 }
 
 export interface ScaleSetSpec {
@@ -116,6 +136,8 @@ export interface ScaleSetSpec {
   tags?: Record<string, string>;
   /** Try & restore (`spotRestorePolicy.enabled`): the platform restores evicted instances by itself. */
   spotRestore?: boolean;
+  /** The Application Health extension in the scale set's model: every instance reports vmHealth. */
+  applicationHealth?: AppHealthSpec;
   /** How many running instances, or each instance's own spec. */
   instances: number | InstanceSpec[];
 }

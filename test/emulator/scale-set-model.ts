@@ -127,7 +127,9 @@ export function scaleSetMembers(
       tags: instance.tags ?? {},
       powerState: instance.powerState,
       annotation: instance.annotation,
-      sinceMinutes: instance.sinceMinutes
+      sinceMinutes: instance.sinceMinutes,
+      guestAgent: instance.guestAgent,
+      applicationHealth: instance.applicationHealth
     };
     return {
       spec,

@@ -1,7 +1,7 @@
 /**
  * How the agent is shipped: the Node.js flags and the environment that the systemd unit starts it
  * with, read from the unit itself, so a benchmark measures the process users run and cannot drift
- * from it. (The Windows task passes the same Node.js flags; a unit test holds the two together.)
+ * from it. (The Windows task passes the same Node.js flags; test/unit/agent-install.test.ts holds the two together.)
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -9,10 +9,6 @@ import { fileURLToPath } from 'node:url';
 export const SYSTEMD_UNIT = fileURLToPath(
   new URL('../../agent/install/linux/azure-spot-restarter-agent.service', import.meta.url)
 );
-export const WINDOWS_INSTALLER = fileURLToPath(
-  new URL('../../agent/install/windows/install.ps1', import.meta.url)
-);
-
 export interface AgentLaunch {
   /** Flags given to node before the bundle, e.g. `--jitless`. */
   nodeFlags: string[];
@@ -43,13 +39,4 @@ export function shippedAgentLaunch(unit = readFileSync(SYSTEMD_UNIT, 'utf8')): A
   }
   if (!nodeFlags) throw new Error(`${SYSTEMD_UNIT} has no ExecStart= line`);
   return { nodeFlags, env };
-}
-
-/** The Node.js flags the Windows installer gives the scheduled task (its `$nodeFlags = @(…)`). */
-export function windowsTaskNodeFlags(script = readFileSync(WINDOWS_INSTALLER, 'utf8')): string[] {
-  const list = /^\$nodeFlags\s*=\s*@\(([^)]*)\)/m.exec(script)?.[1];
-  if (list === undefined) throw new Error(`${WINDOWS_INSTALLER}: no $nodeFlags = @(…) line`);
-  if (!/New-ScheduledTaskAction[^\n]*\$\(\$nodeFlags -join ' '\)/.test(script))
-    throw new Error(`${WINDOWS_INSTALLER}: the scheduled task does not pass $nodeFlags to node`);
-  return [...list.matchAll(/'([^']*)'/g)].map(m => m[1]!);
 }

@@ -25,6 +25,7 @@ import {
   type VmKind
 } from './scale-set-model.js';
 import { DEFAULT_SIZES, isRestricted, sizeInfo, type SizeRestriction } from './sizes.js';
+import { booted, initialGuestHealth, type GuestHealth, type GuestTiming } from './guest-health.js';
 
 export interface ScheduledEvent {
   EventId: string;
@@ -74,12 +75,21 @@ export interface Vm {
   deleted: boolean;
   /** Every annotation the VM had, oldest first; Resource Graph shows the latest visible one as `current`. */
   annotations: Annotation[];
-  /** `updating` while an operation runs: the instance view then shows no time. */
-  provisioning: 'succeeded' | 'updating';
+  /**
+   * The status of the VM's last user-initiated operation (Microsoft Learn, "States and billing
+   * status of Azure Virtual Machines"): `updating` while one runs (the instance view then shows no
+   * time), `failed` after a failed start (`ProvisioningState/failed/<code>`, the power state still
+   * deallocated). An eviction is not a user-initiated operation and changes neither it nor its time.
+   */
+  provisioning: 'succeeded' | 'updating' | 'failed';
+  /** The error code of a failed last operation (`ProvisioningState/failed/<code>`). */
+  provisioningError?: string;
   events: ScheduledEvent[];
   incarnation: number;
   /** When the VM's last operation finished: the instance view's ProvisioningState time. */
   changedAt: string;
+  /** The start under way, which a more recent deallocate or stop preempts. */
+  pendingStart?: Operation;
   /** Start calls accepted for this VM (to prove nothing was started twice). */
   startsAccepted: number;
   createdAt: string;
@@ -88,12 +98,14 @@ export interface Vm {
   scaleSet?: ScaleSet;
   /** A Uniform instance's ID within its scale set ("0", "1", …). */
   instanceId?: string;
+  /** The guest agent and the Application Health extension, as the instance view shows them (guest-health.ts). */
+  guest: GuestHealth;
 }
 
 export interface Operation {
   id: string;
   vmKey: string;
-  status: 'InProgress' | 'Succeeded' | 'Failed';
+  status: 'InProgress' | 'Succeeded' | 'Failed' | 'Canceled';
   startTime: string;
   endTime?: string;
   error?: ArmError['body']['error'];
@@ -105,7 +117,7 @@ export interface TimelineEntry {
   what: string;
 }
 
-export interface Timing {
+export interface Timing extends GuestTiming {
   /** Emulated seconds between the Preempt event and the eviction (Azure: at least 30). */
   evictionNoticeS: number;
   /** Emulated seconds a start takes. */
@@ -119,6 +131,12 @@ export interface Timing {
    * general" (Microsoft Learn, "VM availability information in Azure Resource Graph").
    */
   annotationLagS: number;
+  /**
+   * Emulated seconds from an operation to the `occurredTime` of its annotation: "Timestamp when the
+   * annotation was emitted by the Azure platform" (Event Grid schema for Health Resources events),
+   * not when the operation began. No bound is published; seconds to minutes is the model.
+   */
+  annotationEmitS: number;
   /** Emulated seconds a VM starting from deallocated shows PowerState/stopped (with provisioning updating). */
   startShowsStoppedS: number;
   /** Emulated seconds between two Try & restore attempts on an evicted scale-set instance. */
@@ -133,9 +151,12 @@ export const DEFAULT_TIMING: Timing = {
   deallocateDurationS: 10,
   argLagS: 5,
   annotationLagS: 180,
+  annotationEmitS: 20,
   startShowsStoppedS: 3,
   tryRestoreDelayS: 60,
-  tryRestoreTimeoutS: 3600
+  tryRestoreTimeoutS: 3600,
+  agentReadyS: 30,
+  appHealthSettleS: 5
 };
 
 /**
@@ -154,6 +175,12 @@ const ANNOTATIONS = {
   VirtualMachineDeallocationInitiated: {
     reason: 'Stopping and deallocating',
     summary: 'This virtual machine is stopped and deallocated as requested by an authorized user or process.',
+    initiator: 'customer',
+    category: 'Not Applicable'
+  },
+  VirtualMachineStopInitiatedByControlPlane: {
+    reason: 'Stopping',
+    summary: 'This virtual machine is stopping as requested by an authorized user or process.',
     initiator: 'customer',
     category: 'Not Applicable'
   },
@@ -216,6 +243,11 @@ export class SpotModel {
   private readonly evictionRates = new Map<string, string>();
   /** Sizes offered, but not for Spot. */
   readonly spotIncapable: Set<string>;
+  /**
+   * Capacity a deallocation frees goes to other customers at once (a busy region): a revert's
+   * deallocate may not get its capacity back. Off by default (then it returns to the pool).
+   */
+  othersTakeReleasedCapacity = false;
 
   constructor(
     fleet: FleetSpec,
@@ -277,7 +309,13 @@ export class SpotModel {
       createdAt: this.clock.iso(),
       kind: identity.kind,
       ...(identity.scaleSet ? { scaleSet: identity.scaleSet } : {}),
-      ...(identity.instanceId !== undefined ? { instanceId: identity.instanceId } : {})
+      ...(identity.instanceId !== undefined ? { instanceId: identity.instanceId } : {}),
+      // Reported a minute before the VM's last operation: for a deallocated VM, from before it went down.
+      guest: initialGuestHealth(
+        spec.guestAgent,
+        spec.applicationHealth,
+        this.clock.now() - ((spec.sinceMinutes ?? 0) + 1) * 60_000
+      )
     };
     // A fleet's past: its annotation began a minute before the state it explains, and has arrived.
     if (spec.annotation) this.annotate(vm, spec.annotation, { lagS: 0 }, Date.parse(vm.changedAt) - 60_000);
@@ -459,10 +497,52 @@ export class SpotModel {
 
   /** A person (or a script) deallocates the VM: the annotation says so, minutes later (or never). */
   userDeallocate(vm: Vm, fault: AnnotationFault = {}): void {
+    this.preemptStart(vm);
     this.annotate(vm, 'VirtualMachineDeallocationInitiated', fault);
     this.setPower(vm, 'deallocated');
     this.release(vm);
     this.log(vm, `deallocated by a user${fault.missing ? ' (its annotation will never arrive)' : ''}`);
+  }
+
+  /** A person powers the VM off without deallocating it: it keeps its allocation (and can be evicted). */
+  userStop(vm: Vm, fault: AnnotationFault = {}): void {
+    this.preemptStart(vm);
+    this.annotate(vm, 'VirtualMachineStopInitiatedByControlPlane', fault);
+    this.setPower(vm, 'stopped');
+    this.log(vm, 'stopped by a user (still allocated)');
+  }
+
+  /**
+   * A VM's past, for a test: annotations emitted `minutesAgo` (already in Resource Graph), and the
+   * instance view's time of its last user operation.
+   */
+  setPast(
+    vm: Vm,
+    annotations: { name: AnnotationName; minutesAgo: number }[],
+    lastOperationMinutesAgo?: number
+  ): void {
+    for (const a of annotations)
+      this.annotate(vm, a.name, { lagS: 0 }, this.clock.now() - a.minutesAgo * 60_000);
+    if (lastOperationMinutesAgo !== undefined)
+      vm.changedAt = this.clock.iso(this.clock.now() - lastOperationMinutesAgo * 60_000);
+  }
+
+  /**
+   * A more recent operation preempts a start under way: its operation ends `Canceled` with
+   * `OperationPreempted` ("The operation has been preempted by a more recent operation.", as
+   * reported in Azure/azure-sdk-for-java#1783; not on a Microsoft page), and the VM does not come up.
+   */
+  private preemptStart(vm: Vm): void {
+    const op = vm.pendingStart;
+    vm.pendingStart = undefined;
+    if (!op || op.status !== 'InProgress') return;
+    op.status = 'Canceled';
+    op.endTime = this.clock.iso();
+    op.error = {
+      code: 'OperationPreempted',
+      message: 'Operation execution has been preempted by a more recent operation.'
+    };
+    this.log(vm, 'start preempted by a more recent operation');
   }
 
   /** A customer operation on a deallocated VM: resize. Its annotation replaces the one that explains the deallocation. */
@@ -512,7 +592,9 @@ export class SpotModel {
    * event) deallocation or deletion, per its policy. `capacity` also takes the capacity away.
    */
   evict(vm: Vm, cause: 'capacity' | 'price' | 'simulated' = 'capacity'): ScheduledEvent | undefined {
-    if (vm.powerState !== 'running' || vm.events.some(e => e.EventType === 'Preempt')) return undefined;
+    // A stopped VM keeps its allocation (only deallocation releases it), so it can be evicted too.
+    if (!['running', 'stopped'].includes(vm.powerState) || vm.provisioning === 'updating') return undefined;
+    if (vm.events.some(e => e.EventType === 'Preempt')) return undefined;
     if (cause === 'price') {
       if (vm.maxPrice === -1) return undefined; // −1 is never evicted for price
       this.setPrice(vm.location, vm.vmSize, Math.max(this.price(vm), vm.maxPrice) + 0.01);
@@ -578,8 +660,8 @@ export class SpotModel {
     if (!event || event.EventStatus === 'Started') return;
     event.EventStatus = 'Started';
     vm.incarnation++;
-    this.setPower(vm, 'deallocating');
-    // The annotation marks when the eviction began; the deallocation ends later.
+    this.setPower(vm, 'deallocating', true, true);
+    // The annotation is emitted as the eviction begins; the deallocation ends later.
     if (vm.evictionPolicy !== 'Delete')
       this.annotate(vm, 'VirtualMachinePreempted', this.nextFault.get(vm.key));
     this.nextFault.delete(vm.key);
@@ -593,7 +675,7 @@ export class SpotModel {
         this.log(vm, 'deleted (eviction policy Delete)');
         return;
       }
-      this.setPower(vm, 'deallocated');
+      this.setPower(vm, 'deallocated', false, true);
       this.log(vm, 'deallocated');
       if (vm.scaleSet?.spotRestore) this.scheduleTryRestore(vm, this.clock.now());
     });
@@ -635,10 +717,18 @@ export class SpotModel {
     const pool = poolKey(vm.location, vm.vmSize, vm.zone);
     if (this.capacity(vm.location, vm.vmSize, vm.zone) < 1) {
       this.log(vm, 'start accepted, allocation failed: no capacity');
+      // The start is annotated like any other (nothing published says a failed one is not), and
+      // the VM shows the failure as its provisioning state, with its time (the observed form).
+      this.annotate(vm, 'VirtualMachineStartInitiatedByControlPlane');
+      vm.provisioning = 'updating';
       this.clock.after(1000, () => {
+        const error = azureErrors.startAllocationFailed(Boolean(vm.zone)).body.error;
         operation.status = 'Failed';
         operation.endTime = this.clock.iso();
-        operation.error = azureErrors.startAllocationFailed(Boolean(vm.zone)).body.error;
+        operation.error = error;
+        vm.provisioning = 'failed';
+        vm.provisioningError = allocationCode(error);
+        vm.changedAt = this.clock.iso();
       });
       return { operation, alreadyRunning: false };
     }
@@ -650,7 +740,10 @@ export class SpotModel {
       if (vm.powerState === 'stopped' && vm.provisioning === 'updating') this.setPower(vm, 'starting');
     });
     this.log(vm, 'start accepted');
+    vm.pendingStart = operation;
     this.clock.after(this.timing.startDurationS * 1000, () => {
+      if (operation.status !== 'InProgress') return; // preempted
+      vm.pendingStart = undefined;
       this.setPower(vm, 'running');
       operation.status = 'Succeeded';
       operation.endTime = this.clock.iso();
@@ -660,6 +753,7 @@ export class SpotModel {
   }
 
   private release(vm: Vm): void {
+    if (this.othersTakeReleasedCapacity) return;
     const pool = poolKey(vm.location, vm.vmSize, vm.zone);
     if (this.pools.has(pool)) this.pools.set(pool, this.pools.get(pool)! + 1);
   }
@@ -671,27 +765,38 @@ export class SpotModel {
   private setPower(
     vm: Vm,
     state: PowerState,
-    inProgress = ['starting', 'deallocating', 'stopping'].includes(state)
+    inProgress = ['starting', 'deallocating', 'stopping'].includes(state),
+    platform = false
   ): void {
+    if (state === 'running' && vm.powerState !== 'running') booted(vm.guest, this.clock, this.timing);
     vm.powerState = state;
-    vm.provisioning = inProgress ? 'updating' : 'succeeded';
-    if (!inProgress) vm.changedAt = this.clock.iso();
+    // The platform's own operations (an eviction) are not user-initiated: the provisioning state
+    // and its time stay those of the last user operation.
+    if (!platform) {
+      vm.provisioning = inProgress ? 'updating' : 'succeeded';
+      vm.provisioningError = undefined;
+      if (!inProgress) vm.changedAt = this.clock.iso();
+    }
     this.clock.after(this.timing.argLagS * 1000, () => {
       if (vm.powerState === state) vm.argPowerState = state;
     });
   }
 
-  private annotate(vm: Vm, name: AnnotationName, fault: AnnotationFault = {}, at = this.clock.now()): void {
+  /** `at`: a past annotation's own time; otherwise it is emitted `annotationEmitS` after now. */
+  private annotate(vm: Vm, name: AnnotationName, fault: AnnotationFault = {}, at?: number): void {
     const { initiator, ...text } = ANNOTATIONS[name];
     const spelling = CONTEXT_SPELLINGS[hash(vm.name) % CONTEXT_SPELLINGS.length]!;
+    const emitted = at ?? this.clock.now() + this.timing.annotationEmitS * 1000;
     vm.annotations.push({
       name,
-      occurredTime: new Date(at).toISOString(),
+      occurredTime: new Date(emitted).toISOString(),
       ...text,
       context: spelling[initiator],
-      visibleAt: this.clock.now() + (fault.lagS ?? this.timing.annotationLagS) * 1000,
+      visibleAt: Math.max(emitted, this.clock.now() + (fault.lagS ?? this.timing.annotationLagS) * 1000),
       missing: fault.missing
     });
+    // Emitted in order, as one VM's annotations are: the history is read by occurredTime.
+    vm.annotations.sort((a, b) => Date.parse(a.occurredTime) - Date.parse(b.occurredTime));
   }
 
   // ---- scale sets ------------------------------------------------------------------------------
@@ -701,7 +806,12 @@ export class SpotModel {
     const scaleSet = newScaleSet(spec, this.clock);
     this.scaleSets.set(scaleSet.key, scaleSet);
     for (const member of scaleSetMembers(scaleSet, spec.instances))
-      scaleSet.instances.push(this.add(member.spec, member.identity));
+      scaleSet.instances.push(
+        this.add(
+          { ...member.spec, applicationHealth: member.spec.applicationHealth ?? spec.applicationHealth },
+          member.identity
+        )
+      );
     return scaleSet;
   }
 
@@ -828,6 +938,14 @@ export class SpotModel {
   log(vm: Vm, what: string): void {
     this.timeline.push({ at: this.clock.now(), vm: vm.name, what });
   }
+}
+
+/** The code a failed start leaves in `ProvisioningState/failed/<code>`: the innermost allocation error's. */
+function allocationCode(error: ArmError['body']['error']): string {
+  const nested = [...(error.details ?? []), ...(error.innererror ? [error.innererror] : [])] as {
+    code?: string;
+  }[];
+  return nested.find(e => e.code && /Allocation/i.test(e.code))?.code ?? error.code;
 }
 
 function hash(text: string): number {

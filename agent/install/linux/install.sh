@@ -76,8 +76,10 @@ systemctl daemon-reload
 echo "Checking the set-up (IMDS, Spot, tag, GitHub credentials):"
 # With the unit's own Node.js flags, so a Node.js that refuses one fails here, not at every boot.
 node_flags=$(sed -n 's|^ExecStart=/usr/bin/env node \(.*\) /opt/azure-spot-restarter-agent/.*|\1|p' "$here/azure-spot-restarter-agent.service")
+# The settings as systemd passes them: one variable a line, whose value may hold spaces.
+mapfile -t settings < <(grep -v '^#' "$config/agent.env")
 # shellcheck disable=SC2086 # the flags are words
-if ! runuser -u spot-agent -- env $(grep -v '^#' "$config/agent.env" | xargs -d '\n') node $node_flags "$prefix/azure-spot-restarter-agent.cjs" --check; then
+if ! runuser -u spot-agent -- env "${settings[@]}" node $node_flags "$prefix/azure-spot-restarter-agent.cjs" --check; then
   echo "The check found problems; the service is installed but not started. Fix them, then: systemctl enable --now azure-spot-restarter-agent" >&2
   exit 1
 fi
