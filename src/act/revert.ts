@@ -108,7 +108,8 @@ export async function revertVm(vm: VmRecord, fallback: FallbackDeps, deps: Resta
     if (vm.vmSize !== working) await resizeVm(vm, working, writes);
     vm.vmSize = working;
     const why = classifyStartFailure(refused).detail.slice(0, 200);
-    const attempts = await startUntil(vm, deps, deadline);
+    // Within the run's retry-for: later runs start it too (the record says the deallocation was ours).
+    const attempts = await startUntil(vm, deps, Math.min(deadline, began + deps.retryForMs));
     if (attempts.started)
       return result(
         'started-fallback',
@@ -117,8 +118,9 @@ export async function revertVm(vm: VmRecord, fallback: FallbackDeps, deps: Resta
       );
     const last = classifyStartFailure(attempts.error);
     return result(
-      last.outcome,
-      `revert to ${preferred} failed (${why}), and ${working} did not start either (${last.detail.slice(0, 200)}) in ${attempts.count} attempt(s): deallocated by this revert, it is left for the next restart run`,
+      // Down because of this run's revert: a person should know, whatever the reason.
+      last.outcome === 'capacity-unavailable' ? 'failed' : last.outcome,
+      `revert to ${preferred} failed (${why}), and ${working} did not start either (${last.detail.slice(0, 200)}) in ${attempts.count} attempt(s): deallocated by this revert, the next restart run starts it`,
       { attempts: 1 + attempts.count, sizesTried: [preferred, working], errorCode: attempts.error.code }
     );
   } catch (error) {

@@ -335,7 +335,7 @@ describe('decided by the order of Azure events, safe in both directions', () => 
       'vm-0002': 'capacity-unavailable'
     });
     expect(resized.vmSize).toBe('Standard_D2as_v5'); // the fallback's resize
-    expect(repriced.maxPrice).toBe(0.02); // the raise
+    expect(repriced.maxPrice).toBe(0.02001); // the raise: five decimals, strictly above the current price
     // Every write of the action is annotated as a customer's operation, and has reached Resource Graph.
     await settled('vm-0000', 'vm-0001', 'vm-0002');
     expect(resized.annotations.map(a => a.name)).toContain('VirtualMachineSizeChanged');

@@ -268,9 +268,10 @@ describe('revert', () => {
   });
 
   test('neither size starts after the deallocate: the size that worked is tried again until it starts', async () => {
-    emu = await emulator(fleet([away], { pools: noCapacity('Standard_D2s_v5') }, { MODE: 'revert' }), {
-      workflowsDir: WORKFLOWS
-    });
+    emu = await emulator(
+      fleet([away], { pools: noCapacity('Standard_D2s_v5') }, { MODE: 'revert', RETRY_FOR: '1m' }),
+      { workflowsDir: WORKFLOWS }
+    );
     const e = emu;
     // Someone takes the capacity the revert frees; it comes back five emulated minutes later.
     const deallocate = e.model.userDeallocate.bind(e.model);
