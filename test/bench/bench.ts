@@ -176,6 +176,7 @@ async function restore(
     const [run] = await emu.schedule('sweep.yml');
     const cpuAfter = cpuSeconds();
     const emulatorRequests = Object.values(emu.requests).reduce((n, v) => n + v, 0);
+    if (emu.aborted) console.error(`bench: ${emu.aborted} request(s) abandoned by the action mid-request`);
     const t0 = run!.startedAt;
     const times = (what: string) =>
       f.eligible

@@ -57,6 +57,8 @@ export class Emulator {
   readonly faults = new Faults();
   readonly dispatches: Dispatch[] = [];
   readonly requests: Record<string, number> = {};
+  /** Requests their client abandoned before sending all of them. */
+  aborted = 0;
   /** TLS connections accepted (each a handshake: a client that keeps its connections alive makes few). */
   tlsConnections = 0;
   /** Answers by kind and status, e.g. `start:429` (Azure's own throttling, not injected faults). */
@@ -252,7 +254,15 @@ export class Emulator {
   }
 
   private async serve(raw: IncomingMessage, res: ServerResponse, kind: 'https' | 'imds'): Promise<void> {
-    const body = await readBody(raw);
+    let body: string;
+    try {
+      body = await readBody(raw);
+    } catch {
+      // The client went away mid-request (it timed out, or its process ended): nothing to answer.
+      this.aborted++;
+      raw.socket.destroy();
+      return;
+    }
     const req = makeRequest(raw, body, kind === 'https' ? this.url : this.imdsUrl);
     const target = this.target(req, kind);
     this.requests[target] = (this.requests[target] ?? 0) + 1;
