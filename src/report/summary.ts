@@ -48,6 +48,10 @@ export function buildSummary(report: RunReport, maxBytes: number, resultFile?: s
     if (listed < gaps.length)
       out.must(`\n_… and ${gaps.length - listed} more resource groups, not listed._\n`);
   }
+  if (report.discovery.warnings?.length) {
+    out.must('\n### What Resource Graph left out (warning)\n\n');
+    for (const w of report.discovery.warnings) out.must(`- ${cell(w)}\n`);
+  }
   if (report.payloadErrors.length) {
     out.must('\n### Dispatch payload refused\n\n');
     for (const e of report.payloadErrors) out.must(`- ${cell(e)}\n`);

@@ -61,6 +61,8 @@ export interface PoolSpec {
 export interface FleetSpec {
   tenantId?: string;
   subscriptions: string[];
+  /** Resource Graph's tenant-scope subscription limit (default 10 000, as documented); lower it to see the cut. */
+  tenantSubscriptionLimit?: number;
   apps?: AppSpec[];
   /** Spot capacity per region, size and zone; absent pools have plenty. */
   pools?: PoolSpec[];
@@ -109,6 +111,11 @@ export interface ScaleSetSpec {
   tags?: Record<string, string>;
   /** Try & restore (`spotRestorePolicy.enabled`): the platform restores evicted instances by itself. */
   spotRestore?: boolean;
+  /**
+   * Resource Graph's ComputeResources gives this scale set's instance IDs in lower case, as Azure
+   * returns IDs in differing case from one API to another (Azure/azure-cli#7262).
+   */
+  lowerCaseInstanceIds?: boolean;
   /** How many running instances, or each instance's own spec. */
   instances: number | InstanceSpec[];
 }

@@ -33,6 +33,8 @@ export interface ScaleSet {
   hasProfile: boolean;
   tags: Record<string, string>;
   spotRestore: boolean;
+  /** ComputeResources shows its instances' IDs in lower case. */
+  lowerCaseInstanceIds: boolean;
   uniqueId: string;
   createdAt: string;
   /** Its instances, in instance-ID order (deleted ones stay here, marked deleted). */
@@ -89,6 +91,7 @@ export function newScaleSet(spec: ScaleSetSpec, clock: ScaledClock): ScaleSet {
     hasProfile: spec.orchestration === 'Uniform' || spec.priority !== undefined,
     tags: spec.tags ?? {},
     spotRestore: spec.spotRestore ?? false,
+    lowerCaseInstanceIds: spec.lowerCaseInstanceIds ?? false,
     uniqueId: randomUUID(),
     createdAt: clock.iso(),
     instances: [],

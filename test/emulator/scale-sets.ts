@@ -250,7 +250,7 @@ export function argScaleSet(ss: ScaleSet, tenantId: string) {
  */
 export function argScaleSetVm(vm: Vm, tenantId: string) {
   return {
-    id: vm.id,
+    id: vm.scaleSet?.lowerCaseInstanceIds ? vm.id.toLowerCase() : vm.id,
     name: vm.name,
     type: 'microsoft.compute/virtualmachinescalesets/virtualmachines',
     tenantId,

@@ -303,6 +303,7 @@ export class Emulator {
         entraKey: this.entraKey,
         tenantId: this.tenantId,
         subscriptions: this.options.fleet.subscriptions.map(s => s.toLowerCase()),
+        tenantSubscriptionLimit: this.options.fleet.tenantSubscriptionLimit,
         base: () => this.url,
         onRequest: (kind, status) =>
           (this.answers[`${kind}:${status}`] = (this.answers[`${kind}:${status}`] ?? 0) + 1)
