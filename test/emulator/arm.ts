@@ -38,6 +38,13 @@ export interface ArmOptions {
   base: () => string;
   /** Every request ARM answered, for tests and benchmarks to count. */
   onRequest?: (kind: string, status: number) => void;
+  /**
+   * Tables this Resource Graph does not offer (a fault: a cloud or tenant without one): a query
+   * naming one is refused as a query naming an unknown table is.
+   */
+  missingTables?: ReadonlySet<string>;
+  /** Each Resource Graph query, before it is answered: a test can change the fleet between pages. */
+  onQuery?: (query: string) => void;
 }
 
 const VM_PATH =
@@ -442,6 +449,16 @@ function argError(
 function resourceGraph(req: Request, principal: string, o: ArmOptions): Response {
   if (req.method !== 'POST')
     return argError(405, [{ code: 'MethodNotAllowed', message: 'Only POST is supported.' }]);
+  if (o.onQuery) {
+    let peek: unknown;
+    try {
+      peek = req.json();
+    } catch {
+      peek = undefined;
+    }
+    const text = (peek as { query?: unknown } | undefined)?.query;
+    o.onQuery(typeof text === 'string' ? text : '');
+  }
   const quota = o.throttles.arg(principal);
   const resetsAfter = hms(o.clock.real(quota.resetsAfterMs));
   const quotaHeaders: Record<string, string> = {
@@ -527,7 +544,8 @@ function resourceGraph(req: Request, principal: string, o: ArmOptions): Response
   try {
     // Compiled once per query text, but run over tables built now: every page sees the model as it is.
     const query = compileQuery(body.query);
-    result = query.run(argTables(o, principal, scope, query.tables));
+    const offered = [...query.tables].filter(t => !o.missingTables?.has(t));
+    result = query.run(argTables(o, principal, scope, new Set(offered)));
   } catch (error) {
     if (error instanceof QueryError) {
       // Published shape (errors quoted in Microsoft's issues, e.g. MicrosoftDocs/azure-docs#45495):

@@ -781,6 +781,12 @@ export class SpotModel {
     });
   }
 
+  /** Autoscale's scale-in (or a person) deletes the instance: it is gone from every table at once. */
+  scaleIn(vm: Vm): void {
+    vm.deleted = true;
+    this.log(vm, 'deleted (scale-in)');
+  }
+
   log(vm: Vm, what: string): void {
     this.timeline.push({ at: this.clock.now(), vm: vm.name, what });
   }
