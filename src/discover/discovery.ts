@@ -33,7 +33,16 @@ export interface VmRecord {
   /** A standalone VM, or an instance of a Flexible or Uniform scale set. */
   kind: TargetKind;
   /** The scale set of an instance, its tags (opt-in may sit there) and whether Azure restores it (Try & restore). */
-  scaleSet?: { id: string; name: string; tags: Record<string, string>; tryRestore: boolean };
+  scaleSet?: {
+    id: string;
+    name: string;
+    tags: Record<string, string>;
+    tryRestore: boolean;
+    /** `spotRestorePolicy.restoreTimeout` (ISO 8601), when set. */
+    restoreTimeout?: string;
+    /** An enabled autoscale setting targets it (seen only by an identity that may read autoscale settings). */
+    autoscale?: boolean;
+  };
   /** A Uniform instance's id within its scale set. */
   instanceId?: string;
   name: string;
@@ -114,14 +123,28 @@ function textOf(query: GraphQuery, partition?: Partition): string {
   return [query, ...partitionFilter(partition)].join('\n');
 }
 
+/**
+ * Enabled autoscale settings and the scale set each targets ("Try & restore is disabled in scale
+ * sets that use Autoscale": Microsoft Learn, "Azure Spot Virtual Machines for Virtual Machine Scale
+ * Sets"). Shape: azure-rest-api-specs, Microsoft.Insights 2015-04-01 getAutoscaleSetting.json;
+ * Resource Graph lists the type in `resources`. The target's case varies, so it is compared lower-cased.
+ */
+const AUTOSCALE =
+  "resources | where type =~ 'microsoft.insights/autoscalesettings'" +
+  " | where tostring(properties.enabled) =~ 'true'" +
+  ' | project scaleSetKey = tolower(tostring(properties.targetResourceUri)), autoscaleId = id';
+
+/** Scale sets with their autoscale setting: a join of `resources` with itself, never cross-table. */
 const SCALE_SETS =
   "resources | where type =~ 'microsoft.compute/virtualmachinescalesets'" +
   ' | project scaleSetKey = tolower(id), ssId = id, scaleSetTags = tags,' +
   ' tryRestore = tostring(properties.spotRestorePolicy.enabled),' +
+  ' restoreTimeout = tostring(properties.spotRestorePolicy.restoreTimeout),' +
   ' ssPriority = tostring(properties.virtualMachineProfile.priority),' +
   ' ssEvictionPolicy = tostring(properties.virtualMachineProfile.evictionPolicy),' +
   ' ssMaxPrice = todouble(properties.virtualMachineProfile.billingProfile.maxPrice),' +
-  ' ssSize = tostring(sku.name)';
+  ' ssSize = tostring(sku.name)' +
+  ` | join kind=leftouter (${AUTOSCALE}) on scaleSetKey`;
 
 /** A lookup's query for one table, named for what it finds (said when it fails). */
 export interface TableQuery {
@@ -207,6 +230,7 @@ export function buildVmQuery(filter: VmFilter, partition?: Partition): string {
       ' powerState = tostring(properties.extended.instanceView.powerState.code),' +
       ' maxPrice = todouble(properties.billingProfile.maxPrice),' +
       ' scaleSetId = tostring(properties.virtualMachineScaleSet.id), scaleSetTags, tryRestore,' +
+      ' restoreTimeout, autoscaleId,' +
       ' osType = tostring(properties.storageProfile.osDisk.osType), zone = tostring(zones[0])' +
       (filter.withAnnotations ? ', annotationName, annotationAt, annotationContext' : ''),
     '| order by id asc'
@@ -238,7 +262,7 @@ export function buildUniformQuery(filter: VmFilter, partition?: Partition): stri
       ' vmSize = ssSize, priority = ssPriority, evictionPolicy = ssEvictionPolicy,' +
       ' powerState = tostring(properties.extended.instanceView.powerState.code),' +
       ' maxPrice = ssMaxPrice, instanceId = tostring(properties.instanceId),' +
-      ' scaleSetId = ssId, scaleSetTags, tryRestore, zone = tostring(zones[0])',
+      ' scaleSetId = ssId, scaleSetTags, tryRestore, restoreTimeout, autoscaleId, zone = tostring(zones[0])',
     '| order by id asc'
   );
   return lines.join('\n');
@@ -438,7 +462,9 @@ export function toRecord(row: Record<string, unknown>): VmRecord {
           id: scaleSetId,
           name: scaleSetId.split('/').pop()!,
           tags: scaleSetTags,
-          tryRestore: str('tryRestore').toLowerCase() === 'true'
+          tryRestore: str('tryRestore').toLowerCase() === 'true',
+          restoreTimeout: str('restoreTimeout') || undefined,
+          autoscale: Boolean(str('autoscaleId'))
         }
       : undefined,
     instanceId: uniform ? str('instanceId') || str('id').split('/').pop() : undefined,

@@ -111,6 +111,13 @@ export interface ScaleSetSpec {
   tags?: Record<string, string>;
   /** Try & restore (`spotRestorePolicy.enabled`): the platform restores evicted instances by itself. */
   spotRestore?: boolean;
+  /** `spotRestorePolicy.restoreTimeout`, an ISO 8601 duration (default PT1H, the emulator's timing). */
+  restoreTimeout?: string;
+  /**
+   * An enabled autoscale setting (`microsoft.insights/autoscalesettings`) targets this scale set:
+   * "Try & restore is disabled in scale sets that use Autoscale".
+   */
+  autoscale?: boolean;
   /**
    * Resource Graph's ComputeResources gives this scale set's instance IDs in lower case, as Azure
    * returns IDs in differing case from one API to another (Azure/azure-cli#7262).

@@ -13,6 +13,10 @@ import {
   type DiscoveryStats
 } from '../../src/discover/discovery.js';
 import { kqlString } from '../../src/azure/kql.js';
+import { buildCurrentAnnotationsQuery } from '../../src/discover/current-annotations.js';
+import { buildHistoryQuery } from '../../src/discover/annotation-history.js';
+import { buildSpotQuery } from '../../src/discover/spot-market.js';
+import { compileQuery } from '../emulator/kql.js';
 import type { Clock } from '../../src/azure/retry.js';
 import { ARM, SUB, staticCredential, vmPath } from '../helpers/arm-nock.js';
 
@@ -311,7 +315,23 @@ describe('the queries', () => {
   test('the Uniform query joins no third table, and lower-cases IDs before splitting them', () => {
     const q = buildUniformQuery({ candidatesOnly: true, withAnnotations: true });
     expect(q).not.toContain('healthresources');
-    expect(q.match(/\bjoin\b/g)).toHaveLength(1);
+    // The scale sets, and their autoscale settings (resources with itself).
+    expect(q.match(/\bjoin\b/g)).toHaveLength(2);
     expect(q).toContain("split(tolower(id), '/virtualmachines/')");
+  });
+
+  test('every query the action sends is within the join limit the emulated Resource Graph enforces', () => {
+    const filters = [
+      { candidatesOnly: true, withAnnotations: true },
+      { candidatesOnly: false, ids: [vmPath('a')], withAnnotations: true },
+      { candidatesOnly: true, withAnnotations: false }
+    ];
+    const queries = [
+      ...filters.flatMap(f => [buildVmQuery(f), buildUniformQuery(f), buildVmQuery(f, { of: 4, index: 1 })]),
+      buildCurrentAnnotationsQuery([vmPath('a')]),
+      buildHistoryQuery([vmPath('a')]),
+      buildSpotQuery([{ location: 'eastus', size: 'Standard_D2s_v5' }])
+    ];
+    for (const q of queries) expect(() => compileQuery(q)).not.toThrow();
   });
 });
