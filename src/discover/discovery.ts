@@ -355,24 +355,33 @@ export async function queryRows(
       continue;
     }
     const of = Math.max(2, Math.ceil(first.totalRecords / ROWS_PER_PARTITION));
-    const pending: Partition[] = Array.from({ length: of }, (_, index) => ({ of, index }));
-    for (let p = pending.shift(); p; p = pending.shift()) {
+    const read = async (p: Partition): Promise<void> => {
       const page = await queryPage(client, textOf(query, p), batch, clock, stats);
       if (!page.skipToken) {
         rows.push(...page.data);
-        continue;
+        return;
       }
       // It outgrew a page since it was counted: hash % 2n is index or index + n exactly when hash % n is index.
       if (p.of * 2 > MAX_PARTITIONS)
         throw new DiscoveryError(
           `Resource Graph kept more than ${PAGE_SIZE} rows in a partition of ${p.of}.`
         );
-      pending.push({ of: p.of * 2, index: p.index }, { of: p.of * 2, index: p.index + p.of });
-    }
+      await read({ of: p.of * 2, index: p.index });
+      await read({ of: p.of * 2, index: p.index + p.of });
+    };
+    // Partitions do not depend on each other: a few at once, within the run's quota (graph-quota.ts).
+    const queue: Partition[] = Array.from({ length: of }, (_, index) => ({ of, index }));
+    await Promise.all(
+      Array.from({ length: Math.min(PARTITIONS_AT_ONCE, of) }, async () => {
+        for (let p = queue.shift(); p; p = queue.shift()) await read(p);
+      })
+    );
   }
   return rows;
 }
 
+/** Partitions read at once: their round trips overlap; each still takes its place in the quota. */
+const PARTITIONS_AT_ONCE = 4;
 /** A limit on splitting: past it the result is not a fleet any more, it is a loop. */
 const MAX_PARTITIONS = 1 << 16;
 

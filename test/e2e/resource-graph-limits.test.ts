@@ -73,7 +73,7 @@ describe("Resource Graph's join limit (three joins, one of them cross-table)", (
     });
     // Every query stayed within the limit: the emulator would have refused it with a 400.
     expect(emu.answers['arg:400'] ?? 0).toBe(0);
-    const annotationQueries = emu.argQueries.filter(q => q.startsWith('healthresources'));
+    const annotationQueries = emu.argQueries.filter(q => q.startsWith('healthresources\n'));
     expect(annotationQueries).toHaveLength(1);
     expect(annotationQueries[0]).toContain(
       `${SUB}/resourcegroups/rg-pool/providers/microsoft.compute/virtualmachinescalesets/render/virtualmachines/2`

@@ -73,19 +73,34 @@ afterEach(() => {
 });
 
 describe('queryRows: paging by hash partitions (Microsoft Learn, "Guidance for pagination")', () => {
+  /** One interceptor per partition (or the first, unpartitioned request): they may be read at once. */
+  function answer(queries: string[], replies: Map<string, ReturnType<typeof page>>) {
+    const scope = nock(ARM);
+    for (const [key, reply] of replies)
+      scope
+        .post(ARG_PATH, body => {
+          const hit = String(partitionOf(body.query) ?? 'all') === key;
+          if (hit) queries.push(body.query);
+          return hit;
+        })
+        .query({ 'api-version': '2024-04-01' })
+        .reply(200, reply);
+  }
+
   test('a result of one page is one request; a longer one is read as hash partitions of tolower(id), one page each', async () => {
     const queries: string[] = [];
     const all = Array.from({ length: 2500 }, (_, i) => row(i));
-    nock(ARM)
-      .post(ARG_PATH, body => (queries.push(body.query), true))
-      .query({ 'api-version': '2024-04-01' })
-      .times(4)
-      .reply(200, () => {
-        const p = partitionOf(queries.at(-1)!);
-        // The first answer counts 2500 rows and offers a $skipToken, which is not followed.
-        if (!p) return page(all.slice(0, 1000), 2500, true);
-        return page(all.filter((_, i) => i % p[1]! === p[0]));
-      });
+    const part = (k: number) => page(all.filter((_, i) => i % 3 === k));
+    // The first answer counts 2500 rows and offers a $skipToken, which is not followed.
+    answer(
+      queries,
+      new Map([
+        ['all', page(all.slice(0, 1000), 2500, true)],
+        ['0,3', part(0)],
+        ['1,3', part(1)],
+        ['2,3', part(2)]
+      ])
+    );
     const s = stats();
     const query = buildVmQuery({ candidatesOnly: true, withAnnotations: true });
     const vms = await queryVms(
@@ -108,17 +123,16 @@ describe('queryRows: paging by hash partitions (Microsoft Learn, "Guidance for p
 
   test('VMs deleted between the count and the partitions are no error; a partition that outgrew a page is split in two', async () => {
     const queries: string[] = [];
-    nock(ARM)
-      .post(ARG_PATH, body => (queries.push(body.query), true))
-      .query(true)
-      .times(5)
-      .reply(200, () => {
-        const p = partitionOf(queries.at(-1)!);
-        if (!p) return page([row(1)], 1600, true);
-        if (p[1] === 2 && p[0] === 0) return page([row(2)], 1001, true); // grew past a page
-        if (p[1] === 2) return page([]); // its rows were deleted since the count
-        return page([row(p[0]! + 10)]);
-      });
+    answer(
+      queries,
+      new Map([
+        ['all', page([row(1)], 1600, true)],
+        ['0,2', page([row(2)], 1001, true)], // grew past a page since the count
+        ['1,2', page([])], // its rows were deleted since the count
+        ['0,4', page([row(10)])],
+        ['2,4', page([row(12)])]
+      ])
+    );
     const vms = await queryVms(graph(), 'resources | project id', [SUB], clock());
     expect(queries.map(partitionOf)).toEqual([undefined, [0, 2], [1, 2], [0, 4], [2, 4]]);
     expect(vms.map(v => v.name).sort()).toEqual(['vm00010', 'vm00012']);
