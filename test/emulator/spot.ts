@@ -222,6 +222,8 @@ export class SpotModel {
   readonly timeline: TimelineEntry[] = [];
   /** The annotation of a VM's next eviction goes missing or lags longer (tests set it). */
   readonly nextFault = new Map<string, AnnotationFault>();
+  /** Why each VM was last evicted: Try & restore brings back only capacity evictions. */
+  private readonly evictionCauses = new Map<string, 'capacity' | 'price' | 'simulated'>();
   private readonly pools = new Map<string, number>();
   private readonly prices = new Map<string, number>();
   private readonly unavailableSizes: Set<string>;
@@ -578,6 +580,7 @@ export class SpotModel {
     };
     vm.events.push(event);
     vm.incarnation++;
+    this.evictionCauses.set(vm.key, cause);
     this.log(vm, `Preempt scheduled (${cause}), NotBefore ${event.NotBefore}`);
     this.clock.after(this.timing.evictionNoticeS * 1000, () => this.completeEviction(vm, event.EventId));
     return event;
@@ -860,11 +863,22 @@ export class SpotModel {
    * until the scale set's restore timeout — no start call, so `startsAccepted` does not move.
    */
   private scheduleTryRestore(vm: Vm, evictedAt: number): void {
+    const ss = vm.scaleSet!;
+    // "Try & restore is disabled in scale sets that use Autoscale"; it restores VMs "evicted due to capacity".
+    if (ss.autoscale) {
+      this.log(vm, 'Try & restore: off, the scale set uses autoscale');
+      return;
+    }
+    if (this.evictionCauses.get(vm.key) === 'price') {
+      this.log(vm, 'Try & restore: not for a price eviction');
+      return;
+    }
+    const timeoutS = ss.restoreTimeoutS ?? this.timing.tryRestoreTimeoutS;
     this.clock.after(this.timing.tryRestoreDelayS * 1000, () => {
       // Someone started it already, or a person deallocated it since: not an evicted instance any more.
       if (vm.deleted || vm.powerState !== 'deallocated' || vm.provisioning === 'updating') return;
       if (vm.annotations.at(-1)?.name !== 'VirtualMachinePreempted') return;
-      if (this.clock.now() - evictedAt >= this.timing.tryRestoreTimeoutS * 1000) {
+      if (this.clock.now() - evictedAt >= timeoutS * 1000) {
         this.log(vm, 'Try & restore gave up: restore timeout reached');
         return;
       }
@@ -889,6 +903,12 @@ export class SpotModel {
         this.log(vm, 'restored by Try & restore');
       });
     });
+  }
+
+  /** Autoscale's scale-in (or a person) deletes the instance: it is gone from every table at once. */
+  scaleIn(vm: Vm): void {
+    vm.deleted = true;
+    this.log(vm, 'deleted (scale-in)');
   }
 
   log(vm: Vm, what: string): void {
