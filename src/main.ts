@@ -37,7 +37,7 @@ export async function run(deps: Partial<RunDeps> = {}): Promise<RunReport | unde
     logPlan(plan, settings);
 
     session = await openSession(settings, clock, featureActionsFor(settings, plan.revert === true), deps);
-    const stats: DiscoveryStats = { requests: 0, pages: 0, quotaWaits: 0 };
+    const stats: DiscoveryStats = { requests: 0, pages: 0, quotaWaits: 0, warnings: [] };
     const lookup = lookupIn(session.graph, settings.subscriptions, clock, stats);
 
     core.startGroup('Discover and restart');

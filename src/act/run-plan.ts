@@ -6,7 +6,7 @@
 import * as core from '@actions/core';
 import { parseVmResourceId, vmKey } from '../azure/resource-id.js';
 import type { AzureSession } from '../azure/session.js';
-import { DOWN_STATES } from '../discover/discovery.js';
+import { DOWN_STATES, type VmRecord } from '../discover/discovery.js';
 import type { Lookup } from '../discover/lookup.js';
 import { sizesInPlay } from '../discover/spot-market.js';
 import { judge } from '../judge/eligibility.js';
@@ -68,19 +68,25 @@ export async function runPlan(
     });
     // Judged from the rows, not filtered in the query: a result paged while evictions change it must not move.
     const down = swept.filter(vm => DOWN_STATES.includes(vm.powerState));
-    // Price first: one SpotResources query for every size and region the sweep may start or fall back to.
+    // Price first: one SpotResources query for every size and region the sweep may start or fall back to
+    // (and of Try & restore's scale sets: a price above their max is no restore).
     await market.load(
       sizesInPlay(
-        down.filter(vm => judge(vm, settings).eligible),
+        down.filter(vm => judge(vm, settings).eligible || vm.scaleSet?.tryRestore),
         settings.fallbackSizes
       )
     );
+    const scope = {
+      ...settings,
+      now: deps.clock.now(),
+      spotPriceOf: (vm: VmRecord) => market.price(vm.location, vm.vmSize, vm.osType)
+    };
     candidates += down.length;
     let notOptedIn = 0;
     for (const vm of down) {
       if (handled.has(vmKey(vm.id))) continue;
       handled.add(vmKey(vm.id));
-      const verdict = judge(vm, settings);
+      const verdict = judge(vm, scope);
       // A deallocated Spot VM that never opted in is none of our business: count it, do not list it.
       if (!verdict.eligible && verdict.outcome === 'skipped') {
         notOptedIn++;

@@ -7,6 +7,7 @@
 import type { AnnotationEvidence } from '../discover/annotations.js';
 import { deallocationCause } from './deallocation-cause.js';
 import { ownOperations } from '../discover/own-record.js';
+import { tryRestore } from './try-restore.js';
 import type { VmRecord } from '../discover/discovery.js';
 import type { Settings } from '../plan/inputs.js';
 import type { Outcome } from '../report/outcomes.js';
@@ -16,7 +17,12 @@ export type Verdict =
   | { eligible: false; outcome: Outcome; detail: string };
 
 type Scope = Pick<Settings, 'subscriptions' | 'resourceGroups' | 'tag'> &
-  Partial<Pick<Settings, 'takeOverTryRestore'>>;
+  Partial<Pick<Settings, 'takeOverTryRestore'>> & {
+    /** When the run judges (Try & restore's timeout); now, when not given. */
+    now?: number;
+    /** The current Spot price of a VM's size and region, when the run has read it. */
+    spotPriceOf?: (vm: VmRecord) => number | undefined;
+  };
 
 export function judge(vm: VmRecord, scope: Scope): Verdict {
   const skip = (detail: string): Verdict => ({ eligible: false, outcome: 'skipped', detail });
@@ -35,12 +41,10 @@ export function judge(vm: VmRecord, scope: Scope): Verdict {
   if (vm.evictionPolicy.toLowerCase() !== 'deallocate') {
     return skip(`eviction policy ${vm.evictionPolicy || 'unknown'}: only Deallocate VMs can be restarted`);
   }
-  if (vm.scaleSet?.tryRestore && !scope.takeOverTryRestore) {
-    return {
-      eligible: false,
-      outcome: 'platform-restores',
-      detail: `its scale set ${vm.scaleSet.name} has Try & restore: Azure restores its instances when capacity returns (take-over-try-restore: true starts them anyway)`
-    };
+  if (!scope.takeOverTryRestore) {
+    // Only where and while Azure applies it (try-restore.ts): not under autoscale, not past the price or the timeout.
+    const restore = tryRestore(vm, { now: scope.now ?? Date.now(), spotPrice: scope.spotPriceOf?.(vm) });
+    if (restore?.applies) return { eligible: false, outcome: 'platform-restores', detail: restore.detail };
   }
   return { eligible: true };
 }

@@ -9,7 +9,14 @@ export interface RunReport {
   payloadErrors: string[];
   /** What the identity's roles seem to lack, per resource group touched: warnings, never a failure. */
   permissionGaps: PermissionGap[];
-  discovery: { requests: number; pages: number; quotaWaits: number; candidates: number };
+  discovery: {
+    requests: number;
+    pages: number;
+    quotaWaits: number;
+    candidates: number;
+    /** What Resource Graph refused or left out (a table's query, a tenant cut short): the run went on. */
+    warnings?: string[];
+  };
   durationMs: number;
   /** When the run began, ISO-8601: for a dispatched run, just after GitHub delivered the dispatch. */
   startedAt?: string;

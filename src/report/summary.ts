@@ -95,6 +95,10 @@ export function buildSummary(report: RunReport, maxBytes: number, resultFile?: s
       `\n> [!WARNING]\n> **Times run backwards** for ${plural(backwardVms.size, 'VM')} (${cell(first.vm)}: ${first.what}): this runner's clock and Azure's disagree, so their downtimes are left out.\n`
     );
   }
+  if (report.discovery.warnings?.length) {
+    out.must('\n### What Resource Graph left out (warning)\n\n');
+    for (const w of report.discovery.warnings) out.must(`- ${cell(w)}\n`);
+  }
   if (report.payloadErrors.length) {
     out.must('\n### Dispatch payload refused\n\n');
     for (const e of report.payloadErrors.slice(0, 10)) out.must(`- ${cell(clip(e, 300))}\n`);

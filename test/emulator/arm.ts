@@ -32,9 +32,21 @@ export interface ArmOptions {
   entraKey: KeyPair;
   tenantId: string;
   subscriptions: string[];
+  /**
+   * At tenant scope Resource Graph answers for at most this many subscriptions and says so with
+   * `x-ms-tenant-subscription-limit-hit: true` ("Guidance for throttled requests": 10 000).
+   */
+  tenantSubscriptionLimit?: number;
   base: () => string;
   /** Every request ARM answered, for tests and benchmarks to count. */
   onRequest?: (kind: string, status: number) => void;
+  /**
+   * Tables this Resource Graph does not offer (a fault: a cloud or tenant without one): a query
+   * naming one is refused as a query naming an unknown table is.
+   */
+  missingTables?: ReadonlySet<string>;
+  /** Each Resource Graph query, before it is answered: a test can change the fleet between pages. */
+  onQuery?: (query: string) => void;
 }
 
 const VM_PATH =
@@ -470,9 +482,19 @@ function argError(
 function resourceGraph(req: Request, principal: string, o: ArmOptions): Response {
   if (req.method !== 'POST')
     return argError(405, [{ code: 'MethodNotAllowed', message: 'Only POST is supported.' }]);
+  if (o.onQuery) {
+    let peek: unknown;
+    try {
+      peek = req.json();
+    } catch {
+      peek = undefined;
+    }
+    const text = (peek as { query?: unknown } | undefined)?.query;
+    o.onQuery(typeof text === 'string' ? text : '');
+  }
   const quota = o.throttles.arg(principal);
   const resetsAfter = hms(o.clock.real(quota.resetsAfterMs));
-  const quotaHeaders = {
+  const quotaHeaders: Record<string, string> = {
     'x-ms-user-quota-remaining': String(quota.remaining),
     'x-ms-user-quota-resets-after': resetsAfter
   };
@@ -532,9 +554,12 @@ function resourceGraph(req: Request, principal: string, o: ArmOptions): Response
     );
   }
   const readable = o.rbac.readableSubscriptions(principal, o.subscriptions);
+  const tenantLimit = o.tenantSubscriptionLimit ?? 10_000;
+  const limitHit = !Array.isArray(body.subscriptions) && readable.length > tenantLimit;
+  if (limitHit) quotaHeaders['x-ms-tenant-subscription-limit-hit'] = 'true';
   const requested = Array.isArray(body.subscriptions)
     ? (body.subscriptions as string[]).map(s => String(s).toLowerCase())
-    : readable;
+    : readable.slice(0, tenantLimit);
   const scope = requested.filter(s => readable.includes(s));
   if (Array.isArray(body.subscriptions) && scope.length === 0) {
     return argError(
@@ -552,9 +577,14 @@ function resourceGraph(req: Request, principal: string, o: ArmOptions): Response
   try {
     // Compiled once per query text, but run over tables built now: every page sees the model as it is.
     const query = compileQuery(body.query);
-    result = query.run(argTables(o, principal, scope, query.tables));
+    const offered = [...query.tables].filter(t => !o.missingTables?.has(t));
+    result = query.run(argTables(o, principal, scope, new Set(offered)));
   } catch (error) {
     if (error instanceof QueryError) {
+      // Published shape (errors quoted in Microsoft's issues, e.g. MicrosoftDocs/azure-docs#45495):
+      // 400, error.code BadRequest, the "Please provide below info…" message, details[] with
+      // InvalidQuery "Query is invalid…" and then the specific code. The specific codes and messages
+      // for the join limit are modelled (kql.ts `checkJoinLimit`): Microsoft publishes neither.
       return argError(
         400,
         [

@@ -78,6 +78,8 @@ export interface PoolSpec {
 export interface FleetSpec {
   tenantId?: string;
   subscriptions: string[];
+  /** Resource Graph's tenant-scope subscription limit (default 10 000, as documented); lower it to see the cut. */
+  tenantSubscriptionLimit?: number;
   apps?: AppSpec[];
   /** Spot capacity per region, size and zone; absent pools have plenty. */
   pools?: PoolSpec[];
@@ -138,6 +140,18 @@ export interface ScaleSetSpec {
   spotRestore?: boolean;
   /** The Application Health extension in the scale set's model: every instance reports vmHealth. */
   applicationHealth?: AppHealthSpec;
+  /** `spotRestorePolicy.restoreTimeout`, an ISO 8601 duration (default PT1H, the emulator's timing). */
+  restoreTimeout?: string;
+  /**
+   * An enabled autoscale setting (`microsoft.insights/autoscalesettings`) targets this scale set:
+   * "Try & restore is disabled in scale sets that use Autoscale".
+   */
+  autoscale?: boolean;
+  /**
+   * Resource Graph's ComputeResources gives this scale set's instance IDs in lower case, as Azure
+   * returns IDs in differing case from one API to another (Azure/azure-cli#7262).
+   */
+  lowerCaseInstanceIds?: boolean;
   /** How many running instances, or each instance's own spec. */
   instances: number | InstanceSpec[];
 }

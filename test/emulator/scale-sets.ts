@@ -28,6 +28,7 @@ import type { Vm } from './spot.js';
 
 export const SCALE_SET_ACTIONS = {
   read: 'Microsoft.Compute/virtualMachineScaleSets/read',
+  autoscaleRead: 'Microsoft.Insights/autoscalesettings/read',
   start: 'Microsoft.Compute/virtualMachineScaleSets/start/action',
   instanceRead: 'Microsoft.Compute/virtualMachineScaleSets/virtualMachines/read',
   instanceView: 'Microsoft.Compute/virtualMachineScaleSets/virtualMachines/instanceView/read'
@@ -168,7 +169,7 @@ function scaleSetProperties(ss: ScaleSet) {
           }
         }
       : {}),
-    spotRestorePolicy: { enabled: ss.spotRestore, restoreTimeout: 'PT1H' }
+    spotRestorePolicy: { enabled: ss.spotRestore, restoreTimeout: ss.restoreTimeout ?? 'PT1H' }
   };
 }
 
@@ -253,7 +254,7 @@ export function argScaleSet(ss: ScaleSet, tenantId: string) {
  */
 export function argScaleSetVm(vm: Vm, tenantId: string) {
   return {
-    id: vm.id,
+    id: vm.scaleSet?.lowerCaseInstanceIds ? vm.id.toLowerCase() : vm.id,
     name: vm.name,
     type: 'microsoft.compute/virtualmachinescalesets/virtualmachines',
     tenantId,
@@ -297,10 +298,57 @@ export function argRowOf(
   return canRead(vmReadAction) ? { table: 'resources', row: argVm(vm, tenantId) } : undefined;
 }
 
-/** Scale-set rows of `resources` in the requested scope that the principal may read. */
+/**
+ * Scale-set rows of `resources` in the requested scope that the principal may read, and the
+ * autoscale settings that target them (each only to a principal that may read it: Resource Graph
+ * returns what the caller can read).
+ */
 export function argScaleSets(o: ArmOptions, principal: string, scope: string[]): Record<string, unknown>[] {
-  return [...o.model.scaleSets.values()]
-    .filter(ss => scope.includes(ss.subscriptionId.toLowerCase()))
-    .filter(ss => o.rbac.can(principal, SCALE_SET_ACTIONS.read, ss.id))
-    .map(ss => argScaleSet(ss, o.tenantId));
+  const sets = [...o.model.scaleSets.values()].filter(ss => scope.includes(ss.subscriptionId.toLowerCase()));
+  return [
+    ...sets
+      .filter(ss => o.rbac.can(principal, SCALE_SET_ACTIONS.read, ss.id))
+      .map(ss => argScaleSet(ss, o.tenantId)),
+    ...sets
+      .filter(ss => ss.autoscale)
+      .map(ss => argAutoscaleSetting(ss, o.tenantId))
+      .filter(row => o.rbac.can(principal, SCALE_SET_ACTIONS.autoscaleRead, row.id))
+  ];
+}
+
+/**
+ * An autoscale setting's row, shaped on azure-rest-api-specs specification/monitor/resource-manager/
+ * Microsoft.Insights/stable/2015-04-01/examples/getAutoscaleSetting.json (`properties.enabled`,
+ * `properties.targetResourceUri`), its type lower-cased as Resource Graph lists it. The target's
+ * case is not the scale set's own (resource IDs come back in differing case), so it must be
+ * compared without case.
+ */
+export function argAutoscaleSetting(ss: ScaleSet, tenantId: string) {
+  const id = `/subscriptions/${ss.subscriptionId}/resourceGroups/${ss.resourceGroup}/providers/microsoft.insights/autoscalesettings/${ss.name}-autoscale`;
+  return {
+    id,
+    name: `${ss.name}-autoscale`,
+    type: 'microsoft.insights/autoscalesettings',
+    tenantId,
+    kind: '',
+    location: ss.location,
+    resourceGroup: ss.resourceGroup.toLowerCase(),
+    subscriptionId: ss.subscriptionId,
+    properties: {
+      name: `${ss.name}-autoscale`,
+      enabled: true,
+      targetResourceUri: ss.id.replace(
+        `/resourceGroups/${ss.resourceGroup}/`,
+        `/resourceGroups/${ss.resourceGroup.toUpperCase()}/`
+      ),
+      profiles: [
+        {
+          name: 'default',
+          capacity: { minimum: '0', maximum: '100', default: String(liveInstances(ss).length) },
+          rules: []
+        }
+      ]
+    },
+    tags: {}
+  };
 }

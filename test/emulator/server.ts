@@ -64,6 +64,12 @@ export class Emulator {
   /** Answers by kind and status, e.g. `start:429` (Azure's own throttling, not injected faults). */
   readonly answers: Record<string, number> = {};
   readonly imdsDown = new Set<string>();
+  /** Resource Graph tables to act as absent (a fault): queries naming one are refused. */
+  readonly missingTables = new Set<string>();
+  /** Every Resource Graph query received, in order (throttled and refused ones too). */
+  readonly argQueries: string[] = [];
+  /** Runs as each Resource Graph query arrives (the n-th of the emulator's life), before its quota is taken. */
+  beforeQuery?: (query: string, n: number) => void;
   readonly tokensIssued: Record<string, number> = {};
   /** Every credential the emulator handed out: access tokens, GitHub ID tokens. */
   readonly secretsIssued: string[] = [];
@@ -80,7 +86,8 @@ export class Emulator {
   private githubKey!: KeyPair;
   private readonly runIdentities = new Map<string, RunIdentity>();
   private readonly rbac: Rbac;
-  private readonly throttles: Throttles;
+  /** Azure's throttling state: a test may spend a budget as another tool of the same identity would. */
+  readonly throttles: Throttles;
   private readonly pendingRuns: Promise<RunRecord[]>[] = [];
 
   private constructor(readonly options: EmulatorOptions) {
@@ -313,7 +320,13 @@ export class Emulator {
         entraKey: this.entraKey,
         tenantId: this.tenantId,
         subscriptions: this.options.fleet.subscriptions.map(s => s.toLowerCase()),
+        tenantSubscriptionLimit: this.options.fleet.tenantSubscriptionLimit,
         base: () => this.url,
+        missingTables: this.missingTables,
+        onQuery: query => {
+          this.argQueries.push(query);
+          this.beforeQuery?.(query, this.argQueries.length);
+        },
         onRequest: (kind, status) =>
           (this.answers[`${kind}:${status}`] = (this.answers[`${kind}:${status}`] ?? 0) + 1)
       })) ??

@@ -232,6 +232,8 @@ export class SpotModel {
    * instances here to play autoscale scaling in between the action's last read and its start.
    */
   onScaleSetStart?: (scaleSet: ScaleSet, instanceIds: unknown[] | undefined) => void;
+  /** Why each VM was last evicted: Try & restore brings back only capacity evictions. */
+  private readonly evictionCauses = new Map<string, 'capacity' | 'price' | 'simulated'>();
   private readonly pools = new Map<string, number>();
   private readonly prices = new Map<string, number>();
   private readonly unavailableSizes: Set<string>;
@@ -614,6 +616,7 @@ export class SpotModel {
     };
     vm.events.push(event);
     vm.incarnation++;
+    this.evictionCauses.set(vm.key, cause);
     this.log(vm, `Preempt scheduled (${cause}), NotBefore ${event.NotBefore}`);
     this.clock.after(this.timing.evictionNoticeS * 1000, () => this.completeEviction(vm, event.EventId));
     return event;
@@ -897,11 +900,22 @@ export class SpotModel {
    * until the scale set's restore timeout — no start call, so `startsAccepted` does not move.
    */
   private scheduleTryRestore(vm: Vm, evictedAt: number): void {
+    const ss = vm.scaleSet!;
+    // "Try & restore is disabled in scale sets that use Autoscale"; it restores VMs "evicted due to capacity".
+    if (ss.autoscale) {
+      this.log(vm, 'Try & restore: off, the scale set uses autoscale');
+      return;
+    }
+    if (this.evictionCauses.get(vm.key) === 'price') {
+      this.log(vm, 'Try & restore: not for a price eviction');
+      return;
+    }
+    const timeoutS = ss.restoreTimeoutS ?? this.timing.tryRestoreTimeoutS;
     this.clock.after(this.timing.tryRestoreDelayS * 1000, () => {
       // Someone started it already, or a person deallocated it since: not an evicted instance any more.
       if (vm.deleted || vm.powerState !== 'deallocated' || vm.provisioning === 'updating') return;
       if (vm.annotations.at(-1)?.name !== 'VirtualMachinePreempted') return;
-      if (this.clock.now() - evictedAt >= this.timing.tryRestoreTimeoutS * 1000) {
+      if (this.clock.now() - evictedAt >= timeoutS * 1000) {
         this.log(vm, 'Try & restore gave up: restore timeout reached');
         return;
       }
@@ -928,11 +942,11 @@ export class SpotModel {
     });
   }
 
-  /** Autoscale scales in: the instance is deleted (its capacity is Azure's again). */
+  /** Autoscale's scale-in (or a person) deletes the instance: it is gone from every table at once. */
   scaleIn(vm: Vm): void {
     if (vm.powerState === 'running') this.release(vm);
     vm.deleted = true;
-    this.log(vm, 'deleted by scale-in');
+    this.log(vm, 'deleted (scale-in)');
   }
 
   log(vm: Vm, what: string): void {
