@@ -8,7 +8,7 @@ import { realClock, type Clock } from './azure/retry.js';
 import { logPacing, openSession, type AzureSession } from './azure/session.js';
 import type { GetIdToken } from './azure/sign-in.js';
 import type { DiscoveryStats } from './discover/discovery.js';
-import { lookupIn } from './discover/lookup.js';
+import { fleetReader } from './discover/lookup.js';
 import { featureActionsFor } from './act/feature-permissions.js';
 import { restarter } from './act/restarter.js';
 import { runPlan } from './act/run-plan.js';
@@ -38,12 +38,12 @@ export async function run(deps: Partial<RunDeps> = {}): Promise<RunReport | unde
 
     session = await openSession(settings, clock, featureActionsFor(settings, plan.revert === true), deps);
     const stats: DiscoveryStats = { requests: 0, pages: 0, quotaWaits: 0, warnings: [] };
-    const lookup = lookupIn(session.graph, settings.subscriptions, clock, stats);
+    const fleet = fleetReader(session.graph, settings.subscriptions, clock, stats);
 
     core.startGroup('Discover and restart');
     const starts = restarter(session, settings, plan, clock, stats);
     const stopProgress = logProgress(starts.inProgress, () => clock.now());
-    const { results, candidates } = await runPlan(plan, settings, session, lookup, starts).finally(
+    const { results, candidates } = await runPlan(plan, settings, session, fleet, starts).finally(
       stopProgress
     );
     logPacing(session);

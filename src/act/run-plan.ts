@@ -7,9 +7,10 @@ import * as core from '@actions/core';
 import { parseVmResourceId, vmKey } from '../azure/resource-id.js';
 import type { AzureSession } from '../azure/session.js';
 import { DOWN_STATES, type VmRecord } from '../discover/discovery.js';
-import type { Lookup } from '../discover/lookup.js';
+import { HISTORY_BATCH } from '../discover/annotation-history.js';
+import type { FleetReader } from '../discover/lookup.js';
 import { sizesInPlay } from '../discover/spot-market.js';
-import { judge } from '../judge/eligibility.js';
+import { judge, type Verdict } from '../judge/eligibility.js';
 import { handleDispatch, resolveTargets, startIfEligible } from '../judge/targets.js';
 import type { Settings } from '../plan/inputs.js';
 import type { Plan } from '../plan/trigger.js';
@@ -27,7 +28,7 @@ export async function runPlan(
   plan: Plan,
   settings: Settings,
   session: AzureSession,
-  lookup: Lookup,
+  { lookup, history }: FleetReader,
   { start, deps, market }: Restarter
 ): Promise<PlanResults> {
   // A dispatched VM's group is known before anything is read: a role too narrow to see the VM still shows.
@@ -64,7 +65,8 @@ export async function runPlan(
     const swept = await lookup({
       candidatesOnly: true,
       resourceGroups: settings.resourceGroups,
-      withAnnotations: settings.skipUserStopped
+      withAnnotations: settings.skipUserStopped,
+      historyLater: true
     });
     // Judged from the rows, not filtered in the query: a result paged while evictions change it must not move.
     const down = swept.filter(vm => DOWN_STATES.includes(vm.powerState));
@@ -83,6 +85,7 @@ export async function runPlan(
     };
     candidates += down.length;
     let notOptedIn = 0;
+    const judged: { vm: VmRecord; verdict: Verdict }[] = [];
     for (const vm of down) {
       if (handled.has(vmKey(vm.id))) continue;
       handled.add(vmKey(vm.id));
@@ -92,7 +95,16 @@ export async function runPlan(
         notOptedIn++;
         continue;
       }
-      tasks.push(startIfEligible(vm, 'sweep', verdict, start, settings).then(record));
+      judged.push({ vm, verdict });
+    }
+    // The history that decides who took each VM down, read only for the VMs in scope and a batch
+    // at a time: a batch's starts go out while the next batch's history is read, so a large sweep
+    // does not wait for the history of the whole fleet on Resource Graph's shared quota.
+    for (let i = 0; i < judged.length; i += HISTORY_BATCH) {
+      const batch = judged.slice(i, i + HISTORY_BATCH);
+      if (settings.skipUserStopped) await history(batch.map(j => j.vm));
+      for (const { vm, verdict } of batch)
+        tasks.push(startIfEligible(vm, 'sweep', verdict, start, settings).then(record));
     }
     core.info(
       `Sweep: ${swept.length} Spot VM(s) with eviction policy Deallocate, ${down.length} of them deallocated, ${notOptedIn} of those not in scope or not opted in.`

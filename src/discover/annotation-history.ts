@@ -20,7 +20,7 @@ import type { Clock } from '../azure/retry.js';
 
 const ANNOTATION_SUFFIX = '/providers/microsoft.resourcehealth/resourceannotations/current';
 /** Keeps each query's text well under Resource Graph's size limits. */
-const VMS_PER_QUERY = 200;
+export const HISTORY_BATCH = 200;
 
 export function needsHistory(vm: VmRecord): boolean {
   return !PERSON_DOWN_ANNOTATIONS.some(n => n.toLowerCase() === vm.annotationName.toLowerCase());
@@ -49,8 +49,8 @@ export async function attachHistory(
   stats: DiscoveryStats
 ): Promise<void> {
   const wanted = vms.filter(needsHistory);
-  for (let i = 0; i < wanted.length; i += VMS_PER_QUERY) {
-    const batch = wanted.slice(i, i + VMS_PER_QUERY);
+  for (let i = 0; i < wanted.length; i += HISTORY_BATCH) {
+    const batch = wanted.slice(i, i + HISTORY_BATCH);
     const rows = await queryRows(
       client,
       buildHistoryQuery(batch.map(v => v.id)),

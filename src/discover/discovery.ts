@@ -104,6 +104,11 @@ export interface VmFilter {
   /** `resource-group/name` pairs from the `vms` input. */
   names?: { resourceGroup: string; name: string }[];
   withAnnotations: boolean;
+  /**
+   * Leave the annotation history out: the caller reads it (lookup.ts `historyIn`) for the VMs it
+   * judges in scope, batch by batch, so starts need not wait for the whole history of the fleet.
+   */
+  historyLater?: boolean;
 }
 
 /** One of `of` hash partitions of the rows: `hash(tolower(id), of) == index` ("Guidance for pagination"). */

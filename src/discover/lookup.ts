@@ -17,6 +17,7 @@ export function lookupIn(
   clock: Clock,
   stats: DiscoveryStats
 ): Lookup {
+  const history = historyIn(graph, subscriptions, clock, stats);
   return async filter => {
     const vms = await lookupVms(graph, filter, subscriptions, clock, stats);
     if (!filter.withAnnotations) return vms;
@@ -31,13 +32,44 @@ export function lookupIn(
       stats
     );
     // The order of the VM's annotations decides who took it down, unless the current one is a person's stop.
-    await attachHistory(
+    if (!filter.historyLater) await history(vms);
+    return vms;
+  };
+}
+
+/** Reads the annotation history of VMs a lookup left it out for (`historyLater`). */
+export type History = (vms: VmRecord[]) => Promise<void>;
+
+export function historyIn(
+  graph: ResourceGraphClient,
+  subscriptions: string[],
+  clock: Clock,
+  stats: DiscoveryStats
+): History {
+  return vms =>
+    attachHistory(
       graph,
       vms.filter(v => DOWN_STATES.includes(v.powerState)),
       subscriptions,
       clock,
       stats
     );
-    return vms;
+}
+
+/** How the phases above read the fleet: VMs by filter, and the history a lookup left for later. */
+export interface FleetReader {
+  lookup: Lookup;
+  history: History;
+}
+
+export function fleetReader(
+  graph: ResourceGraphClient,
+  subscriptions: string[],
+  clock: Clock,
+  stats: DiscoveryStats
+): FleetReader {
+  return {
+    lookup: lookupIn(graph, subscriptions, clock, stats),
+    history: historyIn(graph, subscriptions, clock, stats)
   };
 }
