@@ -9,13 +9,14 @@ import { logPacing, openSession, type AzureSession } from './azure/session.js';
 import type { GetIdToken } from './azure/sign-in.js';
 import { dispatchFeed } from './discover/dispatched-runs.js';
 import type { DiscoveryStats } from './discover/discovery.js';
-import { lookupIn } from './discover/lookup.js';
+import { fleetReader } from './discover/lookup.js';
 import { featureActionsFor } from './act/feature-permissions.js';
 import { restarter } from './act/restarter.js';
 import { runPlan } from './act/run-plan.js';
 import { readSettings, type GetInput } from './plan/inputs.js';
 import { logPlan, planRun, readEvent } from './plan/trigger.js';
 import { explainFailure } from './report/explain-failure.js';
+import { logProgress } from './report/progress.js';
 import { publish, shouldFail } from './report/report.js';
 import type { RunReport } from './report/run-report.js';
 
@@ -37,8 +38,8 @@ export async function run(deps: Partial<RunDeps> = {}): Promise<RunReport | unde
     logPlan(plan, settings);
 
     session = await openSession(settings, clock, featureActionsFor(settings, plan.revert === true), deps);
-    const stats: DiscoveryStats = { requests: 0, pages: 0, quotaWaits: 0 };
-    const lookup = lookupIn(session.graph, settings.subscriptions, clock, stats);
+    const stats: DiscoveryStats = { requests: 0, pages: 0, quotaWaits: 0, warnings: [] };
+    const fleet = fleetReader(session.graph, settings.subscriptions, clock, stats);
 
     core.startGroup('Discover and restart');
     const feed = plan.coalesceWindowMs
@@ -50,13 +51,10 @@ export async function run(deps: Partial<RunDeps> = {}): Promise<RunReport | unde
           warn: message => core.warning(message)
         })
       : undefined;
-    const { results, candidates } = await runPlan(
-      plan,
-      settings,
-      session,
-      lookup,
-      restarter(session, settings, plan, clock, stats),
-      feed
+    const starts = restarter(session, settings, plan, clock, stats);
+    const stopProgress = logProgress(starts.inProgress, () => clock.now());
+    const { results, candidates } = await runPlan(plan, settings, session, fleet, starts, feed).finally(
+      stopProgress
     );
     logPacing(session);
     core.endGroup();
@@ -73,11 +71,14 @@ export async function run(deps: Partial<RunDeps> = {}): Promise<RunReport | unde
       dispatch: plan.dispatch && {
         vmResourceId: plan.dispatch.vmResourceId,
         detectedAt: plan.dispatch.detectedAt
-      }
+      },
+      evidenceBoundMs: settings.startWithoutEvidenceAfterMs,
+      failOn: settings.failOn
     };
+    // The summary says the step's result, so it is decided before the report is written.
+    report.failure = shouldFail(report, settings.failOn);
     await publish(report);
-    const failure = shouldFail(report, settings.failOn);
-    if (failure) core.setFailed(failure);
+    if (report.failure) core.setFailed(report.failure);
     return report;
   } catch (error) {
     // What the permission check found may explain the failure: let it speak first.

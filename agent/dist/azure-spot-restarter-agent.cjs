@@ -204,6 +204,24 @@ var init_hooks = __esm({
   }
 });
 
+// agent/src/main.ts
+var import_node_os = require("node:os");
+
+// agent/src/back-after-eviction.ts
+function backAfterEviction(last, now, uptimeS) {
+  if (!last) return void 0;
+  const bootedAt = now - uptimeS * 1e3;
+  if (!(bootedAt > last.seenAt)) return void 0;
+  return {
+    eventId: last.eventId,
+    status: last.status,
+    seenAt: new Date(last.seenAt).toISOString(),
+    bootedAt: new Date(bootedAt).toISOString(),
+    downToBootS: Math.round((bootedAt - last.seenAt) / 1e3),
+    downToAgentS: Math.round((now - last.seenAt) / 1e3)
+  };
+}
+
 // agent/src/credentials.ts
 var import_node_fs = require("node:fs");
 var CredentialError = class extends Error {
@@ -1204,13 +1222,25 @@ var EventState = class {
     const s = this.status(eventId);
     return s !== void 0 && s !== "pending";
   }
+  /** The most recently seen event on record, if any. */
+  lastSeen() {
+    let last;
+    for (const [eventId, e] of Object.entries(this.data.events)) {
+      const seenAt = Date.parse(e.seenAt ?? e.at);
+      if (Number.isFinite(seenAt) && (!last || seenAt > last.seenAt))
+        last = { eventId, status: e.status, seenAt };
+    }
+    return last;
+  }
   set(eventId, status, attempts) {
     const now = Date.now();
     for (const [id, e] of Object.entries(this.data.events))
       if (now - Date.parse(e.at) > KEEP_MS) delete this.data.events[id];
-    this.data.events[eventId.toLowerCase()] = {
+    const key = eventId.toLowerCase();
+    this.data.events[key] = {
       status,
       at: new Date(now).toISOString(),
+      seenAt: this.data.events[key]?.seenAt ?? new Date(now).toISOString(),
       ...attempts ? { attempts } : {}
     };
     try {
@@ -1266,6 +1296,12 @@ async function main() {
     }
   }
   const state = new EventState(config.stateFile, (message) => log.warn(message));
+  const back = backAfterEviction(state.lastSeen(), Date.now(), (0, import_node_os.uptime)());
+  if (back)
+    log.info(
+      `back after the event it last saw: booted ${back.downToBootS} s after it, watching again ${back.downToAgentS} s after it`,
+      { ...back }
+    );
   const monitor = new Monitor({ config, imds, log, state, credentials });
   for (const signal of ["SIGTERM", "SIGINT"]) {
     process.on(signal, () => {

@@ -1,4 +1,6 @@
 /** The agent's entry point: options, then `--help`, `--version`, `--check`, or the watch until SIGTERM. */
+import { uptime } from 'node:os';
+import { backAfterEviction } from './back-after-eviction.js';
 import { check } from './check.js';
 import { ConfigError, helpText, parseConfig, type Config } from './config.js';
 import { CredentialError, loadCredentials, type Credentials } from './credentials.js';
@@ -45,6 +47,12 @@ async function main(): Promise<number> {
     }
   }
   const state = new EventState(config.stateFile, message => log.warn(message));
+  const back = backAfterEviction(state.lastSeen(), Date.now(), uptime());
+  if (back)
+    log.info(
+      `back after the event it last saw: booted ${back.downToBootS} s after it, watching again ${back.downToAgentS} s after it`,
+      { ...back }
+    );
   const monitor = new Monitor({ config, imds, log, state, credentials });
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.on(signal, () => {

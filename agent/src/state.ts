@@ -10,7 +10,15 @@ export type EventStatus = 'pending' | 'dispatched' | 'refused' | 'dry-run' | 'he
 
 interface StateFile {
   version: 1;
-  events: Record<string, { status: EventStatus; at: string; attempts?: number }>;
+  /** `seenAt`: when the agent first saw the event (kept across status changes); absent in older files. */
+  events: Record<string, { status: EventStatus; at: string; attempts?: number; seenAt?: string }>;
+}
+
+/** The event the agent saw last, and when. */
+export interface LastSeen {
+  eventId: string;
+  status: EventStatus;
+  seenAt: number;
 }
 
 const KEEP_MS = 7 * 86_400_000;
@@ -41,13 +49,26 @@ export class EventState {
     return s !== undefined && s !== 'pending';
   }
 
+  /** The most recently seen event on record, if any. */
+  lastSeen(): LastSeen | undefined {
+    let last: LastSeen | undefined;
+    for (const [eventId, e] of Object.entries(this.data.events)) {
+      const seenAt = Date.parse(e.seenAt ?? e.at);
+      if (Number.isFinite(seenAt) && (!last || seenAt > last.seenAt))
+        last = { eventId, status: e.status, seenAt };
+    }
+    return last;
+  }
+
   set(eventId: string, status: EventStatus, attempts?: number): void {
     const now = Date.now();
     for (const [id, e] of Object.entries(this.data.events))
       if (now - Date.parse(e.at) > KEEP_MS) delete this.data.events[id];
-    this.data.events[eventId.toLowerCase()] = {
+    const key = eventId.toLowerCase();
+    this.data.events[key] = {
       status,
       at: new Date(now).toISOString(),
+      seenAt: this.data.events[key]?.seenAt ?? new Date(now).toISOString(),
       ...(attempts ? { attempts } : {})
     };
     try {

@@ -6,13 +6,14 @@
  */
 import * as core from '@actions/core';
 import type { VmRecord } from '../discover/discovery.js';
-import { describeAzureError } from '../azure/errors.js';
+import { describeAzureError, fixedRefusal, isQuota, SPOT_QUOTA_WORDS } from '../azure/errors.js';
 import type { FeatureSwitch } from './feature-permissions.js';
 import { isAcceptable, rankCandidates } from '../judge/size-candidates.js';
 import { PREFERRED_TAG, sizeListOf, tagValue, type SizeFacts, type SizeList } from '../discover/size-list.js';
 import type { FallbackOrder } from '../plan/inputs.js';
 import type { VmResult } from '../report/outcomes.js';
 import { recordPreferredSize, resizeVm, type WriteDeps } from './resize.js';
+import { updateBudgets, type UpdateBudgets } from './start-operation.js';
 import { readPowerState, type VmReadDeps } from '../discover/power-state.js';
 import type { SizeFactsReader } from '../discover/size-facts.js';
 
@@ -21,6 +22,8 @@ export interface FallbackDeps {
   fallbackOrder: FallbackOrder;
   features: FeatureSwitch;
   sizeFacts: SizeFactsReader;
+  /** Resource Manager's address in the run's cloud, for the tag merge (resize.ts). */
+  armEndpoint?: string;
 }
 
 export class FallbackRun {
@@ -35,7 +38,7 @@ export class FallbackRun {
     private readonly vm: VmRecord,
     private readonly list: SizeList,
     private readonly deps: FallbackDeps,
-    private readonly restart: VmReadDeps & { pollIntervalMs: number }
+    private readonly restart: VmReadDeps & { pollIntervalMs: number } & Partial<UpdateBudgets>
   ) {
     this.tried = [vm.vmSize];
   }
@@ -44,7 +47,7 @@ export class FallbackRun {
   static for(
     vm: VmRecord,
     deps: FallbackDeps,
-    restart: VmReadDeps & { pollIntervalMs: number }
+    restart: VmReadDeps & { pollIntervalMs: number } & Partial<UpdateBudgets>
   ): FallbackRun | undefined {
     const list = sizeListOf(vm, deps.fallbackSizes);
     if (!list) return undefined;
@@ -67,7 +70,9 @@ export class FallbackRun {
       clock: this.restart.clock,
       client: this.restart.compute(vm.subscriptionId),
       pollIntervalMs: this.restart.pollIntervalMs,
-      deadline
+      deadline,
+      endpoint: this.deps.armEndpoint,
+      updates: updateBudgets(this.restart)
     };
     try {
       const all = [this.list.preferred, ...this.list.fallbacks];
@@ -87,7 +92,7 @@ export class FallbackRun {
         }
         if (!isAcceptable(this.list, candidate.size)) continue; // never outside the owner's list
         if (tagValue(vm.tags, PREFERRED_TAG) === undefined) {
-          await recordPreferredSize(vm, vm.tags, this.list.preferred, writes);
+          await recordPreferredSize(vm, this.list.preferred, writes);
           vm.tags = { ...vm.tags, [PREFERRED_TAG]: this.list.preferred };
         }
         const state = await readPowerState(vm, this.restart, deadline);
@@ -100,8 +105,14 @@ export class FallbackRun {
         } catch (error) {
           const info = describeAzureError(error);
           if (info.status === 403) throw error;
-          if (info.code === 'OperationNotAllowed' && /quota/i.test(info.message)) {
-            this.skip(candidate.size, `over the family's Spot vCPU quota (${info.message.slice(0, 160)})`);
+          if (isQuota(info)) {
+            this.skip(candidate.size, `${SPOT_QUOTA_WORDS} (${info.message.slice(0, 160)})`);
+            continue;
+          }
+          // Refused for good for this size: the next one at once, no retry of this one.
+          const fixed = fixedRefusal(info);
+          if (fixed) {
+            this.skip(candidate.size, `${fixed} (${info.message.slice(0, 160)})`);
             continue;
           }
           if (info.code === 'OperationNotAllowed') {

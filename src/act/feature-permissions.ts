@@ -8,7 +8,8 @@ import * as core from '@actions/core';
 
 export const FEATURE_ACTIONS = {
   'fallback sizes': {
-    'Microsoft.Compute/virtualMachines/write': 'recording the preferred size and resizing a deallocated VM',
+    'Microsoft.Compute/virtualMachines/write': 'resizing a deallocated VM',
+    'Microsoft.Resources/tags/write': "recording the preferred size as a tag, merged into the VM's tags",
     'Microsoft.Compute/virtualMachines/vmSizes/read': 'the sizes a VM can be resized to',
     'Microsoft.Compute/skus/read': 'which sizes are restricted for the subscription in a region'
   },
@@ -18,6 +19,7 @@ export const FEATURE_ACTIONS = {
   'mode: revert': {
     'Microsoft.Compute/virtualMachines/write': 'resizing the VM back to its preferred size',
     'Microsoft.Compute/virtualMachines/deallocate/action': 'deallocating it for the resize',
+    'Microsoft.Resources/tags/write': "recording its own deallocation in the VM's tags (merged)",
     'Microsoft.Compute/virtualMachines/vmSizes/read': 'the sizes a VM can be resized to',
     'Microsoft.Compute/skus/read': 'whether its preferred size is restricted now'
   }

@@ -10,6 +10,7 @@ import { describeAzureError } from '../azure/errors.js';
 import type { FeatureSwitch } from './feature-permissions.js';
 import type { RaiseMaxPrice } from '../plan/inputs.js';
 import { setMaxPrice } from './resize.js';
+import { updateBudgets, type UpdateBudgets } from './start-operation.js';
 import { readPowerState, type VmReadDeps } from '../discover/power-state.js';
 import type { SpotMarket } from '../discover/spot-market.js';
 
@@ -26,7 +27,7 @@ export type PriceCheck =
 export async function checkPrice(
   vm: VmRecord,
   deps: PriceDeps,
-  restart: VmReadDeps & { pollIntervalMs: number },
+  restart: VmReadDeps & { pollIntervalMs: number } & Partial<UpdateBudgets>,
   deadline: number
 ): Promise<PriceCheck> {
   const maxPrice = vm.maxPrice;
@@ -42,11 +43,17 @@ export async function checkPrice(
     maxPrice
   });
   const raise = deps.raiseMaxPrice;
+  // A Uniform instance's max price is its scale set's model (virtualMachineProfile.billingProfile),
+  // shared by every instance: raising it is the owner's call for the whole scale set.
+  if (vm.kind === 'vmss-uniform')
+    return stay(
+      `a Uniform instance's max price is its scale set's virtualMachineProfile.billingProfile.maxPrice: raise the max price of scale set ${vm.scaleSet?.name ?? '(unknown)'}`
+    );
   if (raise.kind === 'no') return stay('raise-max-price can raise it');
-  if (raise.kind === 'cap' && raise.usd < price)
-    return stay(`above the raise-max-price cap of ${raise.usd} USD`);
+  const to = raise.kind === 'cap' ? floorToFiveDecimals(raise.usd) : aboveByTheLeastStep(price);
+  if (raise.kind === 'cap' && !(to > price))
+    return stay(`the raise-max-price cap of ${raise.usd} USD is not above it`);
   if (!deps.features.isOn('raise-max-price')) return stay(deps.features.why('raise-max-price')!);
-  const to = raise.kind === 'cap' ? raise.usd : price;
   const state = await readPowerState(vm, restart, deadline);
   if (state.code !== 'PowerState/deallocated' || state.updating)
     return stay(
@@ -57,7 +64,8 @@ export async function checkPrice(
       clock: restart.clock,
       client: restart.compute(vm.subscriptionId),
       pollIntervalMs: restart.pollIntervalMs,
-      deadline
+      deadline,
+      updates: updateBudgets(restart)
     });
   } catch (error) {
     const info = describeAzureError(error);
@@ -67,4 +75,19 @@ export async function checkPrice(
   }
   vm.maxPrice = to;
   return { go: true, raised: { from: maxPrice, to } };
+}
+
+/**
+ * Azure takes a max price "using up to 5 decimal places" ("Use Azure Spot Virtual Machines") and an
+ * update succeeds "only if the maxPrice is greater than the current Azure Spot price" (BillingProfile
+ * in the Compute spec; Learn's table says ">=", the spec's stricter word is kept): the least price
+ * with five decimals strictly above the current one.
+ */
+export function aboveByTheLeastStep(price: number): number {
+  return (Math.floor(price * 1e5 + 1e-6) + 1) / 1e5;
+}
+
+/** An owner's cap, cut to the five decimals Azure takes (never above what the owner allowed). */
+function floorToFiveDecimals(usd: number): number {
+  return Math.floor(usd * 1e5 + 1e-6) / 1e5;
 }

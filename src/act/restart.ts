@@ -22,6 +22,7 @@ export { pollInterval } from './start-operation.js';
 import type { CapacityGate, CapacityGates } from './capacity-gate.js';
 import { FallbackRun, type FallbackDeps } from './fallback.js';
 import { checkPrice, type PriceDeps } from './price-gate.js';
+import { verifyHealth, type HealthDeps } from './health.js';
 
 export interface RestartDeps extends StartDeps {
   compute: ComputeFor;
@@ -37,6 +38,8 @@ export interface RestartDeps extends StartDeps {
   fallback?: FallbackDeps;
   /** Price first (price-gate.ts): absent, the start itself finds out about the price. */
   price?: PriceDeps;
+  /** verify-health (health.ts): absent, a VM is back once its start succeeded. */
+  health?: HealthDeps;
   /** Capacity retries per pool (capacity-gate.ts): absent, each VM retries on its own every retry-interval. */
   gates?: CapacityGates;
   /** No VM of the run is tried past this moment, however late it joined: a later run takes over. */
@@ -80,6 +83,7 @@ export async function restartVm(
     resourceGroup: vm.resourceGroup,
     subscriptionId: vm.subscriptionId,
     vmSize: vm.vmSize || undefined,
+    location: vm.location || undefined,
     outcome,
     detail,
     source,
@@ -98,8 +102,15 @@ export async function restartVm(
     if (!admitted) return poolOutOfCapacity(gate, result);
   }
   try {
-    const { code: state, restarted, changedAt } = await waitUntilDeallocated(vm, mode, deps, deadline);
-    if (state === 'PowerState/deallocated' && changedAt) deallocatedAt = new Date(changedAt).toISOString();
+    const {
+      code: state,
+      restarted,
+      changedAt,
+      failedCode
+    } = await waitUntilDeallocated(vm, mode, deps, deadline);
+    // After a failed start the time is the failure's, not the deallocation's.
+    if (state === 'PowerState/deallocated' && changedAt && !failedCode)
+      deallocatedAt = new Date(changedAt).toISOString();
     if (restarted)
       return result('already-running', 'evicted and already started again (by another run, or a person)');
     if (state !== 'PowerState/deallocated') {
@@ -123,7 +134,11 @@ export async function restartVm(
       }
       return result('skipped', `power state ${shortState(state)}: only deallocated VMs are started`);
     }
-    const verdict = await decide({ lastOperationEndedAt: changedAt, now: deps.clock.now() });
+    const verdict = await decide({
+      lastOperationEndedAt: changedAt,
+      lastOperationFailed: failedCode,
+      now: deps.clock.now()
+    });
     if (!verdict.eligible) return result(verdict.outcome, verdict.detail);
     const evictedAt = verdict.evictedAt ? new Date(verdict.evictedAt).toISOString() : undefined;
     if (deps.dryRun)
@@ -139,7 +154,16 @@ export async function restartVm(
     // A Uniform instance's size is its scale set's: resizing one instance is not how Azure works.
     const fallback =
       deps.fallback && vm.kind !== 'vmss-uniform' ? FallbackRun.for(vm, deps.fallback, deps) : undefined;
-    const started = await startWithCapacityRetry(vm, deps, began, deadline, result, fallback, admitted);
+    const started = await startWithCapacityRetry(
+      vm,
+      deps,
+      began,
+      deadline,
+      result,
+      decide,
+      fallback,
+      admitted
+    );
     // Started without Azure's evidence (the no-evidence bound): say why it was started.
     const noEvidence = verdict.because && verdict.evictedAt === undefined ? ` (${verdict.because})` : '';
     const raised = priced.raised ? { oldMaxPrice: priced.raised.from, newMaxPrice: priced.raised.to } : {};
@@ -147,12 +171,14 @@ export async function restartVm(
       ...started,
       ...raised,
       evictedAt,
+      because: verdict.because,
       detail:
         started.detail +
         (started.outcome === 'started' ? noEvidence : '') +
         (priced.raised ? `; max price raised from ${priced.raised.from} to ${priced.raised.to} USD` : '')
     };
-    return fallback ? fallback.decorate(done) : done;
+    // Back means serving: with verify-health, wait for the check (health.ts).
+    return await verifyHealth(vm, fallback ? fallback.decorate(done) : done, deps, deadline);
   } catch (error) {
     if (error instanceof DeadlineError)
       return result('failed', `${error.message}; a later run tries again`, { errorCode: 'TooManyRequests' });
@@ -168,6 +194,7 @@ async function startWithCapacityRetry(
   began: number,
   deadline: number,
   result: (outcome: VmResult['outcome'], detail: string, extra?: Partial<VmResult>) => VmResult,
+  decide: Decide,
   fallback?: FallbackRun,
   /** Already let through by its pool's gate. */
   admitted = false
@@ -181,6 +208,7 @@ async function startWithCapacityRetry(
   }
   for (let attempt = 1; ; attempt++) {
     let acceptedAt: number | undefined;
+    const sentAt = deps.clock.now();
     const epoch = gate?.epoch ?? 0;
     try {
       await startOnce(
@@ -226,6 +254,10 @@ async function startWithCapacityRetry(
         );
       }
       if (state === 'gone') return result('deleted', 'the VM no longer exists', { attempts: attempt });
+      if (seen && state && wasPreempted(info)) {
+        const why = await afterPreemption(seen, state, sentAt, deps.clock.now(), decide);
+        if (why) return result(why.outcome, why.detail, { attempts: attempt, errorCode: info.code });
+      }
       const elapsed = deps.clock.now() - began;
       if (isTransient(info) && attempt < 20 && elapsed < Math.max(deps.retryForMs, 60_000)) {
         const pause = info.retryAfterMs ?? backoff(attempt, { baseMs: 1000, maxMs: 30_000 });
@@ -241,9 +273,9 @@ async function startWithCapacityRetry(
       const failure = classifyStartFailure(info);
       // No capacity for this size: the owner's next acceptable size, if the VM has a list (fallback.ts).
       if (failure.outcome === 'capacity-unavailable' && (await fallback?.resizeToNext(deadline))) continue;
-      // The pool's gate decides when this VM tries again: a probe in turn, or after a start that got under way.
-      // It waits as long as the run has for it: in a wave, all the pool's VMs until the run ends,
-      // so that the next run, the pending one, takes them all over at once.
+      // The pool's gate decides when this VM tries again: a probe in turn, or after a start that got
+      // under way. It waits as long as the run has for it: in a wave, all the pool's VMs until the
+      // run ends, so that the next run, the pending one, takes them all over at once.
       if (failure.outcome === 'capacity-unavailable' && gate && elapsed < deps.retryForMs) {
         gate.failed(epoch, info.code, failure.detail);
         throughGate = await gate.wait(deadline);
@@ -251,10 +283,7 @@ async function startWithCapacityRetry(
         return result(
           failure.outcome,
           `${failure.detail} (retried with its pool until this run's time for it ran out)`,
-          {
-            attempts: attempt,
-            errorCode: info.code
-          }
+          { attempts: attempt, errorCode: info.code }
         );
       }
       if (failure.capacityRetry && elapsed + deps.retryIntervalMs <= deps.retryForMs) {
@@ -296,7 +325,7 @@ async function waitUntilDeallocated(
   mode: Mode,
   deps: RestartDeps,
   deadline: number
-): Promise<{ code: string; restarted?: boolean; changedAt?: number }> {
+): Promise<{ code: string; restarted?: boolean; changedAt?: number; failedCode?: string }> {
   const began = deps.clock.now();
   const waitEnds = began + (mode.kind === 'eviction' ? deps.waitForDeallocationMs : 60_000);
   const slowPause = Math.ceil(60_000 / deps.vmReads.limits.perMinute);
@@ -306,7 +335,7 @@ async function waitUntilDeallocated(
     // Deallocated with an operation under way (a resize, a start just accepted): look again.
     const settled = !(code === 'PowerState/deallocated' && seen.updating);
     if ((code === 'PowerState/deallocated' && settled) || code === 'gone')
-      return { code, changedAt: seen.changedAt };
+      return { code, changedAt: seen.changedAt, failedCode: seen.failedCode };
     const running = RUNNING_STATES.includes(code);
     if (
       mode.kind === 'eviction' &&
@@ -321,6 +350,50 @@ async function waitUntilDeallocated(
       return { code, changedAt: seen.changedAt };
     await deps.clock.sleep(pause);
   }
+}
+
+/**
+ * Our start was preempted by a more recent operation (`OperationPreempted`; core-lro reports the
+ * operation's `Canceled` status as "Operation was canceled"), or refused because another one is
+ * under way. Azure does not say whose (azure-sdk-for-java#1783): the VM, read again, does.
+ */
+function wasPreempted(info: ReturnType<typeof describeAzureError>): boolean {
+  if (info.code === 'OperationPreempted' || /operation was cancel+ed|preempted/i.test(info.message))
+    return true;
+  return info.status === 409 && isTransient(info);
+}
+
+/** Clock differences between us and Compute, when we compare our request's time with its. */
+const SKEW_MS = 60_000;
+
+/**
+ * Before any retry after a preemption: a user operation that ended after we sent the start (or a
+ * deallocation or stop under way as a user operation) is a person's or a script's latest word, and
+ * it wins; otherwise the deallocation is judged again on what the VM shows now.
+ */
+async function afterPreemption(
+  seen: PowerState,
+  state: string,
+  sentAt: number,
+  now: number,
+  decide: Decide
+): Promise<{ outcome: VmResult['outcome']; detail: string } | undefined> {
+  const down = state === 'PowerState/deallocated' || state === 'PowerState/stopped';
+  const userOpAfterOurs =
+    (ON_THE_WAY_DOWN.includes(state) && seen.updating) ||
+    (down && seen.changedAt !== undefined && !seen.failedCode && seen.changedAt >= sentAt - SKEW_MS);
+  if (userOpAfterOurs)
+    return {
+      outcome: 'user-stopped',
+      detail: `a more recent operation preempted our start and left it ${shortState(state)}${seen.changedAt ? ` (its last operation ended at ${new Date(seen.changedAt).toISOString()})` : ''}: a person or script took it down; not started again`
+    };
+  if (!down) return undefined;
+  const verdict = await decide({
+    lastOperationEndedAt: seen.changedAt,
+    lastOperationFailed: seen.failedCode,
+    now
+  });
+  return verdict.eligible ? undefined : { outcome: verdict.outcome, detail: verdict.detail };
 }
 
 function shortState(state: string): string {

@@ -15,12 +15,15 @@ import { CapacityGates } from './capacity-gate.js';
 import { FeatureSwitch } from './feature-permissions.js';
 import { restartVm, type RestartDeps } from './restart.js';
 import { ScaleSetStarter, startSlots } from './start-operation.js';
+import { RunningWatch } from './running-watch.js';
 
 export interface Restarter {
   start: Start;
   deps: RestartDeps & { fallback: NonNullable<RestartDeps['fallback']> };
   /** Spot prices and eviction rates, loaded once for every size the run may start or fall back to. */
   market: SpotMarket;
+  /** The VMs being worked on now, and since when: for the log's progress lines. */
+  inProgress: Map<string, number>;
 }
 
 export function restarter(
@@ -48,17 +51,25 @@ export function restarter(
     gates: new CapacityGates(clock, settings.retryIntervalMs),
     ...session.computeBudgets,
     scaleSets: new ScaleSetStarter(() => deps),
+    watch: new RunningWatch({ clock, compute: session.compute }, settings.pollIntervalMs),
     fallback: {
       fallbackSizes: settings.fallbackSizes,
       fallbackOrder: settings.fallbackOrder,
       features,
-      sizeFacts: new SizeFactsReader(session.compute, clock, market, vmReads)
+      sizeFacts: new SizeFactsReader(session.compute, clock, market, vmReads),
+      armEndpoint: settings.cloud.resourceManager
     },
-    price: { market, raiseMaxPrice: settings.raiseMaxPrice, features }
+    price: { market, raiseMaxPrice: settings.raiseMaxPrice, features },
+    health:
+      settings.verifyHealth === 'none'
+        ? undefined
+        : { check: settings.verifyHealth, timeoutMs: settings.healthTimeoutMs }
   };
+  const inProgress = new Map<string, number>();
   const start: Start = (vm, source, mode, decide) => {
     void session.permissions.check([vm]);
-    return restartVm(vm, source, mode, deps, decide);
+    inProgress.set(vm.name, clock.now());
+    return restartVm(vm, source, mode, deps, decide).finally(() => inProgress.delete(vm.name));
   };
-  return { start, deps, market };
+  return { start, deps, market, inProgress };
 }

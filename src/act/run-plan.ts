@@ -2,18 +2,19 @@
  * Carries out a plan: the dispatched VMs first — this run's own, and with `coalesce-dispatches`
  * every other report of the wave that GitHub holds as a run, cancelled ones included — then the
  * named ones, then the sweep, or a revert. Each VM is found, judged and started on its own; one
- * VM's trouble never holds up another's. While VMs are still being worked on, the run keeps
- * looking: for new reports every retry-interval, and with a new sweep every four, so that one run
- * takes the whole wave and the sweep is not repeated by every dispatch.
+ * VM's trouble never holds up another's. With `coalesce-dispatches`, while VMs are still being
+ * worked on, the run keeps looking: for new reports every retry-interval, and with a new sweep
+ * every four, so that one run takes the whole wave and the sweep is not repeated by every dispatch.
  */
 import * as core from '@actions/core';
 import { parseVmResourceId, vmKey } from '../azure/resource-id.js';
 import type { AzureSession } from '../azure/session.js';
 import type { DispatchFeed } from '../discover/dispatched-runs.js';
-import { DOWN_STATES } from '../discover/discovery.js';
-import type { Lookup } from '../discover/lookup.js';
+import { HISTORY_BATCH } from '../discover/annotation-history.js';
+import { DOWN_STATES, type VmRecord } from '../discover/discovery.js';
+import type { FleetReader } from '../discover/lookup.js';
 import { sizesInPlay } from '../discover/spot-market.js';
-import { judge } from '../judge/eligibility.js';
+import { judge, type Verdict } from '../judge/eligibility.js';
 import { handleDispatch, resolveTargets, startIfEligible, type Start } from '../judge/targets.js';
 import type { Settings } from '../plan/inputs.js';
 import type { Plan } from '../plan/trigger.js';
@@ -39,7 +40,7 @@ export async function runPlan(
   plan: Plan,
   settings: Settings,
   session: AzureSession,
-  lookup: Lookup,
+  { lookup, history }: FleetReader,
   { start: startOne, deps, market }: Restarter,
   feed?: DispatchFeed
 ): Promise<PlanResults> {
@@ -91,29 +92,46 @@ export async function runPlan(
     const swept = await lookup({
       candidatesOnly: true,
       resourceGroups: settings.resourceGroups,
-      withAnnotations: settings.skipUserStopped
+      withAnnotations: settings.skipUserStopped,
+      historyLater: true
     });
     // Judged from the rows, not filtered in the query: a result paged while evictions change it must not move.
     const down = swept.filter(
       vm => DOWN_STATES.includes(vm.powerState) && vms.open(vmKey(vm.id)) && !notOptedIn.has(vmKey(vm.id))
     );
-    // Price first: one SpotResources query for every size and region the sweep may start or fall back to.
+    // Price first: one SpotResources query for every size and region the sweep may start or fall back to
+    // (and of Try & restore's scale sets: a price above their max is no restore).
     await market.load(
       sizesInPlay(
-        down.filter(vm => judge(vm, settings).eligible),
+        down.filter(vm => judge(vm, settings).eligible || vm.scaleSet?.tryRestore),
         settings.fallbackSizes
       )
     );
+    const scope = {
+      ...settings,
+      now: clock.now(),
+      spotPriceOf: (vm: VmRecord) => market.price(vm.location, vm.vmSize, vm.osType)
+    };
+    const judged: { vm: VmRecord; verdict: Verdict }[] = [];
     for (const vm of down) {
       const key = vmKey(vm.id);
-      const verdict = judge(vm, settings);
+      const verdict = judge(vm, scope);
       // A deallocated Spot VM that never opted in is none of our business: count it, do not list it.
       if (!verdict.eligible && verdict.outcome === 'skipped') {
         notOptedIn.add(key);
         continue;
       }
       looked.add(key);
-      vms.take(key, () => startIfEligible(vm, 'sweep', verdict, start, settings));
+      judged.push({ vm, verdict });
+    }
+    // The history that decides who took each VM down, read only for the VMs in scope and a batch
+    // at a time: a batch's starts go out while the next batch's history is read, so a large sweep
+    // does not wait for the history of the whole fleet on Resource Graph's shared quota.
+    for (let i = 0; i < judged.length; i += HISTORY_BATCH) {
+      const batch = judged.slice(i, i + HISTORY_BATCH);
+      if (settings.skipUserStopped) await history(batch.map(j => j.vm));
+      for (const { vm, verdict } of batch)
+        vms.take(vmKey(vm.id), () => startIfEligible(vm, 'sweep', verdict, start, settings));
     }
     core.info(
       `Sweep: ${swept.length} Spot VM(s) with eviction policy Deallocate, ${down.length} of them deallocated and new to this run, ${notOptedIn.size} deallocated ones not in scope or not opted in.`
@@ -136,8 +154,9 @@ export async function runPlan(
     }
   }
 
-  // The rest of the wave: reports that arrive while this run works, and VMs no agent reported.
-  if (feed || plan.sweep) {
+  // The rest of the wave: reports that arrive while this run works, and VMs no agent reported (the
+  // run holds the concurrency group, so the schedule's sweeps wait behind it).
+  if (feed) {
     let lastSweep = clock.now();
     while (vms.busy && clock.now() < deps.runDeadline) {
       await vms.idleWithin(settings.retryIntervalMs);

@@ -9,6 +9,7 @@ import {
   isQuota,
   permissionAdvice,
   PRICE_CODE,
+  SPOT_QUOTA_WORDS,
   type AzureErrorInfo
 } from '../azure/errors.js';
 import type { Outcome } from '../report/outcomes.js';
@@ -35,8 +36,15 @@ export function classifyStartFailure(info: AzureErrorInfo): StartFailure {
       currentPrice: currentSpotPrice(info.message)
     };
   }
-  if (isQuota(info)) return { outcome: 'quota-exceeded', detail, capacityRetry: false };
-  if (info.status === 404 || info.code === 'ResourceNotFound' || info.code === 'NotFound') {
+  if (isQuota(info))
+    return { outcome: 'quota-exceeded', detail: `${SPOT_QUOTA_WORDS}: ${detail}`, capacityRetry: false };
+  if (
+    info.status === 404 ||
+    info.code === 'ResourceNotFound' ||
+    info.code === 'NotFound' ||
+    // A scale-set start naming an instance autoscale deleted (start-operation.ts).
+    (info.code === 'InvalidParameter' && /is not an active Virtual Machine Scale Set VM/i.test(info.message))
+  ) {
     return { outcome: 'deleted', detail: 'the VM no longer exists', capacityRetry: false };
   }
   if (info.status === 403 || info.code === 'AuthorizationFailed') {

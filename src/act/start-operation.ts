@@ -9,6 +9,8 @@ import type { ComputeManagementClient } from '@azure/arm-compute';
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { VmRecord } from '../discover/discovery.js';
 import type { ResourceBudget } from '../azure/resource-budget.js';
+import { describeAzureError } from '../azure/errors.js';
+import type { RunningWatch } from './running-watch.js';
 import type { Clock } from '../azure/retry.js';
 
 export interface StartDeps {
@@ -27,6 +29,42 @@ export interface StartDeps {
    */
   vmUpdates: ResourceBudget;
   scaleSetUpdates: ResourceBudget;
+  /** "Update VM" per VM (12, refilled 4 a minute): starts, resizes and new max prices of one VM. */
+  vmUpdatesPerVm?: ResourceBudget;
+  /** Confirms started VMs in bulk (running-watch.ts); absent, each start's operation is polled to its end. */
+  watch?: RunningWatch;
+}
+
+export type UpdateBudgets = Pick<StartDeps, 'vmUpdates' | 'vmUpdatesPerVm'>;
+type Where = Pick<VmRecord, 'id' | 'name' | 'subscriptionId' | 'location'>;
+const regionOf = (vm: Where) => `${vm.subscriptionId}|${vm.location}`.toLowerCase();
+
+/** The update budgets among a caller's dependencies, if it has them. */
+export function updateBudgets(deps: Partial<UpdateBudgets>): UpdateBudgets | undefined {
+  return deps.vmUpdates ? { vmUpdates: deps.vmUpdates, vmUpdatesPerVm: deps.vmUpdatesPerVm } : undefined;
+}
+
+/** Waits for an "Update VM" token of the VM's subscription and region, and of the VM itself. */
+export async function takeVmUpdate(
+  budgets: UpdateBudgets,
+  vm: Where,
+  what: string,
+  deadline?: number
+): Promise<void> {
+  await budgets.vmUpdates.take(regionOf(vm), {
+    what: `${vm.name}: ${what} (Compute's update budget in ${vm.location})`,
+    deadline
+  });
+  await budgets.vmUpdatesPerVm?.take(vm.id.toLowerCase(), {
+    what: `${vm.name}: ${what} (Compute's update budget for the VM)`,
+    deadline
+  });
+}
+
+/** What Azure says is left of the update policies that counted the VM's call. */
+export function observeVmUpdate(budgets: UpdateBudgets, vm: Where, header: string | undefined): void {
+  budgets.vmUpdates.observe(regionOf(vm), header);
+  budgets.vmUpdatesPerVm?.observe(vm.id.toLowerCase(), header);
 }
 
 interface Poller {
@@ -38,7 +76,7 @@ interface Poller {
 
 /**
  * Starts the target and follows its operation to the end; `onAccepted` is told when Azure took the
- * start, `onUnderWay` once a poll finds it still running rather than refused (or it succeeded).
+ * start, `onUnderWay` once it is seen still going rather than refused (or it succeeded).
  */
 export async function startOnce(
   vm: VmRecord,
@@ -58,15 +96,47 @@ export async function startOnce(
     return underWay();
   }
   const client = deps.compute(vm.subscriptionId);
-  const { poller } = await submit(deps, deps.vmUpdates, vm, onResponse =>
+  const { poller } = await submit(deps, vm, onResponse =>
     client.virtualMachines.start(vm.resourceGroup, vm.name, {
       updateIntervalInMs: pollInterval(deps.pollIntervalMs, deps.inFlight.get(vm.subscriptionId) ?? 0),
       onResponse
     })
   );
   onAccepted(deps.clock.now());
-  await follow(poller, vm.id, vm.subscriptionId, deps, underWay, firstPollMs);
+  await (deps.watch
+    ? confirm(poller, vm, deps.watch, deps, underWay)
+    : follow(poller, vm.id, vm.subscriptionId, deps, underWay, firstPollMs));
   underWay();
+}
+
+/**
+ * Follows a VM's start through the bulk listings: running there, it is started with no poll of its
+ * own; down again, one poll of its operation says why (or that it is still on its way, as Azure
+ * may list the VM before the start shows); without listings, its operation is polled to the end.
+ */
+async function confirm(
+  poller: Poller,
+  vm: VmRecord,
+  watch: RunningWatch,
+  deps: StartDeps,
+  onStillRunning: () => void
+): Promise<void> {
+  for (;;) {
+    const seen = await watch.next(vm);
+    if (seen === 'running') return;
+    if (seen === 'unavailable') return follow(poller, vm.id, vm.subscriptionId, deps, onStillRunning);
+    if (seen === 'on its way') {
+      onStillRunning();
+      continue;
+    }
+    await deps.operationReads.take(vm.id.toLowerCase(), { what: `${vm.id}: following its start` });
+    await poller.poll();
+    if (poller.isDone) {
+      await poller.pollUntilDone();
+      return;
+    }
+    onStillRunning();
+  }
 }
 
 /** Where start calls queue for `max-concurrency`: one queue per subscription. */
@@ -95,20 +165,28 @@ type OnResponse = (response: { headers: { get(name: string): string | undefined 
  * from an async function would await it.
  */
 function submit(
-  deps: Pick<StartDeps, 'limit'>,
-  updates: ResourceBudget,
+  deps: Pick<StartDeps, 'limit' | 'vmUpdates' | 'vmUpdatesPerVm' | 'scaleSetUpdates'>,
   vm: VmRecord,
   begin: (onResponse: OnResponse) => Poller
 ): Promise<{ poller: Poller }> {
-  const region = `${vm.subscriptionId}|${vm.location}`.toLowerCase();
+  const scaleSet = vm.kind === 'vmss-uniform';
+  // A scale set's start is "Update VMSS", counted for the subscription only; a VM's is "Update VM".
+  const take = () =>
+    scaleSet
+      ? deps.scaleSetUpdates.take(regionOf(vm), {
+          what: `${vm.scaleSet!.name}: start (Compute's scale-set update budget in ${vm.location})`
+        })
+      : takeVmUpdate(deps, vm, 'start');
+  const observe = (header: string | undefined) =>
+    scaleSet ? deps.scaleSetUpdates.observe(regionOf(vm), header) : observeVmUpdate(deps, vm, header);
   return deps.limit(vm.subscriptionId)(async () => {
-    await updates.take(region, { what: `${vm.name}: start (Compute's update budget in ${vm.location})` });
+    await take();
     let first = true;
     const started = begin(response => {
       // Only the start call's own answer speaks of updates; the polls that follow are reads.
       if (!first) return;
       first = false;
-      updates.observe(region, response.headers.get('x-ms-ratelimit-remaining-resource'));
+      observe(response.headers.get('x-ms-ratelimit-remaining-resource'));
     });
     await started.submitted();
     return { poller: started };
@@ -219,24 +297,57 @@ export class ScaleSetStarter {
     if (this.pending.get(key) !== batch) return;
     this.pending.delete(key);
     const deps = this.deps();
-    const [first] = batch.waiters;
-    const vm = first!.vm;
-    this.calls.set(key, (this.calls.get(key) ?? 0) + 1);
+    let waiters = batch.waiters;
+    const vm = waiters[0]!.vm;
+    const client = deps.compute(vm.subscriptionId);
+    let poller: Poller;
+    for (;;) {
+      this.calls.set(key, (this.calls.get(key) ?? 0) + 1);
+      try {
+        ({ poller } = await submit(deps, vm, onResponse =>
+          client.virtualMachineScaleSets.start(vm.resourceGroup, vm.scaleSet!.name, {
+            vmInstanceIDs: { instanceIds: waiters.map(w => w.vm.instanceId!) },
+            updateIntervalInMs: pollInterval(deps.pollIntervalMs, deps.inFlight.get(vm.subscriptionId) ?? 0),
+            onResponse
+          })
+        ));
+        break;
+      } catch (error) {
+        // Autoscale deleted an instance since it was read: Compute refuses the whole call naming
+        // that one instance, so it alone is dropped and the rest are started at once.
+        const gone = vanishedInstance(error);
+        const dropped = gone === undefined ? undefined : waiters.find(w => w.vm.instanceId === gone);
+        if (!dropped) {
+          for (const w of waiters) w.reject(error);
+          return;
+        }
+        dropped.reject(error);
+        waiters = waiters.filter(w => w !== dropped);
+        if (waiters.length === 0) return;
+      }
+    }
     try {
-      const client = deps.compute(vm.subscriptionId);
-      const { poller } = await submit(deps, deps.vmUpdates, vm, onResponse =>
-        client.virtualMachineScaleSets.start(vm.resourceGroup, vm.scaleSet!.name, {
-          vmInstanceIDs: { instanceIds: batch.waiters.map(w => w.vm.instanceId!) },
-          updateIntervalInMs: pollInterval(deps.pollIntervalMs, deps.inFlight.get(vm.subscriptionId) ?? 0),
-          onResponse
-        })
-      );
       const at = deps.clock.now();
-      for (const w of batch.waiters) w.onAccepted(at);
+      for (const w of waiters) w.onAccepted(at);
       await follow(poller, vm.scaleSet!.id, vm.subscriptionId, deps);
-      for (const w of batch.waiters) w.resolve();
+      for (const w of waiters) w.resolve();
     } catch (error) {
-      for (const w of batch.waiters) w.reject(error);
+      for (const w of waiters) w.reject(error);
     }
   }
+}
+
+/**
+ * The instance a scale-set start was refused for because it no longer exists: 400
+ * `InvalidParameter`, target `instanceIds`, "The provided instanceId 2143 is not an active Virtual
+ * Machine Scale Set VM instanceId." (the body quoted in microsoft/onefuzz#2547 and matched by
+ * kubernetes-sigs/cloud-provider-azure; Microsoft publishes no page for it). It names one instance,
+ * so several vanished instances come back as several refusals, one a call.
+ */
+export function vanishedInstance(error: unknown): string | undefined {
+  const info = describeAzureError(error);
+  if (info.code !== 'InvalidParameter') return undefined;
+  return /instanceId '?([0-9]+)'? is not an active Virtual Machine Scale Set VM instanceId/i.exec(
+    info.message
+  )?.[1];
 }

@@ -22,6 +22,17 @@ export const CLOUDS = {
 export type CloudName = keyof typeof CLOUDS;
 export const CLOUD_NAMES = Object.keys(CLOUDS) as CloudName[];
 
+/**
+ * What a cloud does not offer that this action is for. Microsoft Learn, "Use Azure Spot Virtual
+ * Machines": "Azure Spot Virtual Machines can be deployed to any region, except Microsoft Azure
+ * operated by 21Vianet" (the same sentence is on the scale-set page).
+ */
+export function spotNotOffered(cloud: CloudName): string | undefined {
+  return cloud === 'azurechinacloud'
+    ? 'environment is azurechinacloud: Azure Spot Virtual Machines are not offered in Azure operated by 21Vianet ("Use Azure Spot Virtual Machines"), so this run will find no Spot VM to restart there.'
+    : undefined;
+}
+
 /** The OAuth scope of a Resource Manager endpoint: its origin plus `/.default`. */
 export function armScope(resourceManager: string): string {
   return `${new URL(resourceManager).origin}/.default`;

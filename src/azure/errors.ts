@@ -163,7 +163,7 @@ export function isTransient(info: AzureErrorInfo): boolean {
   )
     return true;
   // 409 is also how capacity, price and quota refusals come back: only the rest means "busy, try again".
-  if (info.status === 409 && !isQuota(info) && !isCapacityOrPrice(info)) return true;
+  if (info.status === 409 && !isQuota(info) && !isCapacityOrPrice(info) && !fixedRefusal(info)) return true;
   if (
     info.code === 'TooManyRequests' ||
     info.code === 'OperationPreempted' ||
@@ -177,6 +177,48 @@ export function isTransient(info: AzureErrorInfo): boolean {
 function isCapacityOrPrice(info: AzureErrorInfo): boolean {
   return info.code !== undefined && (CAPACITY_CODES.includes(info.code) || info.code === PRICE_CODE);
 }
+
+/**
+ * Refusals of one size that no retry changes, by the published words: Azure sends the Spot error
+ * keys' messages under `OperationNotAllowed` with 409 ("Error messages for Azure Spot Virtual
+ * Machines and scale sets"; Azure/azure-cli#13974), so the message decides, and the key is
+ * accepted as a code too. Returns why, in a few words, or undefined.
+ */
+const FIXED_REFUSALS: { code?: string; message: RegExp; why: string }[] = [
+  {
+    code: 'AzureSpotIsNotSupportedForThisVMSize',
+    message: /Spot Virtual Machine is not supported for this VM size/i,
+    why: 'the size is not offered for Spot'
+  },
+  {
+    message: /changing from resource disk to non-resource disk VM size and vice-versa is not allowed/i,
+    why: 'a resize across the temp-disk boundary (local temp disk or none) is not allowed'
+  },
+  {
+    message: /is not available in the current hardware cluster/i,
+    why: "the size is not available on the VM's current hardware cluster"
+  },
+  {
+    code: 'MaxPriceValueInvalid',
+    message: /Invalid max price value/i,
+    why: 'the max price is not a value Azure takes (-1, or above zero with up to five decimals)'
+  }
+];
+
+export function fixedRefusal(info: AzureErrorInfo): string | undefined {
+  return FIXED_REFUSALS.find(
+    r => (r.code !== undefined && info.code === r.code) || r.message.test(info.message)
+  )?.why;
+}
+
+/**
+ * What a Spot quota refusal means, in Microsoft's words ("Use Azure Spot Virtual Machines": "Azure
+ * Spot Virtual Machines will have a separate quota pool. Spot quota will be shared between VMs and
+ * scale-set instances." "The deallocated VMs will count against your quota"); the pool is the
+ * region's "Total Regional Spot vCPUs" (`lowPriorityCores`), not a family's.
+ */
+export const SPOT_QUOTA_WORDS =
+  "over the region's Spot vCPU quota (Total Regional Spot vCPUs: one pool shared by Spot VMs and scale-set instances, deallocated Spot VMs included)";
 
 export function isQuota(info: AzureErrorInfo): boolean {
   return info.code === 'OperationNotAllowed' && /quota/i.test(info.message);

@@ -27,11 +27,48 @@ export const REQUIRED_ACTIONS = {
   'Microsoft.Compute/virtualMachineScaleSets/virtualMachines/instanceView/read':
     'the power state of a Uniform instance is checked before each start',
   'Microsoft.Compute/virtualMachineScaleSets/start/action': 'starting Uniform scale-set instances',
+  'Microsoft.Insights/autoscalesettings/read':
+    "Resource Graph shows a scale set's autoscale setting (Try & restore is off under autoscale) only to an identity that can read it",
   'Microsoft.Compute/locations/operations/read': 'following the start operation to its end',
   'Microsoft.ResourceHealth/availabilityStatuses/read':
     'Resource Health annotations tell evictions from deliberate stops'
 } as const;
 export type RequiredAction = keyof typeof REQUIRED_ACTIONS;
+
+/** The kinds of thing a run restarts, as discovery names them. */
+export type TargetKindName = 'vm' | 'vmss-flex' | 'vmss-uniform';
+
+const EVERY_RUN: RequiredAction[] = [
+  'Microsoft.Resources/subscriptions/read',
+  'Microsoft.Compute/locations/operations/read',
+  'Microsoft.ResourceHealth/availabilityStatuses/read'
+];
+const VM_ACTIONS: RequiredAction[] = [
+  'Microsoft.Compute/virtualMachines/read',
+  'Microsoft.Compute/virtualMachines/instanceView/read',
+  'Microsoft.Compute/virtualMachines/start/action'
+];
+const SCALE_SET_ACTIONS: RequiredAction[] = [
+  'Microsoft.Compute/virtualMachineScaleSets/read',
+  'Microsoft.Insights/autoscalesettings/read'
+];
+
+/**
+ * What a resource group needs, by the kinds of targets the run found there: a group of plain VMs
+ * needs no scale-set action. A Flexible instance is a VM of a scale set (read for its tags and
+ * Try & restore); a Uniform instance is read and started through its scale set.
+ */
+export const ACTIONS_BY_KIND: Record<TargetKindName, RequiredAction[]> = {
+  vm: [...EVERY_RUN, ...VM_ACTIONS],
+  'vmss-flex': [...EVERY_RUN, ...VM_ACTIONS, ...SCALE_SET_ACTIONS],
+  'vmss-uniform': [
+    ...EVERY_RUN,
+    ...SCALE_SET_ACTIONS,
+    'Microsoft.Compute/virtualMachineScaleSets/virtualMachines/read',
+    'Microsoft.Compute/virtualMachineScaleSets/virtualMachines/instanceView/read',
+    'Microsoft.Compute/virtualMachineScaleSets/start/action'
+  ]
+};
 
 /** The api-version of Permissions_ListForResourceGroup the check speaks. */
 export const PERMISSIONS_API_VERSION = '2022-04-01';
@@ -61,6 +98,13 @@ export interface ResourceGroupRef {
   resourceGroup: string;
 }
 
+/** A target in a group: its kind says which actions the run needs there (a plain VM when not known). */
+export interface GroupTarget extends ResourceGroupRef {
+  kind?: TargetKindName;
+  /** A dispatched Uniform instance, known by its resource ID before anything is read. */
+  uniform?: unknown;
+}
+
 export interface PermissionGap extends ResourceGroupRef {
   /** The scope that was checked: `/subscriptions/{id}/resourceGroups/{name}`. */
   scope: string;
@@ -75,7 +119,7 @@ export interface PermissionCheckDeps {
   resourceManager: string;
   /** The token scope for Resource Manager. */
   tokenScope: string;
-  /** Called once for each gap, when it is found. */
+  /** Called for each gap when it is found, and again when a new kind of target widens it. */
   onGap?: (gap: PermissionGap) => void;
   /** Called when a group cannot be checked (the run goes on: its real calls will tell). */
   onUnknown?: (group: ResourceGroupRef, reason: string) => void;
@@ -84,55 +128,79 @@ export interface PermissionCheckDeps {
   featureActions?: Record<string, string>;
 }
 
+interface GroupState {
+  group: ResourceGroupRef;
+  kinds: Set<TargetKindName>;
+  /** The identity's permissions there, or undefined when they could not be listed. */
+  listing: Promise<Permission[] | undefined>;
+  /** What was last reported for the group, so a warning is not repeated. */
+  reported: string;
+}
+
 /**
  * The check for one run: each resource group is listed once (one request sequence, however many
- * VMs it holds), and the answers are kept for the run. `check` never rejects.
+ * VMs it holds), and the answers are kept for the run; what the group lacks is judged against what
+ * the targets found there need. `check` never rejects.
  */
 export class PermissionCheck {
-  private readonly byGroup = new Map<string, Promise<PermissionGap | undefined>>();
+  private readonly byGroup = new Map<string, GroupState>();
 
   constructor(private readonly deps: PermissionCheckDeps) {}
 
-  /** The gaps of these groups (each group once). */
-  check(groups: ResourceGroupRef[]): Promise<PermissionGap[]> {
-    const pending = new Set<Promise<PermissionGap | undefined>>();
-    for (const group of groups) {
-      const key = `${group.subscriptionId}/${group.resourceGroup}`.toLowerCase();
-      let answer = this.byGroup.get(key);
-      if (!answer) {
-        answer = this.checkGroup(group);
-        this.byGroup.set(key, answer);
+  /** The gaps of these targets' groups (each group once). */
+  check(targets: GroupTarget[]): Promise<PermissionGap[]> {
+    const pending = new Set<GroupState>();
+    for (const target of targets) {
+      const key = `${target.subscriptionId}/${target.resourceGroup}`.toLowerCase();
+      let state = this.byGroup.get(key);
+      if (!state) {
+        const group = { subscriptionId: target.subscriptionId, resourceGroup: target.resourceGroup };
+        state = { group, kinds: new Set(), listing: this.listGroup(group), reported: '' };
+        this.byGroup.set(key, state);
       }
-      pending.add(answer);
+      state.kinds.add(target.kind ?? (target.uniform ? 'vmss-uniform' : 'vm'));
+      pending.add(state);
     }
-    return Promise.all(pending).then(gaps => gaps.filter((g): g is PermissionGap => g !== undefined));
+    return Promise.all([...pending].map(s => this.gapOf(s))).then(gaps =>
+      gaps.filter((g): g is PermissionGap => g !== undefined)
+    );
   }
 
   /** Every gap found in this run, once the checks under way have ended. */
   async gaps(): Promise<PermissionGap[]> {
-    const all = await Promise.all(this.byGroup.values());
+    const all = await Promise.all([...this.byGroup.values()].map(s => this.gapOf(s)));
     return all.filter((g): g is PermissionGap => g !== undefined);
   }
 
-  private async checkGroup(group: ResourceGroupRef): Promise<PermissionGap | undefined> {
-    const scope = `/subscriptions/${group.subscriptionId}/resourceGroups/${group.resourceGroup}`;
-    try {
-      const permissions = await this.list(scope);
-      const missing = (Object.keys(REQUIRED_ACTIONS) as RequiredAction[]).filter(
-        a => !permits(permissions, a)
-      );
-      const missingForFeatures = Object.keys(this.deps.featureActions ?? {}).filter(
-        a => !permits(permissions, a)
-      );
-      if (!missing.length && !missingForFeatures.length) return undefined;
-      const gap: PermissionGap = {
-        ...group,
-        scope,
-        missing,
-        ...(missingForFeatures.length ? { missingForFeatures } : {})
-      };
+  private async gapOf(state: GroupState): Promise<PermissionGap | undefined> {
+    const permissions = await state.listing;
+    if (!permissions) return undefined;
+    const needed = new Set([...state.kinds].flatMap(k => ACTIONS_BY_KIND[k]));
+    const missing = (Object.keys(REQUIRED_ACTIONS) as RequiredAction[]).filter(
+      a => needed.has(a) && !permits(permissions, a)
+    );
+    const missingForFeatures = Object.keys(this.deps.featureActions ?? {}).filter(
+      a => !permits(permissions, a)
+    );
+    if (!missing.length && !missingForFeatures.length) return undefined;
+    const { group } = state;
+    const gap: PermissionGap = {
+      ...group,
+      scope: scopeOf(group),
+      missing,
+      ...(missingForFeatures.length ? { missingForFeatures } : {})
+    };
+    const said = JSON.stringify([missing, missingForFeatures]);
+    if (said !== state.reported) {
+      state.reported = said;
       this.deps.onGap?.(gap);
-      return gap;
+    }
+    return gap;
+  }
+
+  private async listGroup(group: ResourceGroupRef): Promise<Permission[] | undefined> {
+    try {
+      return await this.list(scopeOf(group));
     } catch (error) {
       this.deps.onUnknown?.(group, error instanceof Error ? error.message : String(error));
       return undefined;
@@ -178,6 +246,10 @@ export class PermissionCheck {
       await new Promise(resolve => setTimeout(resolve, 1000 * attempt));
     }
   }
+}
+
+function scopeOf(group: ResourceGroupRef): string {
+  return `/subscriptions/${group.subscriptionId}/resourceGroups/${group.resourceGroup}`;
 }
 
 /** The warning a gap becomes: the missing actions, what each is for, and the scope. */

@@ -10,41 +10,81 @@ import type { Clock } from './retry.js';
 import { DeadlineError } from './retry.js';
 
 export interface BucketLimits {
-  /** The policy's name, as Azure spells it in x-ms-ratelimit-remaining-resource (without the window). */
+  /** The policy, for messages. */
   policy: string;
+  /**
+   * The names in `x-ms-ratelimit-remaining-resource` that count this bucket's calls. Microsoft
+   * publishes the header's form and windowed names (`HighCostGet3Min`, `LowCostGet30Min`,
+   * `PutVM3Min`; "Troubleshooting throttling errors"), not the names of the token-bucket policies of
+   * "Compute throttling limits", so the match is on the policy's stem, whatever its window or level.
+   */
+  names: RegExp;
+  /** Whether the bucket is the subscription's (per region) or one resource's. */
+  level: 'subscription' | 'resource';
   capacity: number;
   perMinute: number;
 }
 
+/** "Low Cost Get VM" per VM: GET, instance view; 36, refilled 12 a minute. */
 export const LOW_COST_GET_VM: BucketLimits = {
-  policy: 'Microsoft.Compute/LowCostGet',
+  policy: 'Low Cost Get VM',
+  names: /^Microsoft\.Compute\/LowCostGet/i,
+  level: 'resource',
   capacity: 36,
   perMinute: 12
 };
+/** "Get Operation" per resource: polls of its operations; 45, refilled 15 a minute. */
 export const GET_OPERATION: BucketLimits = {
-  policy: 'Microsoft.Compute/GetOperation',
+  policy: 'Get Operation',
+  names: /^Microsoft\.Compute\/GetOperation/i,
+  level: 'resource',
   capacity: 45,
   perMinute: 15
 };
-
 /**
- * Compute's "Update VM" policy (start included) per subscription and region: 1 500, refilled 500 a
- * minute ("Compute throttling limits"); "Update VMSS" has the same numbers per subscription and
- * region, and a scale set's start spends one token whatever its instances. Azure's own count comes
- * as `Microsoft.Compute/UpdateVM3Min;N` (the policy's name with its window, as Microsoft's examples
- * spell `PutVM3Min` or `HighCostGet3Min`; Microsoft Learn, "Troubleshooting throttling errors in
- * Azure - Virtual Machines") and `Microsoft.Compute/UpdateVMSS…;N`. Kept per `subscription|region`.
+ * "Update VM" (Update, Start, Restart, Power Off, Redeploy, …; a resize and a new max price are
+ * updates): per subscription and region 1 500, refilled 500 a minute, and per VM 12, refilled 4 a
+ * minute — so a fallback that tries six sizes (a start, then a resize and a start for each other
+ * size) fits one VM's bucket. A revert's deallocate is "Delete VM", another policy.
  */
 export const UPDATE_VM: BucketLimits = {
-  policy: 'Microsoft.Compute/UpdateVM3Min',
+  policy: 'Update VM',
+  names: /^Microsoft\.Compute\/UpdateVM(?!SS|ScaleSet)/i,
+  level: 'subscription',
   capacity: 1500,
   perMinute: 500
 };
+export const UPDATE_VM_PER_VM: BucketLimits = { ...UPDATE_VM, level: 'resource', capacity: 12, perMinute: 4 };
+/**
+ * "Update VMSS" (Create Or Update, Start, …): a scale set's start is counted per subscription and
+ * region only ("Only subscription level policies are applicable"), 1 500, refilled 500 a minute.
+ */
 export const UPDATE_VMSS: BucketLimits = {
-  policy: 'Microsoft.Compute/UpdateVMSS',
+  policy: 'Update VMSS',
+  names: /^Microsoft\.Compute\/(UpdateVMSS|UpdateVMScaleSet)/i,
+  level: 'subscription',
   capacity: 1500,
   perMinute: 500
 };
+
+/**
+ * Every policy a header names: `<source RP>/<policy or bucket>;<count>`, one header per policy
+ * (Microsoft Learn) or several in one comma-joined value (captured responses; an HTTP client joins
+ * repeated headers the same way).
+ */
+export function remainingByPolicy(header: string | undefined | null): { name: string; remaining: number }[] {
+  if (!header) return [];
+  return header.split(',').flatMap(part => {
+    const [name, value] = part.split(';');
+    const remaining = Number(value?.trim());
+    return name?.trim() && value !== undefined && Number.isFinite(remaining)
+      ? [{ name: name.trim(), remaining }]
+      : [];
+  });
+}
+
+/** The largest per-resource bucket of "Compute throttling limits" (Get Operation's 45). */
+const RESOURCE_MAX = 45;
 
 export class ResourceBudget {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
@@ -79,18 +119,24 @@ export class ResourceBudget {
     bucket.tokens -= 1;
   }
 
-  /** Azure's own count (`x-ms-ratelimit-remaining-resource`), when it names this policy. */
-  observe(key: string, header: string | undefined): void {
-    if (!header) return;
-    const prefix = this.limits.policy.toLowerCase();
-    for (const part of header.split(',')) {
-      const [name, value] = part.split(';');
-      if (!name || !name.trim().toLowerCase().startsWith(prefix)) continue;
-      const remaining = Number(value);
-      if (!Number.isFinite(remaining)) continue;
-      const bucket = this.refill(key);
-      bucket.tokens = Math.min(bucket.tokens, remaining);
-    }
+  /**
+   * Azure's own counts (`x-ms-ratelimit-remaining-resource`) from the answer to a call this bucket
+   * paid for: the tightest policy that covers the call wins. A resource's bucket takes every
+   * policy of its family (a subscription's count below the resource's stops this resource too); a
+   * subscription's bucket only those that cannot be one resource's: named for the subscription or
+   * a window (the published `…3Min`/`…30Min`), or above what one resource's bucket holds.
+   */
+  observe(key: string, header: string | undefined | null): void {
+    const covering = remainingByPolicy(header).filter(
+      p =>
+        this.limits.names.test(p.name) &&
+        (this.limits.level === 'resource' ||
+          (!/Resource$/i.test(p.name) &&
+            (/(Subscription|\d+Min)$/i.test(p.name) || p.remaining > RESOURCE_MAX)))
+    );
+    if (!covering.length) return;
+    const bucket = this.refill(key);
+    bucket.tokens = Math.min(bucket.tokens, ...covering.map(p => p.remaining));
   }
 
   private refill(key: string): { tokens: number; at: number } {

@@ -11,7 +11,14 @@ import { armScope, type Cloud } from './clouds.js';
 import { longRetryAfterPolicy } from './long-retry-after.js';
 import { surfaceNestedErrors } from './nested-errors.js';
 import { describeGap, PermissionCheck } from './permissions.js';
-import { GET_OPERATION, LOW_COST_GET_VM, ResourceBudget, UPDATE_VM, UPDATE_VMSS } from './resource-budget.js';
+import {
+  GET_OPERATION,
+  LOW_COST_GET_VM,
+  ResourceBudget,
+  UPDATE_VM,
+  UPDATE_VM_PER_VM,
+  UPDATE_VMSS
+} from './resource-budget.js';
 import type { Clock } from './retry.js';
 import { createCredential, type GetIdToken, type SignInSettings } from './sign-in.js';
 import { ARM_READS, ARM_WRITES, armBudgetPolicy, SubscriptionBudget } from './subscription-budget.js';
@@ -34,6 +41,8 @@ export interface ComputeBudgets {
   /** "Update VM" / "Update VMSS" per subscription and region: every start spends one. */
   vmUpdates: ResourceBudget;
   scaleSetUpdates: ResourceBudget;
+  /** "Update VM" per VM: a fallback's resizes and starts of one VM. */
+  vmUpdatesPerVm: ResourceBudget;
 }
 
 export interface AzureSession {
@@ -100,7 +109,8 @@ export async function openSession(
       vmReads: new ResourceBudget(clock, LOW_COST_GET_VM),
       operationReads: new ResourceBudget(clock, GET_OPERATION),
       vmUpdates: new ResourceBudget(clock, UPDATE_VM),
-      scaleSetUpdates: new ResourceBudget(clock, UPDATE_VMSS)
+      scaleSetUpdates: new ResourceBudget(clock, UPDATE_VMSS),
+      vmUpdatesPerVm: new ResourceBudget(clock, UPDATE_VM_PER_VM)
     },
     permissions
   };

@@ -5,7 +5,9 @@
  * the SDK pipeline's own retries included, which is why it is a pipeline policy. Every answer says
  * what is left (`x-ms-ratelimit-remaining-subscription-reads` / `-writes`): that count, corrected
  * for the requests sent after it, is taken as the truth, so the run sends at the pace the budget
- * allows instead of learning it from 429s.
+ * allows instead of learning it from 429s. The global counts every principal shares
+ * (`x-ms-ratelimit-remaining-subscription-global-reads` / `-writes`, 15 times the per-principal
+ * limits) are read too: the lower count is the one that can refuse the next request.
  */
 import type { PipelinePolicy } from '@azure/core-rest-pipeline';
 import { refillBucket } from './resource-budget.js';
@@ -156,8 +158,15 @@ export function armBudgetPolicy(budgets: { reads: SubscriptionBudget; writes: Su
         let remaining: number | undefined;
         try {
           const response = await next(request);
-          const header = response.headers.get(`x-ms-ratelimit-remaining-subscription-${budget.limits.kind}`);
-          if (header) remaining = Number(header);
+          const counts = [
+            response.headers.get(`x-ms-ratelimit-remaining-subscription-${budget.limits.kind}`),
+            // Shared by every principal of the subscription (15 times ours): another tool can empty it.
+            response.headers.get(`x-ms-ratelimit-remaining-subscription-global-${budget.limits.kind}`)
+          ]
+            .filter((h): h is string => !!h)
+            .map(Number)
+            .filter(Number.isFinite);
+          if (counts.length) remaining = Math.min(...counts);
           // Refused with no Compute policy named: Resource Manager's own bucket is empty.
           else if (response.status === 429 && !response.headers.get('x-ms-ratelimit-remaining-resource'))
             remaining = 0;

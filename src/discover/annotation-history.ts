@@ -1,8 +1,11 @@
 /**
  * The annotations a VM had before its current one, from Resource Graph's `HealthResourceChanges`
- * (14 days of history). Read only for the VMs whose current annotation is a customer operation on a
- * deallocated VM (a resize, a max-price change): it replaced the annotation that explains the
- * deallocation. One query per batch of VMs, never one per VM.
+ * (14 days of history): the sequence the cause of a deallocation is read from. Read for every
+ * deallocated VM whose current annotation is not a person's stop: a resize or a max-price change
+ * replaces the annotation that explains the deallocation, and a current `VirtualMachinePreempted`
+ * may follow a person's stop of the still allocated VM (then the person's word stands). A person's
+ * stop as the current annotation is the last word already. One query per batch of VMs, never one
+ * per VM.
  *
  * Row shape: Microsoft Learn, Resource Graph sample queries for `healthresourcechanges`
  * (`properties.targetResourceId` ends in `/providers/Microsoft.ResourceHealth/resourceAnnotations/current`,
@@ -10,17 +13,17 @@
  * A change lists only the properties that changed, so a repeated annotation name is absent.
  */
 import type { ResourceGraphClient } from '@azure/arm-resourcegraph';
-import { WHILE_DEALLOCATED_ANNOTATIONS, type AnnotationEvidence } from './annotations.js';
+import { PERSON_DOWN_ANNOTATIONS, type AnnotationEvidence } from './annotations.js';
 import { queryRows, type DiscoveryStats, type VmRecord } from './discovery.js';
 import { kqlList } from '../azure/kql.js';
 import type { Clock } from '../azure/retry.js';
 
 const ANNOTATION_SUFFIX = '/providers/microsoft.resourcehealth/resourceannotations/current';
 /** Keeps each query's text well under Resource Graph's size limits. */
-const VMS_PER_QUERY = 200;
+export const HISTORY_BATCH = 200;
 
 export function needsHistory(vm: VmRecord): boolean {
-  return WHILE_DEALLOCATED_ANNOTATIONS.some(n => n.toLowerCase() === vm.annotationName.toLowerCase());
+  return !PERSON_DOWN_ANNOTATIONS.some(n => n.toLowerCase() === vm.annotationName.toLowerCase());
 }
 
 export function buildHistoryQuery(vmIds: string[]): string {
@@ -46,8 +49,8 @@ export async function attachHistory(
   stats: DiscoveryStats
 ): Promise<void> {
   const wanted = vms.filter(needsHistory);
-  for (let i = 0; i < wanted.length; i += VMS_PER_QUERY) {
-    const batch = wanted.slice(i, i + VMS_PER_QUERY);
+  for (let i = 0; i < wanted.length; i += HISTORY_BATCH) {
+    const batch = wanted.slice(i, i + HISTORY_BATCH);
     const rows = await queryRows(
       client,
       buildHistoryQuery(batch.map(v => v.id)),

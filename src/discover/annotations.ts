@@ -1,25 +1,48 @@
 /**
  * Azure's Resource Health annotations for a VM, as the discovery reads them: their names and
  * who each says acted. Names and contexts: Microsoft Learn, "Resource Health virtual machine
- * Health Annotations".
+ * Health Annotations" (each listed with Context "Customer Initiated" unless said otherwise).
  */
 
 export interface AnnotationEvidence {
   name: string;
   /** "Customer Initiated", "User-initiated", "Platform Initiated", "Platform-Initiated", … */
   context?: string;
-  /** When the annotated operation began (ms since the epoch). */
+  /**
+   * The annotation's `occurredTime` (ms since the epoch): when Azure emitted it, seconds to minutes
+   * after its operation began (Event Grid schema for Health Resources events). It orders events.
+   */
   at: number;
 }
 
+/** "preempted either due to capacity recall by the platform or due to billing-based eviction" (Platform Initiated). */
 export const EVICTION_ANNOTATIONS = ['VirtualMachinePreempted'];
-/** Operations by a person or a script that take a VM down. */
+/**
+ * Operations by a person or a script that take a VM down: "stopped and deallocated", "stopping as
+ * requested by an authorized user or process", and "stopping … or due to a guest activity from
+ * within the Virtual Machine" (a shutdown from inside the VM is its owner's doing too). Microsoft
+ * lists no `…StopInitiatedByControlPlaneTrackingId`; the control-plane stop is
+ * `VirtualMachineStopInitiatedByControlPlane`.
+ */
 export const PERSON_DOWN_ANNOTATIONS = [
   'VirtualMachineDeallocationInitiated',
   'VirtualMachineStopInitiatedByControlPlane',
   'VirtualMachineStoppedInternally'
 ];
-/** Customer operations a VM can undergo while it stays deallocated: they replace the annotation that explains it. */
+/**
+ * Operations after which the VM ran: a start ("starting as requested by an authorized user or
+ * process"), an allocation ("being set up"), and the operations only a running VM undergoes
+ * (restart, reboot, redeploy). A down-operation older than one of them is not why it is down now.
+ */
+export const START_ANNOTATIONS = [
+  'VirtualMachineStartInitiatedByControlPlane',
+  'VirtualMachineAllocated',
+  'VirtualMachineRestarted',
+  'VirtualMachineRebootInitiatedByControlPlane',
+  'VirtualMachineRedeployInitiatedByControlPlane',
+  'VirtualMachineRedeployInitiatedByControlPlaneDueToPlannedMaintenance'
+];
+/** Customer operations a VM can undergo while it stays deallocated: they do not change who took it down. */
 export const WHILE_DEALLOCATED_ANNOTATIONS = [
   'VirtualMachineSizeChanged',
   'VirtualMachineConfigurationUpdated'

@@ -1,19 +1,30 @@
 /**
- * Finding VMs with Azure Resource Graph: one query per page of up to 1000 rows, `order by id`, at
- * most 1000 subscriptions per request, paced by ARG's per-user quota headers.
+ * Finding VMs with Azure Resource Graph, within its documented limits:
+ * - Joins (Microsoft Learn, "Understanding the Azure Resource Graph query language"): at most three
+ *   `join`s in a query, of which one may be cross-table unless all cross-table joins are between
+ *   Resources and ResourceContainers. The VM query joins `resources` with itself (scale sets,
+ *   autoscale settings) and `healthresources` once; the Uniform query joins `computeresources` with
+ *   `resources` once, so its instances' annotations are read by ID in a query of their own
+ *   (current-annotations.ts).
+ * - Paging ("Guidance for pagination"): a deletion between pages shifts every later row, so a
+ *   `$skipToken` walk can skip a VM that was there all along. A result of more than one page is read
+ *   as hash partitions of `tolower(id)` instead, each small enough for one page: every VM present
+ *   through the sweep is in exactly one partition, and fewer rows than first counted is no error.
+ * - Scope ("Guidance for throttled requests"): subscriptions in groups of fewer than 300; the
+ *   quota shared by every query of the run (graph-quota.ts); at tenant scope, more than 10 000
+ *   subscriptions cut the answer short, and `x-ms-tenant-subscription-limit-hit` says so.
  *
- * Paging a result that changes between page requests can repeat or skip rows (Microsoft Learn,
- * "Working with large Azure resource data sets": paging results), and during a mass eviction the
- * power state changes by the second. So the query filters only on what an eviction does not
- * change (type, priority, eviction policy) and the power state is judged from the rows and the
- * instance view.
+ * During a mass eviction the power state changes by the second, so the query filters only on what
+ * an eviction does not change (type, priority, eviction policy) and the power state is judged from
+ * the rows and the instance view.
  */
 import * as core from '@actions/core';
 import type { ResourceGraphClient } from '@azure/arm-resourcegraph';
 import { kqlList, kqlString } from '../azure/kql.js';
-import { parseRetryAfter } from '../azure/errors.js';
 import { withTransientRetry, type Clock } from '../azure/retry.js';
 import type { AnnotationEvidence } from './annotations.js';
+import { describeGraphError } from './graph-errors.js';
+import { quotaOf } from './graph-quota.js';
 import type { TargetKind } from '../report/outcomes.js';
 
 /** A VM as the action sees it: the row our query projects. Scale-set instances are VMs too. */
@@ -22,7 +33,16 @@ export interface VmRecord {
   /** A standalone VM, or an instance of a Flexible or Uniform scale set. */
   kind: TargetKind;
   /** The scale set of an instance, its tags (opt-in may sit there) and whether Azure restores it (Try & restore). */
-  scaleSet?: { id: string; name: string; tags: Record<string, string>; tryRestore: boolean };
+  scaleSet?: {
+    id: string;
+    name: string;
+    tags: Record<string, string>;
+    tryRestore: boolean;
+    /** `spotRestorePolicy.restoreTimeout` (ISO 8601), when set. */
+    restoreTimeout?: string;
+    /** An enabled autoscale setting targets it (seen only by an identity that may read autoscale settings). */
+    autoscale?: boolean;
+  };
   /** A Uniform instance's id within its scale set. */
   instanceId?: string;
   name: string;
@@ -47,9 +67,24 @@ export interface VmRecord {
   history?: AnnotationEvidence[];
 }
 
+export { quotaWait } from './graph-quota.js';
+
 export const PAGE_SIZE = 1000;
-/** Resource Graph refuses long explicit subscription lists; 1000 per request is the limit we work within (and the emulator enforces). */
-export const SUBSCRIPTIONS_PER_REQUEST = 1000;
+/**
+ * "Guidance for throttled requests in Azure Resource Graph": grouping by subscription is cheaper
+ * than parallel queries, and "the group size is recommended to be less than 300" (its examples use
+ * 100). 200 keeps each request well inside that and each query's text small.
+ */
+export const SUBSCRIPTIONS_PER_REQUEST = 200;
+/**
+ * Rows a hash partition aims at, at most: a partition of a hash is a binomial draw (standard
+ * deviation about 30 at this size), so one passes a page of 1000 rarely (about 1 in 2000 at 900
+ * on average, far less below); one that does is split in two. Fewer, fuller partitions keep the
+ * number of queries, each one of the user's quota, close to one a page.
+ */
+export const ROWS_PER_PARTITION = 900;
+/** Resource Graph answers at tenant scope for at most this many subscriptions ("Guidance for throttled requests"). */
+export const TENANT_SUBSCRIPTION_LIMIT = 10_000;
 
 /** Power states in which a sweep looks closer: down, or on the way down. */
 export const DOWN_STATES = ['PowerState/deallocated', 'PowerState/deallocating'];
@@ -69,25 +104,84 @@ export interface VmFilter {
   /** `resource-group/name` pairs from the `vms` input. */
   names?: { resourceGroup: string; name: string }[];
   withAnnotations: boolean;
+  /**
+   * Leave the annotation history out: the caller reads it (lookup.ts `historyIn`) for the VMs it
+   * judges in scope, batch by batch, so starts need not wait for the whole history of the fleet.
+   */
+  historyLater?: boolean;
 }
 
+/** One of `of` hash partitions of the rows: `hash(tolower(id), of) == index` ("Guidance for pagination"). */
+export interface Partition {
+  of: number;
+  index: number;
+}
+
+/** A query that can be narrowed to one hash partition (by the builder, where it filters cheapest). */
+export type GraphQuery = string | ((partition?: Partition) => string);
+
+/** The filter of one partition; IDs differ in case between tables, so the hash is of the lower-cased ID. */
+export function partitionFilter(p: Partition | undefined): string[] {
+  return p ? [`| where hash(tolower(id), ${p.of}) == ${p.index}`] : [];
+}
+
+function textOf(query: GraphQuery, partition?: Partition): string {
+  if (typeof query === 'function') return query(partition);
+  return [query, ...partitionFilter(partition)].join('\n');
+}
+
+/**
+ * Enabled autoscale settings and the scale set each targets ("Try & restore is disabled in scale
+ * sets that use Autoscale": Microsoft Learn, "Azure Spot Virtual Machines for Virtual Machine Scale
+ * Sets"). Shape: azure-rest-api-specs, Microsoft.Insights 2015-04-01 getAutoscaleSetting.json;
+ * Resource Graph lists the type in `resources`. The target's case varies, so it is compared lower-cased.
+ */
+const AUTOSCALE =
+  "resources | where type =~ 'microsoft.insights/autoscalesettings'" +
+  " | where tostring(properties.enabled) =~ 'true'" +
+  ' | project scaleSetKey = tolower(tostring(properties.targetResourceUri)), autoscaleId = id';
+
+/** Scale sets with their autoscale setting: a join of `resources` with itself, never cross-table. */
 const SCALE_SETS =
   "resources | where type =~ 'microsoft.compute/virtualmachinescalesets'" +
-  ' | project scaleSetKey = tolower(id), scaleSetTags = tags,' +
+  ' | project scaleSetKey = tolower(id), ssId = id, scaleSetTags = tags,' +
   ' tryRestore = tostring(properties.spotRestorePolicy.enabled),' +
+  ' restoreTimeout = tostring(properties.spotRestorePolicy.restoreTimeout),' +
   ' ssPriority = tostring(properties.virtualMachineProfile.priority),' +
   ' ssEvictionPolicy = tostring(properties.virtualMachineProfile.evictionPolicy),' +
   ' ssMaxPrice = todouble(properties.virtualMachineProfile.billingProfile.maxPrice),' +
-  ' ssSize = tostring(sku.name)';
+  ' ssOsType = tostring(properties.virtualMachineProfile.storageProfile.osDisk.osType),' +
+  ' ssSize = tostring(sku.name)' +
+  ` | join kind=leftouter (${AUTOSCALE}) on scaleSetKey`;
+
+/** A lookup's query for one table, named for what it finds (said when it fails). */
+export interface TableQuery {
+  table: 'resources' | 'computeresources';
+  what: string;
+  query: (partition?: Partition) => string;
+}
 
 /** Which tables a lookup needs: standalone and Flexible VMs live in `resources`, Uniform instances in `computeresources`. */
-export function buildQueries(filter: VmFilter): string[] {
+export function buildQueries(filter: VmFilter): TableQuery[] {
   const uniformIds = filter.ids?.filter(id => /\/virtualMachineScaleSets\//i.test(id));
   const vmIds = filter.ids?.filter(id => !/\/virtualMachineScaleSets\//i.test(id));
-  const queries: string[] = [];
-  if (!filter.ids || vmIds!.length) queries.push(buildVmQuery({ ...filter, ids: filter.ids && vmIds }));
-  if (!filter.ids || uniformIds!.length)
-    queries.push(buildUniformQuery({ ...filter, ids: filter.ids && uniformIds }));
+  const queries: TableQuery[] = [];
+  if (!filter.ids || vmIds!.length) {
+    const f = { ...filter, ids: filter.ids && vmIds };
+    queries.push({
+      table: 'resources',
+      what: 'VMs and Flexible scale-set instances',
+      query: p => buildVmQuery(f, p)
+    });
+  }
+  if (!filter.ids || uniformIds!.length) {
+    const f = { ...filter, ids: filter.ids && uniformIds };
+    queries.push({
+      table: 'computeresources',
+      what: 'Uniform scale-set instances',
+      query: p => buildUniformQuery(f, p)
+    });
+  }
   return queries;
 }
 
@@ -105,6 +199,7 @@ function scopeFilters(filter: VmFilter): string[] {
   return lines;
 }
 
+/** The one cross-table join the VM query may have: `resources` ⋈ `healthresources`. */
 function annotationJoin(filter: VmFilter): string[] {
   if (!filter.withAnnotations) return [];
   return [
@@ -118,12 +213,13 @@ function annotationJoin(filter: VmFilter): string[] {
   ];
 }
 
-const annotationColumns = (filter: VmFilter) =>
-  filter.withAnnotations ? ', annotationName, annotationAt, annotationContext' : '';
-
 /** Standalone VMs and Flexible scale-set instances; every value in it is a KQL string literal. */
-export function buildVmQuery(filter: VmFilter): string {
-  const lines = ['resources', "| where type =~ 'microsoft.compute/virtualmachines'"];
+export function buildVmQuery(filter: VmFilter, partition?: Partition): string {
+  const lines = [
+    'resources',
+    "| where type =~ 'microsoft.compute/virtualmachines'",
+    ...partitionFilter(partition)
+  ];
   if (filter.candidatesOnly) {
     lines.push(
       "| where tostring(properties.priority) =~ 'Spot'",
@@ -142,8 +238,9 @@ export function buildVmQuery(filter: VmFilter): string {
       ' powerState = tostring(properties.extended.instanceView.powerState.code),' +
       ' maxPrice = todouble(properties.billingProfile.maxPrice),' +
       ' scaleSetId = tostring(properties.virtualMachineScaleSet.id), scaleSetTags, tryRestore,' +
+      ' restoreTimeout, autoscaleId,' +
       ' osType = tostring(properties.storageProfile.osDisk.osType), zone = tostring(zones[0])' +
-      annotationColumns(filter),
+      (filter.withAnnotations ? ', annotationName, annotationAt, annotationContext' : ''),
     '| order by id asc'
   );
   return lines.join('\n');
@@ -152,27 +249,28 @@ export function buildVmQuery(filter: VmFilter): string {
 /**
  * Uniform scale-set instances (`computeresources`, Microsoft Learn's Resource Graph samples for
  * ComputeResources): priority, eviction policy, max price, size and usually the tags belong to the
- * scale set, joined from `resources`.
+ * scale set, joined from `resources` — the query's one cross-table join, so the annotations are
+ * read apart (current-annotations.ts). An instance's ID may come in any case (Azure returns IDs in
+ * differing case, e.g. Azure/azure-cli#7262), so it is lower-cased before it is split, and the
+ * scale set's ID is taken from the scale set's own row.
  */
-export function buildUniformQuery(filter: VmFilter): string {
+export function buildUniformQuery(filter: VmFilter, partition?: Partition): string {
   const lines = [
     'computeresources',
     "| where type =~ 'microsoft.compute/virtualmachinescalesets/virtualmachines'",
+    ...partitionFilter(partition),
     ...scopeFilters(filter),
-    "| extend scaleSetKey = tolower(tostring(split(id, '/virtualMachines/')[0]))",
+    "| extend scaleSetKey = tostring(split(tolower(id), '/virtualmachines/')[0])",
     `| join kind=inner (${SCALE_SETS}) on scaleSetKey`
   ];
   if (filter.candidatesOnly)
     lines.push("| where ssPriority =~ 'Spot'", "| where ssEvictionPolicy =~ 'Deallocate'");
   lines.push(
-    ...annotationJoin(filter),
     '| project id, name, resourceGroup, subscriptionId, location, tags,' +
       ' vmSize = ssSize, priority = ssPriority, evictionPolicy = ssEvictionPolicy,' +
       ' powerState = tostring(properties.extended.instanceView.powerState.code),' +
-      ' maxPrice = ssMaxPrice, instanceId = tostring(properties.instanceId),' +
-      " scaleSetId = tostring(split(id, '/virtualMachines/')[0]), scaleSetTags, tryRestore," +
-      ' zone = tostring(zones[0])' +
-      annotationColumns(filter),
+      ' maxPrice = ssMaxPrice, osType = ssOsType, instanceId = tostring(properties.instanceId),' +
+      ' scaleSetId = ssId, scaleSetTags, tryRestore, restoreTimeout, autoscaleId, zone = tostring(zones[0])',
     '| order by id asc'
   );
   return lines.join('\n');
@@ -182,17 +280,23 @@ export interface DiscoveryStats {
   requests: number;
   pages: number;
   quotaWaits: number;
+  /** What Resource Graph left out or refused, for the run report: the run went on without it. */
+  warnings?: string[];
+}
+
+/** A warning of the discovery: in the log now, and in the run report. */
+export function warn(stats: DiscoveryStats, message: string): void {
+  core.warning(message, { title: 'Resource Graph' });
+  (stats.warnings ??= []).push(message);
 }
 
 /**
- * Runs a query over every page, in batches of at most 1000 subscriptions. `subscriptions` empty
- * means every subscription the identity can read (ARG's own default when the field is left out).
- * A row seen twice (a moving result) is kept once; a result ARG truncated is an error, never a
- * silent first page.
+ * Runs a query in batches of subscriptions and keeps each VM once. `subscriptions` empty means
+ * every subscription the identity can read (ARG's own default when the field is left out).
  */
 export async function queryVms(
   client: ResourceGraphClient,
-  query: string,
+  query: GraphQuery,
   subscriptions: string[],
   clock: Clock,
   stats: DiscoveryStats = { requests: 0, pages: 0, quotaWaits: 0 }
@@ -205,7 +309,11 @@ export async function queryVms(
   return [...byId.values()];
 }
 
-/** Every VM (of any kind) a filter matches: one query per table it needs. */
+/**
+ * Every VM (of any kind) a filter matches: one query per table it needs. A table whose query fails
+ * is reported (with Resource Graph's reasons) and the others' VMs are still handled; only when
+ * every table failed does the lookup fail.
+ */
 export async function lookupVms(
   client: ResourceGraphClient,
   filter: VmFilter,
@@ -214,88 +322,138 @@ export async function lookupVms(
   stats: DiscoveryStats
 ): Promise<VmRecord[]> {
   const found: VmRecord[] = [];
-  for (const query of buildQueries(filter))
-    found.push(...(await queryVms(client, query, subscriptions, clock, stats)));
+  const queries = buildQueries(filter);
+  const failures: unknown[] = [];
+  for (const { table, what, query } of queries) {
+    try {
+      found.push(...(await queryVms(client, query, subscriptions, clock, stats)));
+    } catch (error) {
+      failures.push(error);
+      if (failures.length === queries.length) throw error;
+      warn(
+        stats,
+        `Resource Graph refused the query for ${what} (table ${table}): ${error instanceof Error ? error.message : String(error)}. The run went on without them.`
+      );
+    }
+  }
   return found;
 }
 
+/**
+ * The rows of a query over every subscription batch. A result of one page is read in one request;
+ * a longer one as hash partitions of `tolower(id)`, sized from the first answer's `totalRecords`,
+ * each read in one page (a partition that outgrew it is split in two): no row of a partition can
+ * shift out of it when another is deleted, so nothing that was there through the sweep is missed.
+ */
 export async function queryRows(
   client: ResourceGraphClient,
-  query: string,
+  query: GraphQuery,
   subscriptions: string[],
   clock: Clock,
   stats: DiscoveryStats
 ): Promise<Record<string, unknown>[]> {
   const rows: Record<string, unknown>[] = [];
   const batches = subscriptions.length ? chunk(subscriptions, SUBSCRIPTIONS_PER_REQUEST) : [undefined];
-  const quota = { waitMs: 0 };
-  for (const batch of batches) rows.push(...(await queryPages(client, query, batch, clock, stats, quota)));
+  for (const batch of batches) {
+    const first = await queryPage(client, textOf(query), batch, clock, stats);
+    if (!first.skipToken) {
+      rows.push(...first.data);
+      continue;
+    }
+    const of = Math.max(2, Math.ceil(first.totalRecords / ROWS_PER_PARTITION));
+    const read = async (p: Partition): Promise<void> => {
+      const page = await queryPage(client, textOf(query, p), batch, clock, stats);
+      if (!page.skipToken) {
+        rows.push(...page.data);
+        return;
+      }
+      // It outgrew a page since it was counted: hash % 2n is index or index + n exactly when hash % n is index.
+      if (p.of * 2 > MAX_PARTITIONS)
+        throw new DiscoveryError(
+          `Resource Graph kept more than ${PAGE_SIZE} rows in a partition of ${p.of}.`
+        );
+      await read({ of: p.of * 2, index: p.index });
+      await read({ of: p.of * 2, index: p.index + p.of });
+    };
+    // Partitions do not depend on each other: a few at once, within the run's quota (graph-quota.ts).
+    const queue: Partition[] = Array.from({ length: of }, (_, index) => ({ of, index }));
+    await Promise.all(
+      Array.from({ length: Math.min(PARTITIONS_AT_ONCE, of) }, async () => {
+        for (let p = queue.shift(); p; p = queue.shift()) await read(p);
+      })
+    );
+  }
   return rows;
 }
 
-async function queryPages(
+/** Partitions read at once: their round trips overlap; each still takes its place in the quota. */
+const PARTITIONS_AT_ONCE = 4;
+/** A limit on splitting: past it the result is not a fleet any more, it is a loop. */
+const MAX_PARTITIONS = 1 << 16;
+
+interface Page {
+  data: Record<string, unknown>[];
+  totalRecords: number;
+  skipToken?: string;
+}
+
+/** One request: within the run's shared quota, with Resource Graph's transient failures retried. */
+async function queryPage(
   client: ResourceGraphClient,
   query: string,
   subscriptions: string[] | undefined,
   clock: Clock,
-  stats: DiscoveryStats,
-  quota: { waitMs: number }
-): Promise<Record<string, unknown>[]> {
-  const rows: Record<string, unknown>[] = [];
-  let skipToken: string | undefined;
-  let expected: number | undefined;
-  do {
-    if (quota.waitMs > 0) {
+  stats: DiscoveryStats
+): Promise<Page> {
+  const quota = quotaOf(client, clock);
+  let limitHit = false;
+  const page = await withTransientRetry(clock, 'Resource Graph query', async () => {
+    await quota.acquire(ms => {
       stats.quotaWaits++;
-      core.info(`Resource Graph quota used up: waiting ${quota.waitMs} ms for it to refill.`);
-      await clock.sleep(quota.waitMs);
-      quota.waitMs = 0;
-    }
-    const page = await withTransientRetry(clock, 'Resource Graph query', () => {
-      stats.requests++;
-      return client.resources(
-        { query, subscriptions, options: { top: PAGE_SIZE, skipToken, resultFormat: 'objectArray' } },
-        {
-          onResponse: response => {
-            quota.waitMs = quotaWait(
-              response.headers.get('x-ms-user-quota-remaining'),
-              response.headers.get('x-ms-user-quota-resets-after')
-            );
-          }
-        }
-      );
+      core.info(`Resource Graph quota used up: waiting ${ms} ms for it to refill.`);
     });
-    stats.pages++;
-    // `resultTruncated` is a string in the 2024-04-01 description ("true"/"false"), a boolean in older ones.
-    if (String(page.resultTruncated).toLowerCase() === 'true') {
-      throw new DiscoveryError(
-        `Resource Graph truncated the result at ${page.count} of ${page.totalRecords} rows and gave no way to page on: the query must project 'id' to be paged.`
+    stats.requests++;
+    let headers: { get(name: string): string | undefined } | undefined;
+    try {
+      return await client.resources(
+        { query, subscriptions, options: { top: PAGE_SIZE, resultFormat: 'objectArray' } },
+        { onResponse: response => void (headers = response.headers) }
       );
+    } catch (error) {
+      headers = (error as { response?: { headers?: typeof headers } }).response?.headers;
+      throw error;
+    } finally {
+      quota.settle(headers?.get('x-ms-user-quota-remaining'), headers?.get('x-ms-user-quota-resets-after'));
+      if (headers?.get('x-ms-tenant-subscription-limit-hit')?.toLowerCase() === 'true') limitHit = true;
     }
-    expected ??= page.totalRecords;
-    rows.push(...(page.data as Record<string, unknown>[]));
-    skipToken = page.skipToken;
-  } while (skipToken);
-  if (expected !== undefined && rows.length < expected) {
+  }).catch((error: unknown) => {
+    // Resource Graph's reasons are in details[]; its top-level message is only a line for support.
+    if (error instanceof Error) error.message = describeGraphError(error);
+    throw error;
+  });
+  stats.pages++;
+  if (limitHit && !(stats.warnings ?? []).some(w => w.includes('x-ms-tenant-subscription-limit-hit')))
+    warn(
+      stats,
+      `Resource Graph answered for the first ${TENANT_SUBSCRIPTION_LIMIT} subscriptions of the tenant only (x-ms-tenant-subscription-limit-hit: true): VMs in the others were not seen. Name the subscriptions in the 'subscriptions' input.`
+    );
+  // `resultTruncated` is a string in the 2024-04-01 description ("true"/"false"), a boolean in older ones.
+  if (String(page.resultTruncated).toLowerCase() === 'true') {
     throw new DiscoveryError(
-      `Resource Graph said the result has ${expected} rows but returned ${rows.length} and no $skipToken for the rest; no VM was judged from a partial list.`
+      `Resource Graph truncated the result at ${page.count} of ${page.totalRecords} rows and gave no way to page on: the query must project 'id' to be paged.`
     );
   }
-  return rows;
+  return {
+    data: page.data as Record<string, unknown>[],
+    totalRecords: page.totalRecords,
+    skipToken: page.skipToken
+  };
 }
 
 function chunk<T>(list: T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < list.length; i += size) out.push(list.slice(i, i + size));
   return out;
-}
-
-/** ARG says how many queries are left in the window and when it refills (`hh:mm:ss`). */
-export function quotaWait(remaining: string | undefined, resetsAfter: string | undefined): number {
-  if (remaining === undefined || Number(remaining) > 0) return 0;
-  const match = /^(\d+):(\d{2}):(\d{2}(?:\.\d+)?)$/.exec(resetsAfter ?? '');
-  if (!match) return parseRetryAfter(resetsAfter ?? '') ?? 1000;
-  return Math.ceil((Number(match[1]) * 3600 + Number(match[2]) * 60 + Number(match[3])) * 1000);
 }
 
 /** A row of either query, as the rest of the action sees it. */
@@ -321,7 +479,9 @@ export function toRecord(row: Record<string, unknown>): VmRecord {
           id: scaleSetId,
           name: scaleSetId.split('/').pop()!,
           tags: scaleSetTags,
-          tryRestore: str('tryRestore').toLowerCase() === 'true'
+          tryRestore: str('tryRestore').toLowerCase() === 'true',
+          restoreTimeout: str('restoreTimeout') || undefined,
+          autoscale: Boolean(str('autoscaleId'))
         }
       : undefined,
     instanceId: uniform ? str('instanceId') || str('id').split('/').pop() : undefined,

@@ -14,6 +14,11 @@ export interface PowerState {
   changedAt?: number;
   /** `ProvisioningState/updating`: an operation is under way (Azure shows no time then). */
   updating?: boolean;
+  /**
+   * `ProvisioningState/failed/<code>`: the last operation failed (after a failed start the power
+   * state stays deallocated); `changedAt` is then the failure's time, not a deallocation's.
+   */
+  failedCode?: string;
 }
 
 /** What reading a VM's instance view needs. */
@@ -58,10 +63,12 @@ export async function readPowerState(
     );
     const provisioning = view.statuses?.find(s => s.code?.startsWith('ProvisioningState/'));
     const time = provisioning?.time;
+    const failed = /^ProvisioningState\/failed(?:\/(.+))?$/i.exec(provisioning?.code ?? '');
     return {
       code: view.statuses?.find(s => s.code?.startsWith('PowerState/'))?.code ?? 'PowerState/unknown',
       changedAt: time ? new Date(time).getTime() : undefined,
-      updating: provisioning?.code?.toLowerCase() === 'provisioningstate/updating'
+      updating: provisioning?.code?.toLowerCase() === 'provisioningstate/updating',
+      ...(failed ? { failedCode: failed[1] ?? 'failed' } : {})
     };
   } catch (error) {
     if (error instanceof DeadlineError) throw error;

@@ -62,6 +62,8 @@ export interface SizeFacts {
   offered?: Set<string>;
   /** Resource SKUs restrictions for the subscription in the VM's region and zone: size → why. */
   restricted: Map<string, string>;
+  /** Sizes Resource SKUs marks `LowPriorityCapable: False`: never a Spot VM's. */
+  notSpot?: Set<string>;
   /** Current Spot price (USD/hour) for the VM's OS in its region. */
   prices: Map<string, number>;
   /** SpotResources eviction rate band, e.g. `0-5`, `20+`. */

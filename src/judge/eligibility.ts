@@ -6,6 +6,8 @@
  */
 import type { AnnotationEvidence } from '../discover/annotations.js';
 import { deallocationCause } from './deallocation-cause.js';
+import { ownOperations } from '../discover/own-record.js';
+import { tryRestore } from './try-restore.js';
 import type { VmRecord } from '../discover/discovery.js';
 import type { Settings } from '../plan/inputs.js';
 import type { Outcome } from '../report/outcomes.js';
@@ -15,7 +17,12 @@ export type Verdict =
   | { eligible: false; outcome: Outcome; detail: string };
 
 type Scope = Pick<Settings, 'subscriptions' | 'resourceGroups' | 'tag'> &
-  Partial<Pick<Settings, 'takeOverTryRestore'>>;
+  Partial<Pick<Settings, 'takeOverTryRestore'>> & {
+    /** When the run judges (Try & restore's timeout); now, when not given. */
+    now?: number;
+    /** The current Spot price of a VM's size and region, when the run has read it. */
+    spotPriceOf?: (vm: VmRecord) => number | undefined;
+  };
 
 export function judge(vm: VmRecord, scope: Scope): Verdict {
   const skip = (detail: string): Verdict => ({ eligible: false, outcome: 'skipped', detail });
@@ -34,12 +41,10 @@ export function judge(vm: VmRecord, scope: Scope): Verdict {
   if (vm.evictionPolicy.toLowerCase() !== 'deallocate') {
     return skip(`eviction policy ${vm.evictionPolicy || 'unknown'}: only Deallocate VMs can be restarted`);
   }
-  if (vm.scaleSet?.tryRestore && !scope.takeOverTryRestore) {
-    return {
-      eligible: false,
-      outcome: 'platform-restores',
-      detail: `its scale set ${vm.scaleSet.name} has Try & restore: Azure restores its instances when capacity returns (take-over-try-restore: true starts them anyway)`
-    };
+  if (!scope.takeOverTryRestore) {
+    // Only where and while Azure applies it (try-restore.ts): not under autoscale, not past the price or the timeout.
+    const restore = tryRestore(vm, { now: scope.now ?? Date.now(), spotPrice: scope.spotPriceOf?.(vm) });
+    if (restore?.applies) return { eligible: false, outcome: 'platform-restores', detail: restore.detail };
   }
   return { eligible: true };
 }
@@ -63,8 +68,10 @@ export function judgeScope(
 }
 
 export interface DeallocationFacts {
-  /** The instance view's ProvisioningState time: when the VM's last operation ended. */
+  /** The instance view's ProvisioningState time: when the VM's last user-initiated operation ended. */
   lastOperationEndedAt?: number;
+  /** `ProvisioningState/failed/<code>`: the code of the last operation, which failed (a start, for capacity). */
+  lastOperationFailed?: string;
   now: number;
   /** The agent's Preempt for this VM (a dispatch's `detectedAt`). */
   agentPreemptAt?: number;
@@ -90,15 +97,19 @@ export function judgeDeallocation(
   const found = deallocationCause(
     {
       lastOperationEndedAt: facts.lastOperationEndedAt,
+      lastOperationFailed: facts.lastOperationFailed,
       current,
       history: vm.history,
-      agentPreemptAt: facts.agentPreemptAt
+      agentPreemptAt: facts.agentPreemptAt,
+      own: ownOperations(vm.tags)
     },
     { now: facts.now, startWithoutEvidenceAfterMs: settings.startWithoutEvidenceAfterMs }
   );
   switch (found.cause) {
     case 'evicted':
       return { eligible: true, evictedAt: found.evictedAt, because: found.because };
+    case 'own':
+      return { eligible: true, because: found.because };
     case 'person':
       return {
         eligible: false,

@@ -44,6 +44,12 @@ function judgeSize(size: string, facts: SizeFacts, maxPrice: number | null): Can
   const key = size.toLowerCase();
   if (facts.offered && !facts.offered.has(key))
     return { size, ok: false, reason: 'not offered to this VM in its region (vmSizes)' };
+  if (facts.notSpot?.has(key))
+    return {
+      size,
+      ok: false,
+      reason: 'the size is not offered for Spot (Resource SKUs: LowPriorityCapable False)'
+    };
   const restriction = facts.restricted.get(key);
   if (restriction) return { size, ok: false, reason: `restricted for the subscription: ${restriction}` };
   if (maxPrice !== null && maxPrice !== -1) {

@@ -13,10 +13,25 @@ export function parseDuration(text: string): number | undefined {
   return Math.round(total);
 }
 
+/**
+ * A duration as a person reads it, in one style everywhere: `999 ms`, `9.5 s`, `59 s`,
+ * `1 min 11 s`, `2 h 1 min`. It is rounded to what its unit shows before the unit is chosen, so
+ * that no boundary prints an impossible value ("60 s", "1000 ms", "1 min 60 s", "121 min").
+ */
 export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)}ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)}s`;
-  const minutes = Math.floor(ms / 60_000);
-  const seconds = Math.round((ms % 60_000) / 1000);
-  return seconds ? `${minutes}m${seconds}s` : `${minutes}m`;
+  if (!Number.isFinite(ms)) return '—';
+  if (ms < 0) return `−${formatDuration(-ms)}`;
+  const whole = Math.round(ms);
+  if (whole < 1000) return `${whole} ms`;
+  const tenths = Math.round(ms / 100);
+  if (tenths < 100) return `${(tenths / 10).toFixed(1)} s`;
+  const seconds = Math.round(ms / 1000);
+  if (seconds < 60) return `${seconds} s`;
+  if (seconds < 3600) {
+    const [m, s] = [Math.floor(seconds / 60), seconds % 60];
+    return s ? `${m} min ${s} s` : `${m} min`;
+  }
+  const minutes = Math.round(ms / 60_000);
+  const [h, m] = [Math.floor(minutes / 60), minutes % 60];
+  return m ? `${h} h ${m} min` : `${h} h`;
 }

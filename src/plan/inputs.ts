@@ -4,7 +4,7 @@
  * Nothing here touches the network, so a bad input fails the run before any request.
  */
 import * as core from '@actions/core';
-import { CLOUD_NAMES, CLOUDS, type Cloud, type CloudName } from '../azure/clouds.js';
+import { CLOUD_NAMES, CLOUDS, spotNotOffered, type Cloud, type CloudName } from '../azure/clouds.js';
 import { formatDuration, parseDuration } from './duration.js';
 import {
   INSTANCE_ID_PATTERN,
@@ -45,7 +45,9 @@ export const Inputs = {
   FallbackOrder: 'fallback-order',
   RaiseMaxPrice: 'raise-max-price',
   CoalesceDispatches: 'coalesce-dispatches',
-  GithubToken: 'github-token'
+  GithubToken: 'github-token',
+  VerifyHealth: 'verify-health',
+  HealthTimeout: 'health-timeout'
 } as const;
 
 export const MODES = ['restart', 'revert'] as const;
@@ -54,6 +56,12 @@ export const FALLBACK_ORDERS = ['listed', 'eviction-rate'] as const;
 export type FallbackOrder = (typeof FALLBACK_ORDERS)[number];
 /** How far the action may raise a VM's max price to start it: not at all, to the current price, or up to a cap. */
 export type RaiseMaxPrice = { kind: 'no' } | { kind: 'to-current' } | { kind: 'cap'; usd: number };
+/**
+ * What "back" means after a start: running (none), the guest agent Ready (guest-agent), or the
+ * Application Health extension's state healthy (application-health). Read from the instance view.
+ */
+export const VERIFY_HEALTH = ['none', 'guest-agent', 'application-health'] as const;
+export type VerifyHealth = (typeof VERIFY_HEALTH)[number];
 /** Azure VM size names: Standard_D4as_v5, Basic_A1 (letters, digits, _ and -). */
 export const VM_SIZE_PATTERN = /^[A-Za-z][A-Za-z0-9_-]{1,63}$/;
 
@@ -111,6 +119,9 @@ export interface Settings {
   coalesceDispatchesMs: number;
   /** Reads the repository's workflow runs (coalesce-dispatches); needs `actions: read`. */
   githubToken?: string;
+  verifyHealth: VerifyHealth;
+  /** How long a started VM may take to become healthy (verify-health), from the moment it runs. */
+  healthTimeoutMs: number;
 }
 
 export class InputError extends Error {
@@ -156,6 +167,8 @@ export function readSettings(getInput: GetInput = name => core.getInput(name)): 
       Inputs.GithubToken,
       'is empty; coalesce-dispatches reads the workflow runs of this repository with it: pass ${{ github.token }} and give the job permissions: actions: read'
     );
+  const notOffered = spotNotOffered(environment);
+  if (notOffered) core.warning(notOffered, { title: 'No Spot VMs in this cloud' });
   const resourceManager = optionalUrl(Inputs.ResourceManagerEndpoint, text(Inputs.ResourceManagerEndpoint));
   const authorityHost = optionalUrl(Inputs.AuthorityHost, text(Inputs.AuthorityHost));
 
@@ -208,7 +221,9 @@ export function readSettings(getInput: GetInput = name => core.getInput(name)): 
     fallbackOrder: oneOf(Inputs.FallbackOrder, text(Inputs.FallbackOrder) || 'listed', FALLBACK_ORDERS),
     raiseMaxPrice: parseRaiseMaxPrice(text(Inputs.RaiseMaxPrice)),
     coalesceDispatchesMs,
-    githubToken
+    githubToken,
+    verifyHealth: oneOf(Inputs.VerifyHealth, text(Inputs.VerifyHealth) || 'none', VERIFY_HEALTH),
+    healthTimeoutMs: duration(Inputs.HealthTimeout, text(Inputs.HealthTimeout), 1000) ?? 10 * 60_000
   };
 }
 

@@ -21,6 +21,13 @@ export const STEP_SUMMARY_MAX_BYTES = 1024 * 1024;
  */
 export const JOB_OUTPUTS_MAX_UTF16_BYTES = 1_000_000;
 
+/**
+ * "10 warning annotations, 10 error annotations, and 10 notice annotations per step; 50
+ * annotations per job" (actions/toolkit, docs/problem-matchers.md › Limitations); more are dropped
+ * without a word. The action keeps to 10 in all, so none of its own is ever dropped.
+ */
+export const ANNOTATIONS_PER_STEP = 10;
+
 /** The size GitHub counts for an output: UTF-16 code units, two bytes each. */
 export function utf16Bytes(text: string): number {
   return text.length * 2;

@@ -17,17 +17,26 @@ export const OUTCOMES = [
   /** A scale set with Try & restore: Azure restores its instances itself, so we leave them be. */
   'platform-restores',
   /** Revert mode: back on its preferred size, and running. */
-  'reverted'
+  'reverted',
+  /** Started and running, but not healthy (verify-health) within health-timeout, or Azure reports it unhealthy. */
+  'started-unhealthy'
 ] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
 /** Outputs group outcomes: `failed`, `capacity-unavailable` and `skipped` list resource IDs. */
 export const OUTPUT_GROUPS: Record<'started' | 'failed' | 'capacity-unavailable' | 'skipped', Outcome[]> = {
   started: ['started', 'started-fallback', 'reverted'],
-  failed: ['failed', 'quota-exceeded', 'not-deallocated-in-time'],
+  failed: ['failed', 'quota-exceeded', 'not-deallocated-in-time', 'started-unhealthy'],
   'capacity-unavailable': ['capacity-unavailable', 'price-above-max'],
   skipped: ['skipped', 'user-stopped', 'deleted', 'already-running', 'awaiting-evidence', 'platform-restores']
 };
+
+/**
+ * What the health check after a start found (verify-health): healthy; unhealthy (Azure says so);
+ * timed-out (not healthy within health-timeout); down (deallocated or gone again before it was
+ * healthy); unreadable (its instance view could not be read).
+ */
+export type HealthState = 'healthy' | 'unhealthy' | 'timed-out' | 'down' | 'unreadable';
 
 /** What kind of thing a target is: a standalone VM, or an instance of a Flexible or Uniform scale set. */
 export type TargetKind = 'vm' | 'vmss-flex' | 'vmss-uniform';
@@ -39,6 +48,8 @@ export interface VmResult {
   resourceGroup: string;
   subscriptionId: string;
   vmSize?: string;
+  /** The VM's region: problems are grouped by size and region, as capacity and quota are. */
+  location?: string;
   outcome: Outcome;
   detail: string;
   /** Where the VM came from: the sweep, a dispatch payload or the `vms` input. */
@@ -46,12 +57,21 @@ export interface VmResult {
   attempts: number;
   /** When Azure evicted it, ISO-8601: the Preempt annotation's time, or the agent's detection. */
   evictedAt?: string;
+  /**
+   * Why a started VM was taken for evicted: Azure's evidence (with `evictedAt`), or, without it,
+   * the no-evidence bound (`start-without-evidence-after`).
+   */
+  because?: string;
   /** When the VM was seen deallocated (its instance view's last operation end), ISO-8601. */
   deallocatedAt?: string;
   /** When the start call was accepted, ISO-8601. */
   startAcceptedAt?: string;
   /** When the start operation succeeded (the VM running), ISO-8601. */
   runningAt?: string;
+  /** verify-health: when the VM was first seen healthy, ISO-8601. */
+  healthyAt?: string;
+  /** verify-health: which check ran, what it found, and what Azure said (the guest agent, vmHealth, the extension). */
+  health?: { check: string; state: HealthState; said: string; reads: number };
   /** started-fallback: the size the owner prefers and the size it started on. */
   preferredSize?: string;
   usedSize?: string;

@@ -3,10 +3,18 @@ import { existsSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as core from '@actions/core';
-import { JOB_OUTPUTS_MAX_UTF16_BYTES, STEP_SUMMARY_MAX_BYTES, utf16Bytes } from './github-limits.js';
+import {
+  ANNOTATIONS_PER_STEP,
+  JOB_OUTPUTS_MAX_UTF16_BYTES,
+  STEP_SUMMARY_MAX_BYTES,
+  utf16Bytes
+} from './github-limits.js';
 import type { FailOn } from '../plan/inputs.js';
 import { OUTCOMES, OUTPUT_GROUPS, type Outcome, type VmResult } from './outcomes.js';
-import { buildSummary, NEEDS_A_PERSON } from './summary.js';
+import { fixFor } from './fixes.js';
+import { examples, groupResults } from './groups.js';
+import { clip } from './markdown.js';
+import { buildSummary, NEEDS_A_PERSON, needsAttention } from './summary.js';
 import type { RunReport } from './run-report.js';
 
 export type { RunReport };
@@ -16,10 +24,25 @@ export const Outputs = {
   Failed: 'failed',
   CapacityUnavailable: 'capacity-unavailable',
   Skipped: 'skipped',
+  StartedCount: 'started-count',
+  FailedCount: 'failed-count',
+  CapacityUnavailableCount: 'capacity-unavailable-count',
+  SkippedCount: 'skipped-count',
   Counts: 'counts',
+  NeedsAttention: 'needs-attention',
+  Complete: 'complete',
   Result: 'result',
   ResultFile: 'result-file'
 } as const;
+
+/** The array outputs; each has a `<name>-count` twin with its whole length, cut or not. */
+const LISTS = ['failed', 'capacity-unavailable', 'started', 'skipped'] as const;
+const COUNT_OF: Record<(typeof LISTS)[number], string> = {
+  failed: Outputs.FailedCount,
+  'capacity-unavailable': Outputs.CapacityUnavailableCount,
+  started: Outputs.StartedCount,
+  skipped: Outputs.SkippedCount
+};
 
 /**
  * The share of GitHub's per-job output limit this step allows itself: the other steps of the job
@@ -36,8 +59,11 @@ export function countOutcomes(results: VmResult[]): Record<Outcome, number> {
   return counts;
 }
 
-/** Writes the complete result to a file, then the outputs within GitHub's size limit. */
-export function writeOutputs(report: RunReport): void {
+/**
+ * Writes the complete result to a file, then the outputs within GitHub's size limit; returns how
+ * many annotations it made (one, when it had to cut).
+ */
+export function writeOutputs(report: RunReport): number {
   report.resultFile = writeResultFile(report);
   const { outputs, cut } = buildOutputs(report, report.resultFile);
   for (const [name, value] of Object.entries(outputs)) {
@@ -49,6 +75,7 @@ export function writeOutputs(report: RunReport): void {
       `Cut to stay within GitHub's output limit (1 MB per job): ${cut.join('; ')}. The complete result is in ${report.resultFile} (output result-file): upload it as an artifact to keep it.`,
       { title: 'Outputs shortened' }
     );
+  return cut.length ? 1 : 0;
 }
 
 /** The complete per-VM result, as JSON in RUNNER_TEMP, for a later step to upload as an artifact. */
@@ -83,12 +110,16 @@ export function buildOutputs(
     ])
   ) as Record<keyof typeof OUTPUT_GROUPS, string[]>;
   const head = { event: report.event, dryRun: report.dryRun };
-  const fixed = {
+  // Numbers a later step can test in `if:` without parsing JSON, always whole.
+  const fixed: Record<string, string> = {
     [Outputs.Counts]: JSON.stringify(counts),
+    [Outputs.NeedsAttention]: String(report.results.filter(r => needsAttention(r, report)).length),
+    ...Object.fromEntries(LISTS.map(name => [COUNT_OF[name], String(lists[name].length)])),
     [Outputs.ResultFile]: resultFile
   };
   const full = {
     ...fixed,
+    [Outputs.Complete]: 'true',
     ...Object.fromEntries(Object.entries(lists).map(([name, ids]) => [name, JSON.stringify(ids)])),
     [Outputs.Result]: JSON.stringify({
       ...head,
@@ -119,18 +150,24 @@ export function buildOutputs(
     problemJson.reduce((n, j) => n + utf16Bytes(j) + 2, 0),
     Math.floor((budget - size(fixed)) / 4)
   );
-  let room = budget - size(fixed) - resultBase - problemsShare;
-  const outputs: Record<string, string> = { ...fixed };
-  for (const name of ['failed', 'capacity-unavailable', 'started', 'skipped'] as const) {
+  const room =
+    budget - size(fixed) - utf16Bytes(Outputs.Complete) - utf16Bytes('false') - resultBase - problemsShare;
+  const outputs: Record<string, string> = { ...fixed, [Outputs.Complete]: 'false' };
+  // Every list gets a fair share of the room, so none that has VMs is ever cut to `[]`: a short
+  // list takes what it needs and leaves the rest to the longer ones.
+  const shares = fairShares(
+    LISTS.map(name => utf16Bytes(name) + utf16Bytes(JSON.stringify(lists[name]))),
+    room
+  );
+  LISTS.forEach((name, i) => {
     const ids = lists[name];
     const { json, n } = fitArray(
       ids.map(id => JSON.stringify(id)),
-      room - utf16Bytes(name)
+      shares[i]! - utf16Bytes(name)
     );
     outputs[name] = json;
-    room -= utf16Bytes(name) + utf16Bytes(json);
     if (n < ids.length) cutNotes[name] = { listed: n, total: ids.length };
-  }
+  });
   // Now that the notes on what was cut are known, the VMs that need a person get what is left.
   const used = size(outputs) + utf16Bytes(Outputs.Result) + utf16Bytes(shortResult([]));
   const { n } = fitArray(problemJson, budget - used + utf16Bytes('[]'));
@@ -140,6 +177,18 @@ export function buildOutputs(
     `result lists ${n} of the ${problems.length} VM(s) that need a person and none of the other ${report.results.length - problems.length}`
   ];
   return { outputs, cut };
+}
+
+/** Splits `room` between wants: each gets what it wants, or an equal share of what is left. */
+export function fairShares(wants: number[], room: number): number[] {
+  const shares = wants.map(() => 0);
+  let left = Math.max(0, room);
+  const order = wants.map((w, i) => [w, i] as const).sort((a, b) => a[0] - b[0]);
+  order.forEach(([want, i], k) => {
+    shares[i] = Math.min(want, Math.floor(left / (order.length - k)));
+    left -= shares[i]!;
+  });
+  return shares;
 }
 
 /** A JSON array of the first items (already JSON) that fit in `room` UTF-16 bytes. */
@@ -159,16 +208,54 @@ function size(outputs: Record<string, string>): number {
   return Object.entries(outputs).reduce((n, [k, v]) => n + utf16Bytes(k) + utf16Bytes(v), 0);
 }
 
-const FAILURE_OUTCOMES: Outcome[] = ['failed', 'quota-exceeded', 'not-deallocated-in-time'];
+const FAILURE_OUTCOMES: Outcome[] = [
+  'failed',
+  'quota-exceeded',
+  'not-deallocated-in-time',
+  'started-unhealthy'
+];
 const CAPACITY_OUTCOMES: Outcome[] = ['capacity-unavailable', 'price-above-max'];
 
-export function annotate(report: RunReport): void {
-  for (const error of report.payloadErrors) core.error(error, { title: 'Dispatch payload refused' });
-  for (const r of report.results) {
-    const title = `${r.name}: ${r.outcome}`;
-    if (FAILURE_OUTCOMES.includes(r.outcome)) core.error(`${r.id}: ${r.detail}`, { title });
-    else if (CAPACITY_OUTCOMES.includes(r.outcome)) core.warning(`${r.id}: ${r.detail}`, { title });
+/**
+ * At most ANNOTATIONS_PER_STEP annotations, one per group of VMs that need a person (the summary's
+ * groups, largest first) after any refused payload: GitHub shows no more than that per step, so a
+ * last one says how many groups it did not show.
+ */
+export function annotate(report: RunReport, alreadyMade = 0): void {
+  const limit = Math.max(1, ANNOTATIONS_PER_STEP - alreadyMade);
+  const notes: { level: 'error' | 'warning'; title: string; text: string }[] = report.payloadErrors.map(
+    e => ({
+      level: 'error',
+      title: 'Dispatch payload refused',
+      text: e
+    })
+  );
+  const groups = groupResults(
+    report.results.filter(r => needsAttention(r, report)),
+    NEEDS_A_PERSON
+  );
+  const room = limit - Math.min(notes.length, limit - 1);
+  const shown = groups.length > room ? groups.slice(0, room - 1) : groups;
+  for (const g of shown) {
+    const { names, more } = examples(g, 3);
+    const where = [g.size, g.region, g.subscription && `subscription ${g.subscription}`]
+      .filter(Boolean)
+      .join(', ');
+    notes.push({
+      level: FAILURE_OUTCOMES.includes(g.outcome) ? 'error' : 'warning',
+      title: `${g.vms.length} VM(s) ${g.outcome}: ${g.reason}`,
+      text: `${where ? `${where}: ` : ''}${fixFor(g, { evidenceBoundMs: report.evidenceBoundMs })} For example ${names.join(', ')}${more ? ` and ${more} more` : ''}. ${clip(g.vms[0]!.detail, 300)}`
+    });
   }
+  const hidden = groups.slice(shown.length);
+  if (hidden.length)
+    notes.push({
+      level: 'warning',
+      title: `${hidden.length} more group(s) need attention`,
+      text: `${hidden.reduce((n, g) => n + g.vms.length, 0)} more VM(s) in ${hidden.length} group(s): see the job summary and the result file.`
+    });
+  for (const n of notes.slice(0, limit))
+    (n.level === 'error' ? core.error : core.warning)(n.text, { title: n.title });
 }
 
 /**
@@ -178,12 +265,16 @@ export function annotate(report: RunReport): void {
 export function shouldFail(report: RunReport, failOn: FailOn): string | undefined {
   if (failOn === 'never') return undefined;
   const failing = failOn === 'capacity' ? [...FAILURE_OUTCOMES, ...CAPACITY_OUTCOMES] : FAILURE_OUTCOMES;
-  const bad = report.results.filter(r => failing.includes(r.outcome));
+  const bad = report.results.filter(r => failing.includes(r.outcome) && r.outcome !== 'started-unhealthy');
+  const unhealthy = report.results.filter(
+    r => failing.includes(r.outcome) && r.outcome === 'started-unhealthy'
+  );
   const parts: string[] = [];
   if (bad.length)
     parts.push(
       `${bad.length} VM(s) could not be started (${[...new Set(bad.map(r => r.outcome))].join(', ')})`
     );
+  if (unhealthy.length) parts.push(`${unhealthy.length} VM(s) started but did not become healthy`);
   if (report.payloadErrors.length) parts.push('the dispatch payload was refused');
   return parts.length ? `${parts.join('; ')}. See the job summary.` : undefined;
 }
@@ -201,8 +292,7 @@ export async function writeSummary(report: RunReport): Promise<void> {
 export async function publish(report: RunReport): Promise<void> {
   core.startGroup('Report');
   try {
-    writeOutputs(report);
-    annotate(report);
+    annotate(report, writeOutputs(report));
     await writeSummary(report);
   } finally {
     core.endGroup();

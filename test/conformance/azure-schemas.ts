@@ -106,12 +106,54 @@ const instanceViewStatus = {
   }
 };
 
+/**
+ * The guest side of an instance view (virtualMachine.json / computeRPCommon.json):
+ * VirtualMachineAgentInstanceView {vmAgentVersion, extensionHandlers, statuses},
+ * VirtualMachineHealthStatus {status: InstanceViewStatus} ("The health status for the VM", read-only),
+ * VirtualMachineExtensionInstanceView {name, type, typeHandlerVersion, substatuses, statuses}.
+ */
+const guestSide = {
+  vmAgent: {
+    type: 'object',
+    properties: {
+      vmAgentVersion: { type: 'string' },
+      extensionHandlers: {
+        type: ['array', 'null'],
+        items: {
+          type: 'object',
+          properties: {
+            type: { type: 'string' },
+            typeHandlerVersion: { type: 'string' },
+            status: instanceViewStatus
+          }
+        }
+      },
+      statuses: { type: 'array', items: instanceViewStatus }
+    }
+  },
+  vmHealth: { type: 'object', properties: { status: instanceViewStatus } },
+  extensions: {
+    type: 'array',
+    items: {
+      type: 'object',
+      properties: {
+        name: { type: 'string' },
+        type: { type: 'string' },
+        typeHandlerVersion: { type: 'string' },
+        substatuses: { type: 'array', items: instanceViewStatus },
+        statuses: { type: 'array', items: instanceViewStatus }
+      }
+    }
+  }
+};
+
 export const vmInstanceView = {
   type: 'object',
   properties: {
     computerName: { type: 'string' },
     osName: { type: 'string' },
     osVersion: { type: 'string' },
+    ...guestSide,
     statuses: { type: 'array', items: instanceViewStatus }
   }
 };
@@ -287,6 +329,7 @@ export const virtualMachineScaleSetVMInstanceView = {
     computerName: { type: 'string' },
     osName: { type: 'string' },
     osVersion: { type: 'string' },
+    ...guestSide,
     statuses: { type: 'array', items: instanceViewStatus }
   }
 };

@@ -109,7 +109,8 @@ beforeAll(async () => {
         { location: 'eastus', vmSize: 'Standard_E2s_v5' },
         { location: 'eastus', vmSize: 'Standard_F2s_v2', zones: ['2'] }
       ],
-      quotas: { 'eastus/standardDSv4Family': 1 },
+      quotas: { eastus: 16 },
+      spotIncapableSizes: ['Standard_E4as_v5'],
       prices: { 'eastus/Standard_D2s_v5': 0.05 },
       pools: [{ location: 'eastus', vmSize: 'Standard_D4s_v5', capacity: 0 }],
       github: {
@@ -356,7 +357,7 @@ describe('Where Azure differs from a naive model', () => {
     expect(refused!.body).toMatchObject({
       error: {
         code: 'OperationNotAllowed',
-        details: [{ code: 'TooManyRequests', target: 'LowCostGetVM' }]
+        details: [{ code: 'TooManyRequests', target: 'LowCostGetVMResource' }]
       }
     });
     expect(Number(refused!.headers['retry-after'])).toBeGreaterThanOrEqual(1);
@@ -521,6 +522,18 @@ describe('Compute: resize, sizes and SKUs (virtualMachine.json, skus.json 2021-0
     );
   });
 
+  // Microsoft Learn, "Resize a virtual machine": "If your VM is still running and you don't see the
+  // size you want in the list, stopping the virtual machine may reveal more sizes." (The cluster
+  // limit is also in the refusal text "not available in the current hardware cluster",
+  // microsoft/service-fabric-issues#472.) Modelled: a running VM's cluster is one processor make.
+  test("a running VM's vmSizes lists only its hardware cluster's sizes; a deallocated one's, more", async () => {
+    const running = await call('GET', `${vmPath('vm-5')}/vmSizes?api-version=2026-04-01`, { auth: token });
+    conforms(vmSizeList, running.body);
+    const names = (running.body as { value: { name: string }[] }).value.map(v => v.name);
+    expect(names).toContain('Standard_D4s_v5');
+    expect(names).not.toContain('Standard_D2as_v5');
+  });
+
   test('ResourceSkus_List: ResourceSkusResult with Location and Zone restrictions', async () => {
     const answer = await call(
       'GET',
@@ -582,7 +595,8 @@ describe('Compute: resize, sizes and SKUs (virtualMachine.json, skus.json 2021-0
     expect(
       code(await patch('vm-2', { properties: { hardwareProfile: { vmSize: 'Standard_F2s_v2' } } })).code
     ).toBe('SkuNotAvailable');
-    const quota = await patch('vm-4', { properties: { hardwareProfile: { vmSize: 'Standard_D2s_v4' } } });
+    // The region's one Spot pool (Total Regional Spot vCPUs), deallocated VMs included: 14 of 16 used.
+    const quota = await patch('vm-4', { properties: { hardwareProfile: { vmSize: 'Standard_D8s_v5' } } });
     expect(quota.status).toBe(409);
     conforms(armErrorResponse, quota.body);
     expect(code(quota)).toMatchObject({
@@ -592,6 +606,62 @@ describe('Compute: resize, sizes and SKUs (virtualMachine.json, skus.json 2021-0
     const invalid = await patch('vm-4', { properties: { billingProfile: { maxPrice: 0 } } });
     expect(invalid.status).toBe(400);
     conforms(armErrorResponse, invalid.body);
+  });
+
+  // Microsoft Learn, "Error messages for Azure Spot Virtual Machines and scale sets" (key
+  // AzureSpotIsNotSupportedForThisVMSize; sent as OperationNotAllowed, 409: inferred from
+  // Azure/azure-cli#13974 and Azure/azure-powershell#12007); "Azure VM sizes with no local temporary
+  // disk" FAQ ("The only combinations allowed for resizing are: VM (with local temp disk) -> VM (with
+  // local temp disk); and VM (with no local temp disk) -> VM (with no local temp disk)") with the
+  // observed text of Azure/SAP-on-Azure-Scripts-and-Utilities#130; skus.json example
+  // ListAvailableResourceSkusForARegion.json (capabilities LowPriorityCapable, MaxResourceVolumeMB).
+  test('sizes refused for good: not for Spot, across the temp-disk boundary (409 OperationNotAllowed); Resource SKUs says both', async () => {
+    const notSpot = await patch('vm-3', { properties: { hardwareProfile: { vmSize: 'Standard_E4as_v5' } } });
+    expect(notSpot.status).toBe(409);
+    conforms(armErrorResponse, notSpot.body);
+    expect(code(notSpot)).toMatchObject({
+      code: 'OperationNotAllowed',
+      message: expect.stringContaining(
+        'Azure Spot Virtual Machine is not supported for this VM size Standard_E4as_v5'
+      )
+    });
+    const tempDisk = await patch('vm-3', { properties: { hardwareProfile: { vmSize: 'Standard_F4s_v2' } } });
+    expect(tempDisk.status).toBe(409);
+    expect(code(tempDisk)).toMatchObject({
+      code: 'OperationNotAllowed',
+      message: expect.stringContaining(
+        'changing from resource disk to non-resource disk VM size and vice-versa is not allowed'
+      )
+    });
+    expect(emu.vm('vm-3').vmSize).toBe('Standard_D4s_v5');
+    const skus = await call(
+      'GET',
+      `/subscriptions/${SUB}/providers/Microsoft.Compute/skus?api-version=2021-07-01&$filter=${encodeURIComponent("location eq 'eastus'")}`,
+      { auth: token }
+    );
+    conforms(resourceSkusResult, skus.body);
+    const capability = (size: string, name: string) =>
+      (skus.body as { value: { name: string; capabilities: { name: string; value: string }[] }[] }).value
+        .find(s => s.name === size)!
+        .capabilities.find(c => c.name === name)?.value;
+    expect(capability('Standard_E4as_v5', 'LowPriorityCapable')).toBe('False');
+    expect(capability('Standard_D4s_v5', 'LowPriorityCapable')).toBe('True');
+    expect(capability('Standard_D4s_v5', 'MaxResourceVolumeMB')).toBe('0');
+    expect(Number(capability('Standard_F4s_v2', 'MaxResourceVolumeMB'))).toBeGreaterThan(0);
+  });
+
+  // "Use Azure Spot Virtual Machines": "set a max price, in US dollars (USD), using up to 5 decimal
+  // places"; BillingProfile.maxPrice (Compute spec): an update "will only succeed if the maxPrice is
+  // greater than the current Azure Spot price". How Azure words a six-decimal refusal is not
+  // published (MaxPriceValueInvalid's message is used).
+  test('a max price with more than five decimals, or not above the current price, is refused', async () => {
+    const decimals = await patch('vm-3', { properties: { billingProfile: { maxPrice: 0.123456 } } });
+    expect(decimals.status).toBe(400);
+    conforms(armErrorResponse, decimals.body);
+    const equal = await patch('vm-3', { properties: { billingProfile: { maxPrice: 0.02 } } });
+    expect(equal.status).toBe(409);
+    expect(code(equal).code).toBe('SpotPriceGreaterThanProvidedMaxPrice');
+    expect((await patch('vm-3', { properties: { billingProfile: { maxPrice: 0.02001 } } })).status).toBe(200);
   });
 
   test('SpotResources: price history and eviction rates, as the sample queries read them', async () => {
@@ -613,3 +683,253 @@ describe('Compute: resize, sizes and SKUs (virtualMachine.json, skus.json 2021-0
     expect((linux.properties as { spotPrices: { priceUSD: number }[] }).spotPrices[0]!.priceUSD).toBe(0.05);
   });
 });
+
+// Tags_UpdateAtScope (specification/resources/resource-manager/Microsoft.Resources/stable/2024-03-01,
+// example PatchTagsResource.json: 200 with the tags, or 202 with a `location` to follow): "The
+// 'merge' option allows adding tags with new names and updating the values of tags with existing
+// names." Needs Microsoft.Resources/tags/write.
+describe('Resources: Tags – Update At Scope (Merge)', () => {
+  test('202 with a location; followed to its end, the tags are merged, none lost', async () => {
+    const vm = emu.vm('vm-1');
+    vm.tags = { ...vm.tags, CostCenter: 'cc-1' };
+    const answer = await call(
+      'PATCH',
+      `${vmPath('vm-1')}/providers/Microsoft.Resources/tags/default?api-version=2021-04-01`,
+      { auth: token, body: { operation: 'Merge', properties: { tags: { CostCenter: 'cc-2', New: 'n' } } } }
+    );
+    expect(answer.status).toBe(202);
+    const location = new URL(String(answer.headers.location));
+    expect(location.pathname).toMatch(/^\/subscriptions\/[^/]+\/operationresults\/[^/]+$/);
+    let result = await call('GET', location.pathname + location.search, { auth: token });
+    while (result.status === 202) {
+      await new Promise(r => setTimeout(r, 10));
+      result = await call('GET', location.pathname + location.search, { auth: token });
+    }
+    expect(result.status).toBe(200);
+    expect(result.body).toEqual({
+      id: `${vm.id}/providers/Microsoft.Resources/tags/default`,
+      properties: { tags: { ...TAG, CostCenter: 'cc-2', New: 'n' } }
+    });
+    expect(vm.tags).toEqual({ ...TAG, CostCenter: 'cc-2', New: 'n' });
+  });
+
+  test('an unknown operation is a 400 ErrorResponse; without tags/write, 403 naming it', async () => {
+    const bad = await call(
+      'PATCH',
+      `${vmPath('vm-1')}/providers/Microsoft.Resources/tags/default?api-version=2021-04-01`,
+      { auth: token, body: { operation: 'Add', properties: { tags: {} } } }
+    );
+    expect(bad.status).toBe(400);
+    conforms(armErrorResponse, bad.body);
+    const outside = await call(
+      'PATCH',
+      `/subscriptions/${SUB}/resourceGroups/rg-other/providers/Microsoft.Compute/virtualMachines/x/providers/Microsoft.Resources/tags/default?api-version=2021-04-01`,
+      { auth: groupToken, body: { operation: 'Merge', properties: { tags: { a: 'b' } } } }
+    );
+    expect(outside.status).toBe(403);
+    expect(JSON.stringify(outside.body)).toContain('Microsoft.Resources/tags/write');
+  });
+});
+
+// Microsoft Learn, "Troubleshooting throttling errors in Azure - Virtual Machines": "x-ms-ratelimit-
+// remaining-resource | <source RP>/<policy or bucket>;<count>" and "There will be a separate
+// x-ms-ratelimit-remaining-resource header for each policy" (captured responses join them with
+// commas: "Microsoft.Compute/PutVM3Min;239,Microsoft.Compute/PutVM30Min;1198"). "Compute throttling
+// limits": Update VM (Update, Start, …) per resource 12, refill 4 a minute. "Understand how Azure
+// Resource Manager throttles requests": global limits are 15 times the per-principal ones, reported
+// in x-ms-ratelimit-remaining-subscription-global-reads/-writes. The token-bucket policy names are
+// not published (ours: <Policy>Subscription, <Policy>Resource).
+describe("Compute's and Resource Manager's throttling headers", () => {
+  test('a start names every policy that counted it, in the published form; Resource Manager adds its global counts', async () => {
+    const answer = await call('POST', `${vmPath('vm-4')}/start?api-version=2024-11-01`, { auth: token });
+    expect(answer.status).toBe(202);
+    const entries = String(answer.headers['x-ms-ratelimit-remaining-resource']).split(',');
+    expect(entries.length).toBeGreaterThanOrEqual(2);
+    for (const e of entries) expect(e).toMatch(/^Microsoft\.Compute\/[A-Za-z0-9]+;\d+$/);
+    expect(entries.some(e => /^Microsoft\.Compute\/UpdateVM3Min;/.test(e))).toBe(false);
+    const own = Number(answer.headers['x-ms-ratelimit-remaining-subscription-writes']);
+    const global = Number(answer.headers['x-ms-ratelimit-remaining-subscription-global-writes']);
+    expect(global).toBeGreaterThan(own);
+    expect(global).toBeLessThanOrEqual(200 * 15);
+    const read = await call('GET', `${vmPath('vm-4')}/instanceView?api-version=2024-11-01`, { auth: token });
+    expect(Number(read.headers['x-ms-ratelimit-remaining-subscription-global-reads'])).toBeGreaterThan(
+      Number(read.headers['x-ms-ratelimit-remaining-subscription-reads'])
+    );
+    expect(String(read.headers['x-ms-ratelimit-remaining-resource'])).toContain('Microsoft.Compute/');
+  });
+
+  test('"Update VM" per VM: 12 updates of one VM, then 429 with Compute\'s body naming the policy', async () => {
+    // Sent together, so that the bucket cannot refill (4 a minute) in between.
+    const answers = await Promise.all(
+      Array.from({ length: 16 }, (_, i) =>
+        call('PATCH', `${vmPath('vm-1')}?api-version=2024-11-01`, {
+          auth: token,
+          body: { tags: { ...TAG, n: String(i) } }
+        })
+      )
+    );
+    const refusedAll = answers.filter(a => a.status === 429);
+    expect(answers.length - refusedAll.length).toBeGreaterThanOrEqual(12);
+    expect(answers.length - refusedAll.length).toBeLessThanOrEqual(13);
+    const refused = refusedAll[0];
+    conforms(armErrorResponse, refused!.body);
+    expect(refused!.body).toMatchObject({
+      error: {
+        code: 'OperationNotAllowed',
+        details: [{ code: 'TooManyRequests', target: 'UpdateVMResource' }]
+      }
+    });
+    expect(String(refused!.headers['x-ms-ratelimit-remaining-resource'])).toBe(
+      'Microsoft.Compute/UpdateVMResource;0'
+    );
+  });
+});
+
+// VirtualMachines_ListAll (virtualMachine.json): "statusOnly=true enables fetching run time status of
+// all Virtual Machines in the subscription"; paged by nextLink. Compute counts it as "High Cost Get
+// VM" ("Compute throttling limits": List, List All, List By Location; 300 a minute per subscription).
+describe('Compute: VirtualMachines_ListAll with statusOnly', () => {
+  test("every VM of the subscription with its instance view's statuses, paged", async () => {
+    const listed: { id: string; properties: { instanceView?: { statuses: { code: string }[] } } }[] = [];
+    let next: string | undefined =
+      `/subscriptions/${SUB}/providers/Microsoft.Compute/virtualMachines?api-version=2024-11-01&statusOnly=true`;
+    while (next) {
+      const page = await call('GET', next, { auth: token });
+      expect(page.status).toBe(200);
+      expect(String(page.headers['x-ms-ratelimit-remaining-resource'])).toMatch(
+        /^Microsoft\.Compute\/HighCostGetVM/
+      );
+      const body = page.body as { value: typeof listed; nextLink?: string };
+      for (const vm of body.value) conforms(virtualMachine, vm);
+      listed.push(...body.value);
+      next = body.nextLink && new URL(body.nextLink).pathname + new URL(body.nextLink).search;
+    }
+    expect(listed.map(v => v.id.split('/').pop())).toEqual(
+      expect.arrayContaining(['vm-1', 'vm-2', 'vm-3', 'vm-4', 'vm-5'])
+    );
+    for (const v of listed) {
+      const vm = emu.vm(v.id.split('/').pop()!);
+      expect(v.properties.instanceView!.statuses.map(s => s.code)).toEqual(
+        instanceView(vm).statuses.map(s => s.code)
+      );
+    }
+    const outside = await call(
+      'GET',
+      `/subscriptions/${SUB}/providers/Microsoft.Compute/virtualMachines?api-version=2024-11-01&statusOnly=true`,
+      { auth: groupToken }
+    );
+    expect(outside.status).toBe(403);
+  });
+});
+
+/**
+ * The evidence a run decides by, as Azure gives it. Sources:
+ * - "States and billing status of Azure Virtual Machines" (Microsoft Learn): the provisioning state
+ *   is "the status of a user-initiated, control-plane operation"; `ProvisioningState/<state>[/<errorCode>]`;
+ *   "Failed | Last operation on the virtual machine resource was not successful."
+ * - `ProvisioningState/failed/<code>` with level Error, "Provisioning failed", a time, next to a
+ *   power state that did not change: the observed form (public instance-view captures), not a page.
+ * - "Use Azure Spot Virtual Machines": an eviction is the platform's; nothing published says it
+ *   moves the provisioning state's time, so the emulator never moves it.
+ * - "Health Resources events in Azure Event Grid": `occurredTime` is the "Timestamp when the
+ *   annotation was emitted by the Azure platform", after the operation began.
+ * - "Resource Health virtual machine Health Annotations": VirtualMachineSizeChanged,
+ *   VirtualMachineConfigurationUpdated and VirtualMachineDeallocationInitiated are "Customer
+ *   Initiated", "as requested by an authorized user or process" — whoever asked, the action included.
+ */
+describe('The evidence: provisioning state and annotations', () => {
+  let own: Emulator;
+  const name = (n: number) => `ev-${n}`;
+  beforeAll(async () => {
+    own = await emulator(
+      {
+        subscriptions: [SUB],
+        apps: [{ clientId: DEFAULT_APP, secret: SECRET }],
+        vms: [0, 1, 2, 3].map(n => ({
+          subscriptionId: SUB,
+          resourceGroup: 'rg-ev',
+          name: name(n),
+          tags: TAG,
+          powerState: n === 0 || n === 3 ? ('deallocated' as const) : ('running' as const),
+          sinceMinutes: 60 * 24
+        }))
+      },
+      { timeScale: 200, timing: { annotationEmitS: 30, annotationLagS: 60 } }
+    );
+  });
+  afterAll(() => own.stop());
+  const settle = async (done: () => boolean) => {
+    while (!done()) await new Promise(r => setTimeout(r, 10));
+  };
+
+  test('a failed start: ProvisioningState/failed/<code>, level Error, with the failure time; still deallocated', async () => {
+    const vm = own.vm(name(0));
+    own.model.setCapacity(vm.location, vm.vmSize, 0);
+    const before = Date.parse(vm.changedAt);
+    own.model.start(vm);
+    await settle(() => vm.provisioning === 'failed');
+    const body = instanceView(vm);
+    conforms(vmInstanceView, body);
+    expect(body.statuses[0]).toMatchObject({
+      code: 'ProvisioningState/failed/AllocationFailed',
+      level: 'Error',
+      displayStatus: 'Provisioning failed'
+    });
+    expect(Date.parse((body.statuses[0] as { time: string }).time)).toBeGreaterThan(before);
+    expect(body.statuses[1]!.code).toBe('PowerState/deallocated');
+  });
+
+  test('an eviction moves neither the provisioning state nor its time', async () => {
+    const vm = own.vm(name(1));
+    const before = instanceView(vm).statuses[0];
+    own.model.evict(vm, 'simulated');
+    await settle(() => vm.powerState === 'deallocated');
+    expect(instanceView(vm).statuses[0]).toEqual(before);
+    expect(instanceView(vm).statuses[1]!.code).toBe('PowerState/deallocated');
+  });
+
+  test('occurredTime is when the annotation was emitted, after the operation', async () => {
+    const vm = own.vm(name(2));
+    const began = own.clock.now();
+    own.model.userDeallocate(vm);
+    const annotation = vm.annotations.at(-1)!;
+    expect(annotation.name).toBe('VirtualMachineDeallocationInitiated');
+    expect(Date.parse(annotation.occurredTime) - began).toBeGreaterThanOrEqual(30_000);
+    expect(annotation.visibleAt).toBeGreaterThanOrEqual(Date.parse(annotation.occurredTime));
+  });
+
+  test("the action's resize, max-price change and deallocate are annotated as a customer's", async () => {
+    const vm = own.vm(name(3));
+    expect(own.model.update(vm, { vmSize: 'Standard_D4s_v5' })).toMatchObject({ status: 'InProgress' });
+    await settle(() => vm.provisioning !== 'updating');
+    own.model.update(vm, { maxPrice: 0.5 });
+    await settle(() => vm.provisioning !== 'updating');
+    own.model.userDeallocate(vm); // what POST …/deallocate does (arm.ts)
+    const names = vm.annotations.slice(-3).map(a => [a.name, initiatorOf(a.context)]);
+    expect(names).toEqual([
+      ['VirtualMachineSizeChanged', 'customer'],
+      ['VirtualMachineConfigurationUpdated', 'customer'],
+      ['VirtualMachineDeallocationInitiated', 'customer']
+    ]);
+  });
+
+  test('capacity a deallocation frees can go to others', () => {
+    const vm = own.vm(name(1));
+    own.model.setCapacity(vm.location, 'Standard_D8s_v5', 0);
+    const other = own.model.add({
+      subscriptionId: SUB,
+      resourceGroup: 'rg-ev',
+      name: 'ev-big',
+      vmSize: 'Standard_D8s_v5',
+      powerState: 'running'
+    });
+    own.model.othersTakeReleasedCapacity = true;
+    own.model.userDeallocate(other);
+    expect(own.model.capacity(vm.location, 'Standard_D8s_v5')).toBe(0);
+    own.model.othersTakeReleasedCapacity = false;
+  });
+});
+
+function initiatorOf(context: string): string {
+  return /customer|user/i.test(context) ? 'customer' : /platform/i.test(context) ? 'platform' : 'other';
+}

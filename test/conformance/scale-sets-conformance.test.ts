@@ -189,6 +189,26 @@ describe('Compute: scale sets (virtualMachineScaleSet.json, virtualMachineScaleS
     expect(emu.vm('pool_2').startsAccepted).toBe(before);
   });
 
+  // Observed, not documented: microsoft/onefuzz#2547 quotes `400 InvalidParameter` "The provided
+  // instanceId 2143 is not an active Virtual Machine Scale Set VM instanceId." with target
+  // instanceIds; kubernetes-sigs/cloud-provider-azure matches the same text. It names one instance.
+  test('instances that no longer exist: 400 InvalidParameter naming one of them, nothing started', async () => {
+    const before = emu.vm('pool_2').startsAccepted;
+    const answer = await call('POST', `${ssPath('pool')}/start?${API}`, {
+      body: { instanceIds: ['2', '41', '42'] }
+    });
+    expect(answer.status).toBe(400);
+    conforms(armErrorResponse, answer.body);
+    expect(answer.body).toEqual({
+      error: {
+        code: 'InvalidParameter',
+        message: 'The provided instanceId 41 is not an active Virtual Machine Scale Set VM instanceId.',
+        target: 'instanceIds'
+      }
+    });
+    expect(emu.vm('pool_2').startsAccepted).toBe(before);
+  });
+
   test('the real ComputeManagementClient starts instances through the scale set and follows the operation to its end', async () => {
     const compute = new ComputeManagementClient(
       {
@@ -324,7 +344,10 @@ describe("Compute's scale-set throttling", () => {
     expect(statuses.slice(36)).toEqual([429, 429]);
     conforms(armErrorResponse, refused!.body);
     expect(refused!.body).toMatchObject({
-      error: { code: 'OperationNotAllowed', details: [{ code: 'TooManyRequests', target: 'GetVMSSVMs' }] }
+      error: {
+        code: 'OperationNotAllowed',
+        details: [{ code: 'TooManyRequests', target: 'GetVMSSVMsResource' }]
+      }
     });
     expect(Number(refused!.headers['retry-after'])).toBeGreaterThanOrEqual(1);
     expect(other!.status).toBe(200);

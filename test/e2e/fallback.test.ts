@@ -91,6 +91,24 @@ describe('fallback sizes', () => {
     expect(emu.vm('vm-1').vmSize).toBe('Standard_D2s_v5');
   });
 
+  test('the preferred-size tag is merged: a tag Resource Graph does not show yet is kept', async () => {
+    emu = await emulator(fleet([{ tags: LIST }], { pools: noCapacity('Standard_D2s_v5') }), {
+      workflowsDir: WORKFLOWS
+    });
+    const vm = emu.vm('vm-0');
+    // Added in Resource Manager a moment ago; Resource Graph still shows the tags without it.
+    vm.argTags = { ...vm.tags };
+    vm.tags = { ...vm.tags, CostCenter: 'cc-42' };
+    const [listed] = await sweep();
+    expect(listed).toMatchObject({ name: 'vm-0', outcome: 'started-fallback' });
+    expect(vm.tags).toEqual({
+      ...TAG,
+      ...LIST,
+      CostCenter: 'cc-42',
+      SpotRestarterPreferredSize: 'Standard_D2s_v5'
+    });
+  });
+
   test('the fallbacks gone too: capacity-unavailable, with every size tried listed', async () => {
     emu = await emulator(
       fleet([{ tags: LIST }], {
@@ -107,12 +125,13 @@ describe('fallback sizes', () => {
     expect(emu.vm('vm-0').powerState).toBe('deallocated');
   });
 
-  test('a size restricted for the subscription, or over its family quota: skipped, with the reason', async () => {
+  test("a size restricted for the subscription, or over the region's Spot vCPU quota: skipped, with the reason", async () => {
     emu = await emulator(
-      fleet([{ tags: { SpotRestarterFallbackSizes: 'Standard_E2s_v5,Standard_F2s_v2,Standard_D2s_v4' } }], {
+      // The region's one Spot pool: this VM's 2 vCPUs count while it is deallocated; 4 do not fit in 3.
+      fleet([{ tags: { SpotRestarterFallbackSizes: 'Standard_E2s_v5,Standard_D4s_v4,Standard_D2s_v4' } }], {
         pools: noCapacity('Standard_D2s_v5'),
         restrictedSizes: [{ location: 'eastus', vmSize: 'Standard_E2s_v5' }],
-        quotas: { 'eastus/standardFSv2Family': 1 }
+        quotas: { eastus: 3 }
       }),
       { workflowsDir: WORKFLOWS }
     );
@@ -123,8 +142,50 @@ describe('fallback sizes', () => {
         size: 'Standard_E2s_v5',
         reason: expect.stringContaining('restricted for the subscription: NotAvailableForSubscription')
       },
-      { size: 'Standard_F2s_v2', reason: expect.stringContaining('quota') }
+      { size: 'Standard_D4s_v4', reason: expect.stringContaining("region's Spot vCPU quota") }
     ]);
+  });
+
+  test('sizes Azure refuses for good (not for Spot, across the temp-disk boundary): one PATCH each, then the next size', async () => {
+    emu = await emulator(
+      fleet([{ tags: { SpotRestarterFallbackSizes: 'Standard_F2s_v2,Standard_E2as_v5,Standard_D2as_v5' } }], {
+        pools: noCapacity('Standard_D2s_v5'),
+        spotIncapableSizes: ['Standard_E2as_v5']
+      }),
+      { workflowsDir: WORKFLOWS }
+    );
+    const [r] = await sweep();
+    expect(r).toMatchObject({ outcome: 'started-fallback', usedSize: 'Standard_D2as_v5' });
+    expect(r!.sizesSkipped).toEqual([
+      { size: 'Standard_F2s_v2', reason: expect.stringContaining('temp-disk boundary') },
+      { size: 'Standard_E2as_v5', reason: expect.stringContaining('not offered for Spot') }
+    ]);
+    // The temp-disk refusal is Azure's to make (newer docs allow it for Linux): refused once, not
+    // retried as if the VM were busy. The size not for Spot is passed over from Resource SKUs, unwritten.
+    expect(emu.answers['update:409']).toBe(1);
+    expect(emu.vm('vm-0')).toMatchObject({ vmSize: 'Standard_D2as_v5', powerState: 'running' });
+  });
+
+  // "Compute throttling limits": Update VM (Update, Start, …) per VM 12, refilled 4 a minute. Six
+  // sizes are a start, then a resize and a start for each of five others: eleven of the VM's tokens.
+  test("a fallback that tries six sizes stays within the VM's Update VM budget: no 429", async () => {
+    const list = 'Standard_D2as_v5,Standard_D2s_v4,Standard_D4s_v5,Standard_D4as_v5,Standard_E2s_v5';
+    emu = await emulator(
+      fleet([{ tags: { SpotRestarterFallbackSizes: list } }], {
+        pools: noCapacity(
+          'Standard_D2s_v5',
+          'Standard_D2as_v5',
+          'Standard_D2s_v4',
+          'Standard_D4s_v5',
+          'Standard_D4as_v5'
+        )
+      }),
+      { workflowsDir: WORKFLOWS }
+    );
+    const [r] = await sweep();
+    expect(r).toMatchObject({ outcome: 'started-fallback', usedSize: 'Standard_E2s_v5' });
+    expect(r!.sizesTried).toHaveLength(6);
+    expect(Object.keys(emu.answers).filter(k => k.endsWith(':429'))).toEqual([]);
   });
 
   test('a fleet-wide list from the input, ordered by eviction rate', async () => {
@@ -206,6 +267,25 @@ describe('revert', () => {
     expect(emu.vm('vm-0')).toMatchObject({ vmSize: 'Standard_D2as_v5', powerState: 'running' });
   });
 
+  test('neither size starts after the deallocate: the size that worked is tried again until it starts', async () => {
+    emu = await emulator(
+      fleet([away], { pools: noCapacity('Standard_D2s_v5') }, { MODE: 'revert', RETRY_FOR: '1m' }),
+      { workflowsDir: WORKFLOWS }
+    );
+    const e = emu;
+    // Someone takes the capacity the revert frees; it comes back five emulated minutes later.
+    const deallocate = e.model.userDeallocate.bind(e.model);
+    e.model.userDeallocate = (vm, fault) => {
+      deallocate(vm, fault);
+      e.model.setCapacity('eastus', 'Standard_D2as_v5', 0);
+      e.clock.after(300_000, () => e.model.setCapacity('eastus', 'Standard_D2as_v5', 1));
+    };
+    const [r] = await sweep();
+    expect(r).toMatchObject({ outcome: 'started-fallback', reverted: false });
+    expect(r!.detail).toMatch(/back on Standard_D2as_v5, running \(started on attempt \d+\)/);
+    expect(e.vm('vm-0')).toMatchObject({ vmSize: 'Standard_D2as_v5', powerState: 'running' });
+  });
+
   test('a restart run never reverts', async () => {
     emu = await emulator(fleet([away]), { workflowsDir: WORKFLOWS });
     await sweep();
@@ -234,8 +314,50 @@ describe('price first', () => {
       workflowsDir: WORKFLOWS
     });
     const [r] = await sweep();
-    expect(r).toMatchObject({ outcome: 'started', oldMaxPrice: 0.01, newMaxPrice: 0.0207 });
-    expect(emu.vm('vm-0')).toMatchObject({ maxPrice: 0.0207, powerState: 'running' });
+    // Five decimals at most, strictly above the current price (BillingProfile: "greater than").
+    expect(r).toMatchObject({ outcome: 'started', oldMaxPrice: 0.01, newMaxPrice: 0.02071 });
+    expect(emu.vm('vm-0')).toMatchObject({ maxPrice: 0.02071, powerState: 'running' });
+  });
+
+  test('to-current with a price of more than five decimals: rounded up to five', async () => {
+    emu = await emulator(
+      fleet([priced], { prices: { 'eastus/Standard_D2s_v5': 0.0207341 } }, { RAISE_MAX_PRICE: 'to-current' }),
+      { workflowsDir: WORKFLOWS }
+    );
+    const [r] = await sweep();
+    expect(r).toMatchObject({ outcome: 'started', newMaxPrice: 0.02074 });
+  });
+
+  test("a Uniform Windows instance: priced as Windows, and its max price is the scale set's to raise", async () => {
+    const scaleSet = (name: string, osType: 'Linux' | 'Windows') => ({
+      subscriptionId: SUB,
+      resourceGroup: 'rg-pool',
+      name,
+      orchestration: 'Uniform' as const,
+      osType,
+      maxPrice: 0.03,
+      tags: TAG,
+      instances: [{ powerState: 'deallocated' as const, annotation: 'VirtualMachinePreempted' as const }]
+    });
+    emu = await emulator(
+      fleet(
+        [],
+        {
+          prices: { 'eastus/Standard_D2s_v5': 0.02 },
+          scaleSets: [scaleSet('win', 'Windows'), scaleSet('lin', 'Linux')]
+        },
+        { RAISE_MAX_PRICE: 'to-current' }
+      ),
+      { workflowsDir: WORKFLOWS }
+    );
+    const found = Object.fromEntries((await sweep()).map(r => [r.name, r]));
+    // Windows: 0.036 USD, above 0.03; Linux: 0.02, within it.
+    expect(found.win_0).toMatchObject({ outcome: 'price-above-max', currentPrice: 0.036 });
+    expect(found.win_0!.detail).toContain('raise the max price of scale set win');
+    expect(found.lin_0).toMatchObject({ outcome: 'started' });
+    expect(emu.answers['update:404'] ?? 0).toBe(0);
+    expect(emu.scaleSet('win').maxPrice).toBe(0.03);
+    expect(emu.vm('win_0').startsAccepted).toBe(0);
   });
 
   test('one SpotResources query for the whole sweep, whatever the number of VMs, sizes and lists', async () => {

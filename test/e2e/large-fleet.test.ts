@@ -67,11 +67,21 @@ describe('a 10 000-VM sweep', () => {
     expect(run.log).toContain('Outputs shortened');
   });
 
-  test('the summary opens with the counts and lists the problems before the started VMs', () => {
+  test('the summary opens with the counts, groups the problems before the started VMs, and stays small', () => {
     const s = run.summary;
-    expect(s.split('\n')[2]).toContain(`${file.counts['capacity-unavailable']} capacity-unavailable`);
-    expect(s.indexOf('#### capacity-unavailable')).toBeGreaterThan(0);
-    expect(s.indexOf('#### capacity-unavailable')).toBeLessThan(s.indexOf('### Started'));
-    expect(s.indexOf('### Started')).toBeLessThan(s.indexOf('<details>'));
+    const capacity = file.counts['capacity-unavailable']!;
+    expect(s.split('\n')[2]).toContain(`${capacity.toLocaleString('en-US')} capacity-unavailable`);
+    // One group per size and region, however many VMs are in it: a page that does not grow with the fleet.
+    expect(s).toMatch(/### Needs attention: [\d,]+ VMs in 2 groups/);
+    expect(s.indexOf('### Needs attention')).toBeLessThan(s.indexOf('### Started'));
+    expect(s.match(/is currently not available in location/g)?.length).toBe(2);
+    expect(run.summaryBytes).toBeLessThan(256 * 1024);
+    // Every started VM is listed, with how it came back.
+    expect(s).toContain(`### Started: ${file.counts.started} VMs`);
+    expect(s.split('\n').filter(l => l.includes('| evicted: VirtualMachinePreempted'))).toHaveLength(
+      file.counts.started!
+    );
+    // At most ten annotations, one per group.
+    expect(run.log.split('\n').filter(l => /^::(error|warning)/.test(l)).length).toBeLessThanOrEqual(10);
   });
 });

@@ -7,6 +7,7 @@
 import { afterEach, describe, expect, test } from '@jest/globals';
 import { DEFAULT_APP, type AppSpec, type FleetSpec, type VmSpec } from '../emulator/fleet.js';
 import { shippedRoleActions } from '../emulator/rbac.js';
+import { ACTIONS_BY_KIND, type RequiredAction } from '../../src/azure/permissions.js';
 import { subscriptionIds, TAG } from '../emulator/sample-fleet.js';
 import type { Emulator } from '../emulator/server.js';
 import type { RunRecord } from '../emulator/runner.js';
@@ -128,10 +129,30 @@ describe('roles on resource groups', () => {
 });
 
 describe('least privilege: the shipped role is enough, and each of its actions is needed', () => {
+  // A plain VM needs no scale-set action; a Uniform instance needs no plain-VM one.
+  const forVm = ACTIONS_BY_KIND.vm;
   test.each(shippedRoleActions())('without %s the run warns, naming it and the group', async missing => {
     const actions = shippedRoleActions().filter(a => a !== missing);
-    emu = await emulator(fleet({ actions }, vmsIn('rg-batch', ['vm-a'])), { workflowsDir: TEST_WORKFLOWS });
-    const vm = emu.vm('vm-a');
+    const onVm = forVm.includes(missing as RequiredAction);
+    emu = await emulator(
+      {
+        ...fleet({ actions }, onVm ? vmsIn('rg-batch', ['vm-a']) : []),
+        scaleSets: onVm
+          ? []
+          : [
+              {
+                subscriptionId: SUB,
+                resourceGroup: 'rg-batch',
+                name: 'farm',
+                orchestration: 'Uniform',
+                tags: TAG,
+                instances: 1
+              }
+            ]
+      },
+      { workflowsDir: TEST_WORKFLOWS }
+    );
+    const vm = emu.vm(onVm ? 'vm-a' : 'farm_0');
     const event = emu.model.evict(vm, 'simulated')!;
     await until(
       () => vm.powerState === 'deallocated' && emu!.model.settled(vm),
@@ -148,5 +169,18 @@ describe('least privilege: the shipped role is enough, and each of its actions i
     const warning = annotations(run, 'warning').find(l => l.includes('Missing permissions'));
     expect(warning).toContain(`'${missing}'`);
     expect(warning).toContain("resource group 'rg-batch'");
+  });
+
+  test('a group holding no scale set draws no warning for the scale-set actions a role lacks', async () => {
+    const actions = shippedRoleActions().filter(a => forVm.includes(a as RequiredAction));
+    emu = await emulator(fleet({ actions }, vmsIn('rg-batch', ['vm-a', 'vm-b'])), {
+      workflowsDir: TEST_WORKFLOWS
+    });
+    await evict(emu, ['vm-a', 'vm-b']);
+    const [run] = await emu.schedule();
+    expect(run!.exitCode).toBe(0);
+    expect(outcomes(run)).toEqual({ 'vm-a': 'started', 'vm-b': 'started' });
+    expect(annotations(run, 'warning').filter(l => l.includes('Missing permissions'))).toEqual([]);
+    expect(run!.summary).not.toContain('seem to lack');
   });
 });

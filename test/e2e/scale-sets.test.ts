@@ -105,6 +105,31 @@ describe('scale sets', () => {
     expect([...restored, ...hidden, 'solo-untagged'].filter(n => emu!.vm(n).startsAccepted > 0)).toEqual([]);
   });
 
+  test('instances autoscale deleted just before the start: each refusal drops one, the rest start at once', async () => {
+    emu = await emulator(fleet(), { timing: { tryRestoreDelayS: 3600 } });
+    const render = emu.scaleSet('render').instances.slice(0, 10);
+    await evictAndSettle(
+      emu,
+      render.map(v => v.name)
+    );
+    const vanished = [render[3]!, render[7]!];
+    // Read as deallocated by the run, deleted by a scale-in a moment before its start arrives.
+    emu.model.onScaleSetStart = ss => {
+      if (ss.name !== 'render') return;
+      for (const v of vanished) if (!v.deleted) emu!.model.scaleIn(v);
+    };
+    const [run] = await emu.schedule('restart-on-schedule.yml');
+    expect(run!.exitCode).toBe(0);
+    const found = byName(results(run));
+    for (const v of vanished) expect(found[v.name]).toMatchObject({ outcome: 'deleted' });
+    const rest = render.filter(v => !vanished.includes(v));
+    for (const v of rest) expect(found[v.name]).toMatchObject({ outcome: 'started' });
+    // One refusal per vanished instance (Azure names one a time), then one start for the rest.
+    expect(emu.scaleSet('render').startCalls).toBe(3);
+    await until(() => rest.every(v => v.powerState === 'running'), 30_000, 'the rest to run');
+    expect(rest.filter(v => v.startsAccepted !== 1).map(v => v.name)).toEqual([]);
+  });
+
   test('a manual run names instances by resource ID and by resource-group/scale-set/instance-id', async () => {
     emu = await emulator(fleet());
     const [a, b] = emu.scaleSet('render').instances;

@@ -141,15 +141,17 @@ describe('repository_dispatch (restart-on-eviction.yml)', () => {
     expect(vm.startsAccepted).toBe(1);
     // The summary draws the VM's way back, every moment of it, in order.
     const timeline = /```mermaid\ntimeline\n([\s\S]*?)```/.exec(run!.summary)?.[1] ?? '';
-    expect(timeline.split('\n').flatMap(l => /^ +\S+ : (.+)$/.exec(l)?.slice(1) ?? [])).toEqual([
+    expect(timeline.split('\n').flatMap(l => /^ +[^:]+ : (.+)$/.exec(l)?.slice(1) ?? [])).toEqual([
       'Preempt seen by the agent',
       'dispatch received, run started',
       'deallocated',
       'start accepted',
-      'running'
+      'running',
+      'healthy' // the example workflow asks for verify-health: guest-agent
     ]);
     expect(mine.evictedAt).toBe(payload.detectedAt);
     expect(Date.parse(mine.runningAt!)).toBeGreaterThanOrEqual(Date.parse(mine.startAcceptedAt!));
+    expect(Date.parse(mine.healthyAt!)).toBeGreaterThanOrEqual(Date.parse(mine.runningAt!));
   });
 });
 
@@ -257,6 +259,7 @@ describe('least privilege', () => {
     const [result] = results(run);
     expect(result).toMatchObject({ outcome: 'failed', errorCode: 'AuthorizationFailed' });
     expect(result!.detail).toContain("lacks the permission 'Microsoft.Compute/virtualMachines/start/action'");
-    expect(run!.log).toContain('::error title=vm-a%3A failed::'); // the annotation, ':' escaped as the runner wants
+    // One annotation for the group, ':' escaped as the runner wants.
+    expect(run!.log).toContain('::error title=1 VM(s) failed%3A AuthorizationFailed::');
   });
 });

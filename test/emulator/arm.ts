@@ -17,8 +17,10 @@ import { empty, json, bearer, type Request, type Response } from './http.js';
 import { compileQuery, QueryError, type Tables } from './kql.js';
 import type { Rbac } from './rbac.js';
 import { argRowOf, argScaleSets, handleScaleSet, isScaleSetKind, scaleSetKind } from './scale-sets.js';
-import type { Annotation, SpotModel, Vm } from './spot.js';
+import { WINDOWS_PRICE_FACTOR, type Annotation, type SpotModel, type Vm } from './spot.js';
 import { sizeInfo } from './sizes.js';
+import { handleTags, tagsKind } from './tags.js';
+import { guestHealthView } from './guest-health.js';
 import type { Throttles } from './throttle.js';
 import { verify, type KeyPair } from './tokens.js';
 
@@ -30,14 +32,27 @@ export interface ArmOptions {
   entraKey: KeyPair;
   tenantId: string;
   subscriptions: string[];
+  /**
+   * At tenant scope Resource Graph answers for at most this many subscriptions and says so with
+   * `x-ms-tenant-subscription-limit-hit: true` ("Guidance for throttled requests": 10 000).
+   */
+  tenantSubscriptionLimit?: number;
   base: () => string;
   /** Every request ARM answered, for tests and benchmarks to count. */
   onRequest?: (kind: string, status: number) => void;
+  /**
+   * Tables this Resource Graph does not offer (a fault: a cloud or tenant without one): a query
+   * naming one is refused as a query naming an unknown table is.
+   */
+  missingTables?: ReadonlySet<string>;
+  /** Each Resource Graph query, before it is answered: a test can change the fleet between pages. */
+  onQuery?: (query: string) => void;
 }
 
 const VM_PATH =
   /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.Compute\/virtualMachines\/([^/]+)(?:\/(instanceView|start|deallocate|simulateEviction|vmSizes))?$/i;
 const SKUS_PATH = /^\/subscriptions\/([^/]+)\/providers\/Microsoft\.Compute\/skus$/i;
+const LIST_ALL_PATH = /^\/subscriptions\/([^/]+)\/providers\/Microsoft\.Compute\/virtualMachines$/i;
 const OPERATION_PATH =
   /^\/subscriptions\/([^/]+)\/providers\/Microsoft\.Compute\/locations\/([^/]+)\/operations\/([^/]+)$/i;
 const ARG_PATH = /^\/providers\/Microsoft\.ResourceGraph\/resources$/i;
@@ -62,7 +77,10 @@ export function armKind(req: Request): string | undefined {
   if (ARG_PATH.test(req.path)) return 'arg';
   if (PERMISSIONS_PATH.test(req.path)) return 'permissions';
   if (OPERATION_PATH.test(req.path)) return 'operation';
+  const tags = tagsKind(req);
+  if (tags) return tags;
   if (SKUS_PATH.test(req.path)) return 'skus';
+  if (LIST_ALL_PATH.test(req.path)) return 'listAll';
   const scaleSet = scaleSetKind(req);
   if (scaleSet) return scaleSet;
   const vm = VM_PATH.exec(req.path);
@@ -86,11 +104,15 @@ export async function handleArm(req: Request, o: ArmOptions): Promise<Response |
         ? permissions(req, principal, o)
         : kind === 'skus'
           ? resourceSkus(req, principal, o)
-          : kind === 'update'
-            ? updateVm(req, principal, o)
-            : isScaleSetKind(kind)
-              ? handleScaleSet(req, kind, principal, o)
-              : compute(req, kind, principal, o);
+          : kind === 'listAll'
+            ? listAll(req, principal, o)
+            : kind === 'update'
+              ? updateVm(req, principal, o)
+              : kind === 'tags' || kind === 'tagsResult'
+                ? handleTags(req, kind, principal, o)
+                : isScaleSetKind(kind)
+                  ? handleScaleSet(req, kind, principal, o)
+                  : compute(req, kind, principal, o);
   o.onRequest?.(kind, response.status);
   return withHeaders(response, ids);
 }
@@ -212,8 +234,11 @@ function compute(req: Request, kind: string, principal: string, o: ArmOptions): 
     const [, , location] = OPERATION_PATH.exec(req.path)!;
     const opRead = o.throttles.computeOperationRead(sub!.toLowerCase(), location!.toLowerCase(), op.vmKey);
     if (!opRead.ok) return computeThrottled(opRead, o);
+    const counted = { ...read.headers, 'x-ms-ratelimit-remaining-resource': opRead.header };
     if (req.url.searchParams.get('monitor') === 'true')
-      return op.status === 'InProgress' ? empty(202, retryHeaders(1000, o)) : empty(200);
+      return op.status === 'InProgress'
+        ? empty(202, { ...counted, ...retryHeaders(1000, o) })
+        : empty(200, counted);
     return json(
       200,
       {
@@ -223,9 +248,7 @@ function compute(req: Request, kind: string, principal: string, o: ArmOptions): 
         ...(op.error ? { error: op.error } : {}),
         name: op.id
       },
-      {
-        'x-ms-ratelimit-remaining-subscription-reads': String(read.remaining)
-      }
+      counted
     );
   }
   const [, sub, rg, name] = VM_PATH.exec(req.path)!;
@@ -253,25 +276,30 @@ function compute(req: Request, kind: string, principal: string, o: ArmOptions): 
     ? o.throttles.write(principal, subscription)
     : o.throttles.read(principal, subscription);
   if (!bucket.ok) return throttled(bucket.retryAfterMs, o);
-  const limitHeader = {
-    [isWrite
-      ? 'x-ms-ratelimit-remaining-subscription-writes'
-      : 'x-ms-ratelimit-remaining-subscription-reads']: String(bucket.remaining)
-  };
+  let limitHeader = bucket.headers;
   const vm = o.model.get(scope);
   if (!vm) return armError(azureErrors.notFound(rg!, name!), limitHeader);
 
   if (!isWrite) {
     const vmRead = o.throttles.computeRead(subscription, vm.location.toLowerCase(), vm.key);
     if (!vmRead.ok) return computeThrottled(vmRead, o);
+    limitHeader = { ...limitHeader, 'x-ms-ratelimit-remaining-resource': vmRead.header };
   }
   switch (kind) {
     case 'get':
       return json(200, vmResource(vm), limitHeader);
     case 'instanceView':
       return json(200, instanceView(vm), limitHeader);
-    case 'vmSizes':
-      return json(200, { value: o.model.offeredSizes().map(vmSizeEntry) }, limitHeader);
+    case 'vmSizes': {
+      // Microsoft Learn, "Resize a virtual machine": "If your VM is still running and you don't see
+      // the size you want in the list, stopping the virtual machine may reveal more sizes." A running
+      // VM's hardware cluster here is one processor make (AMD or Intel).
+      const amd = sizeInfo(vm.vmSize)?.amd;
+      const sizes = o.model
+        .offeredSizes()
+        .filter(s => vm.powerState === 'deallocated' || sizeInfo(s)?.amd === amd);
+      return json(200, { value: sizes.map(vmSizeEntry) }, limitHeader);
+    }
     case 'deallocate':
       o.model.userDeallocate(vm);
       return empty(200, limitHeader);
@@ -280,15 +308,19 @@ function compute(req: Request, kind: string, principal: string, o: ArmOptions): 
       return empty(204, limitHeader);
     default: {
       const update = o.throttles.computeUpdate(subscription, vm.location.toLowerCase(), vm.key);
-      if (!update.ok) return throttled(update.retryAfterMs, o, 'OperationNotAllowed');
+      if (!update.ok) return computeThrottled(update, o);
       const started = o.model.start(vm);
-      if ('error' in started) return armError(started.error, limitHeader);
+      if ('error' in started)
+        return armError(started.error, {
+          ...limitHeader,
+          'x-ms-ratelimit-remaining-resource': update.header
+        });
       const statusUrl = `${o.base()}/subscriptions/${sub}/providers/Microsoft.Compute/locations/${vm.location}/operations/${started.operation.id}?p=${randomUUID()}&api-version=${req.url.searchParams.get('api-version')}`;
       return empty(202, {
         ...limitHeader,
         'Azure-AsyncOperation': statusUrl,
         Location: `${statusUrl}&monitor=true`,
-        'x-ms-ratelimit-remaining-resource': `Microsoft.Compute/UpdateVM3Min;${update.remaining}`
+        'x-ms-ratelimit-remaining-resource': update.header
       });
     }
   }
@@ -325,7 +357,7 @@ function permissions(req: Request, principal: string, o: ArmOptions): Response {
     });
   const read = o.throttles.read(principal, sub!.toLowerCase());
   if (!read.ok) return throttled(read.retryAfterMs, o);
-  const headers = { 'x-ms-ratelimit-remaining-subscription-reads': String(read.remaining) };
+  const headers = read.headers;
   if (group && ![...o.model.vms.values()].some(vm => sameGroup(vm, sub!, group)))
     return json(
       404,
@@ -391,7 +423,8 @@ export function vmResource(vm: Vm) {
 
 /**
  * `GET …/instanceView`. While an operation runs Azure shows `ProvisioningState/updating` with no
- * time; afterwards the time is when the operation ended (VirtualMachineInstanceView.statuses,
+ * time; afterwards the time is when the operation ended (a failed start: `ProvisioningState/failed/<code>`
+ * and the failure's time; an eviction moves neither) (VirtualMachineInstanceView.statuses,
  * InstanceViewStatus.time optional: specification/compute/…/ComputeRP/stable/2024-11-01/virtualMachine.json).
  */
 export function instanceView(vm: Vm) {
@@ -400,15 +433,27 @@ export function instanceView(vm: Vm) {
     computerName: vm.name,
     osName: 'ubuntu',
     osVersion: '24.04',
+    ...guestHealthView(vm.guest, vm.osType),
     statuses: [
       vm.provisioning === 'updating'
         ? { code: 'ProvisioningState/updating', level: 'Info', displayStatus: 'Updating' }
-        : {
-            code: 'ProvisioningState/succeeded',
-            level: 'Info',
-            displayStatus: 'Provisioning succeeded',
-            time: vm.changedAt
-          },
+        : vm.provisioning === 'failed'
+          ? {
+              // `ProvisioningState/<state>[/<errorCode>]` (Microsoft Learn, "States and billing status
+              // of Azure Virtual Machines"); level Error and "Provisioning failed" as observed.
+              code: `ProvisioningState/failed/${vm.provisioningError ?? 'InternalExecutionError'}`,
+              level: 'Error',
+              displayStatus: 'Provisioning failed',
+              message:
+                'Allocation failed. We do not have sufficient capacity for the requested VM size in this region.',
+              time: vm.changedAt
+            }
+          : {
+              code: 'ProvisioningState/succeeded',
+              level: 'Info',
+              displayStatus: 'Provisioning succeeded',
+              time: vm.changedAt
+            },
       { code: `PowerState/${power}`, level: 'Info', displayStatus: `VM ${power}` }
     ]
   };
@@ -437,9 +482,19 @@ function argError(
 function resourceGraph(req: Request, principal: string, o: ArmOptions): Response {
   if (req.method !== 'POST')
     return argError(405, [{ code: 'MethodNotAllowed', message: 'Only POST is supported.' }]);
+  if (o.onQuery) {
+    let peek: unknown;
+    try {
+      peek = req.json();
+    } catch {
+      peek = undefined;
+    }
+    const text = (peek as { query?: unknown } | undefined)?.query;
+    o.onQuery(typeof text === 'string' ? text : '');
+  }
   const quota = o.throttles.arg(principal);
   const resetsAfter = hms(o.clock.real(quota.resetsAfterMs));
-  const quotaHeaders = {
+  const quotaHeaders: Record<string, string> = {
     'x-ms-user-quota-remaining': String(quota.remaining),
     'x-ms-user-quota-resets-after': resetsAfter
   };
@@ -499,9 +554,12 @@ function resourceGraph(req: Request, principal: string, o: ArmOptions): Response
     );
   }
   const readable = o.rbac.readableSubscriptions(principal, o.subscriptions);
+  const tenantLimit = o.tenantSubscriptionLimit ?? 10_000;
+  const limitHit = !Array.isArray(body.subscriptions) && readable.length > tenantLimit;
+  if (limitHit) quotaHeaders['x-ms-tenant-subscription-limit-hit'] = 'true';
   const requested = Array.isArray(body.subscriptions)
     ? (body.subscriptions as string[]).map(s => String(s).toLowerCase())
-    : readable;
+    : readable.slice(0, tenantLimit);
   const scope = requested.filter(s => readable.includes(s));
   if (Array.isArray(body.subscriptions) && scope.length === 0) {
     return argError(
@@ -519,9 +577,14 @@ function resourceGraph(req: Request, principal: string, o: ArmOptions): Response
   try {
     // Compiled once per query text, but run over tables built now: every page sees the model as it is.
     const query = compileQuery(body.query);
-    result = query.run(argTables(o, principal, scope, query.tables));
+    const offered = [...query.tables].filter(t => !o.missingTables?.has(t));
+    result = query.run(argTables(o, principal, scope, new Set(offered)));
   } catch (error) {
     if (error instanceof QueryError) {
+      // Published shape (errors quoted in Microsoft's issues, e.g. MicrosoftDocs/azure-docs#45495):
+      // 400, error.code BadRequest, the "Please provide below info…" message, details[] with
+      // InvalidQuery "Query is invalid…" and then the specific code. The specific codes and messages
+      // for the join limit are modelled (kql.ts `checkJoinLimit`): Microsoft publishes neither.
       return argError(
         400,
         [
@@ -742,7 +805,7 @@ export function argVm(vm: Vm, tenantId: string) {
       ...resource.properties,
       extended: argExtended(vm)
     },
-    tags: vm.tags,
+    tags: vm.argTags ?? vm.tags,
     identity: null,
     zones: vm.zone ? [vm.zone] : null,
     extendedLocation: null
@@ -763,7 +826,7 @@ function spotResources(model: SpotModel): Record<string, unknown>[] {
     for (const size of model.offeredSizes()) {
       for (const osType of ['Linux', 'Windows'] as const) {
         // Windows carries its licence in the Spot price.
-        const factor = osType === 'Windows' ? 1.8 : 1;
+        const factor = osType === 'Windows' ? WINDOWS_PRICE_FACTOR : 1;
         rows.push({
           id: `/providers/Microsoft.Compute/locations/${location}/skuSpotPriceHistory/${size}/osTypes/${osType}`,
           name: size,
@@ -801,7 +864,7 @@ function vmSizeEntry(name: string) {
     name,
     numberOfCores: info.vCPUs,
     osDiskSizeInMB: 1_047_552,
-    resourceDiskSizeInMB: info.vCPUs * 8192,
+    resourceDiskSizeInMB: info.tempDiskMB,
     memoryInMB: info.memoryGB * 1024,
     maxDataDiskCount: Math.min(64, info.vCPUs * 2)
   };
@@ -858,7 +921,12 @@ function resourceSkus(req: Request, principal: string, o: ArmOptions): Response 
         capabilities: [
           { name: 'vCPUs', value: String(info.vCPUs) },
           { name: 'MemoryGB', value: String(info.memoryGB) },
-          { name: 'LowPriorityCapable', value: 'True' }
+          // The published Spot flag and temp disk (skus.json example ListAvailableResourceSkusForARegion.json).
+          { name: 'MaxResourceVolumeMB', value: String(info.tempDiskMB) },
+          {
+            name: 'LowPriorityCapable',
+            value: o.model.spotIncapable.has(name.toLowerCase()) ? 'False' : 'True'
+          }
         ],
         restrictions: restricted.map(r =>
           r.zones
@@ -878,7 +946,7 @@ function resourceSkus(req: Request, principal: string, o: ArmOptions): Response 
       };
     })
   );
-  return json(200, { value }, { 'x-ms-ratelimit-remaining-subscription-reads': String(read.remaining) });
+  return json(200, { value }, read.headers);
 }
 
 /**
@@ -893,11 +961,11 @@ function updateVm(req: Request, principal: string, o: ArmOptions): Response {
     return forbidden(principal, ARM_ACTIONS.write, scope);
   const bucket = o.throttles.write(principal, subscription);
   if (!bucket.ok) return throttled(bucket.retryAfterMs, o);
-  const limitHeader = { 'x-ms-ratelimit-remaining-subscription-writes': String(bucket.remaining) };
   const vm = o.model.get(scope);
-  if (!vm) return armError(azureErrors.notFound(rg!, name!), limitHeader);
+  if (!vm) return armError(azureErrors.notFound(rg!, name!), bucket.headers);
   const update = o.throttles.computeUpdate(subscription, vm.location.toLowerCase(), vm.key);
-  if (!update.ok) return throttled(update.retryAfterMs, o, 'OperationNotAllowed');
+  if (!update.ok) return computeThrottled(update, o);
+  const limitHeader = { ...bucket.headers, 'x-ms-ratelimit-remaining-resource': update.header };
   let body: {
     tags?: unknown;
     properties?: { hardwareProfile?: { vmSize?: unknown }; billingProfile?: { maxPrice?: unknown } };
@@ -931,10 +999,7 @@ function updateVm(req: Request, principal: string, o: ArmOptions): Response {
     maxPrice: maxPrice as number | undefined
   });
   if (refused && 'body' in refused) return armError(refused, limitHeader);
-  const headers = {
-    ...limitHeader,
-    'x-ms-ratelimit-remaining-resource': `Microsoft.Compute/UpdateVM3Min;${update.remaining}`
-  };
+  const headers = limitHeader;
   if (!refused) return json(200, vmResource(vm), headers);
   // A resize or repricing runs on: 200 with provisioningState Updating and the operation to follow.
   const resource = vmResource(vm);
@@ -945,5 +1010,66 @@ function updateVm(req: Request, principal: string, o: ArmOptions): Response {
       ...headers,
       'Azure-AsyncOperation': `${o.base()}/subscriptions/${sub}/providers/Microsoft.Compute/locations/${vm.location}/operations/${refused.id}?p=${randomUUID()}&api-version=${req.url.searchParams.get('api-version')}`
     }
+  );
+}
+
+/** VMs a page of `virtualMachines` lists: Azure pages by `nextLink` and publishes no page size. */
+export const LIST_PAGE_SIZE = 200;
+
+/**
+ * `GET /subscriptions/{id}/providers/Microsoft.Compute/virtualMachines` (VirtualMachines_ListAll):
+ * "statusOnly=true enables fetching run time status of all Virtual Machines in the subscription" —
+ * each VM with `properties.instanceView.statuses`. Compute's "High Cost Get VM" (List, List All, List
+ * By Location): 300 a minute per subscription, up to 900 ("Compute throttling limits"). Needs
+ * `virtualMachines/read` over the subscription: a role on one resource group is refused.
+ */
+function listAll(req: Request, principal: string, o: ArmOptions): Response {
+  const [, sub] = LIST_ALL_PATH.exec(req.path)!;
+  const subscription = sub!.toLowerCase();
+  if (req.method !== 'GET')
+    return json(405, {
+      error: {
+        code: 'MethodNotAllowed',
+        message: `The requested resource does not support http method '${req.method}'.`
+      }
+    });
+  if (!o.rbac.can(principal, ARM_ACTIONS.read, `/subscriptions/${sub}`))
+    return forbidden(principal, ARM_ACTIONS.read, `/subscriptions/${sub}`);
+  const read = o.throttles.read(principal, subscription);
+  if (!read.ok) return throttled(read.retryAfterMs, o);
+  const listed = o.throttles.computeList(subscription);
+  if (!listed.ok) return computeThrottled(listed, o);
+  const statusOnly = req.url.searchParams.get('statusOnly') === 'true';
+  const all = [...o.model.vms.values()]
+    .filter(
+      vm => !vm.deleted && vm.kind !== 'vmss-uniform' && vm.subscriptionId.toLowerCase() === subscription
+    )
+    .sort((a, b) => a.key.localeCompare(b.key));
+  const offset = Number(req.url.searchParams.get('$skiptoken') ?? 0);
+  if (!Number.isInteger(offset) || offset < 0)
+    return json(
+      400,
+      { error: { code: 'InvalidSkipToken', message: 'The skip token is invalid.' } },
+      read.headers
+    );
+  const page = all.slice(offset, offset + LIST_PAGE_SIZE);
+  const next = new URL(`${o.base()}${req.path}`);
+  for (const [k, v] of req.url.searchParams) next.searchParams.set(k, v);
+  next.searchParams.set('$skiptoken', String(offset + LIST_PAGE_SIZE));
+  return json(
+    200,
+    {
+      value: page.map(vm => {
+        const resource = vmResource(vm);
+        return statusOnly
+          ? {
+              ...resource,
+              properties: { ...resource.properties, instanceView: { statuses: instanceView(vm).statuses } }
+            }
+          : resource;
+      }),
+      ...(offset + LIST_PAGE_SIZE < all.length ? { nextLink: next.toString() } : {})
+    },
+    { ...read.headers, 'x-ms-ratelimit-remaining-resource': listed.header }
   );
 }

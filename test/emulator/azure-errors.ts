@@ -92,6 +92,39 @@ export const azureErrors = {
       'OperationNotAllowed',
       `Operation 'start' is not allowed on VM '${vmName}' since the VM is marked for '${operation}'. Retry after the current operation completes.`
     ),
+  /**
+   * Refusals no retry changes, for one size. Spot: the key AzureSpotIsNotSupportedForThisVMSize and
+   * its message ("Error messages for Azure Spot Virtual Machines and scale sets"); Azure sends the
+   * keys' messages under `OperationNotAllowed` with 409 (Azure/azure-cli#13974 for "Max price change
+   * is not allowed."), so the wire code here is inferred. Temp disk: observed text and code
+   * (Azure/SAP-on-Azure-Scripts-and-Utilities#130; FAQ "Azure VM sizes with no local temporary disk").
+   */
+  spotNotSupportedForSize: (size: string) =>
+    armError(
+      409,
+      'OperationNotAllowed',
+      `Azure Spot Virtual Machine is not supported for this VM size ${size}. For more information, see http://aka.ms/AzureSpot/errormessages`
+    ),
+  tempDiskBoundary: (vmName: string) =>
+    armError(
+      409,
+      'OperationNotAllowed',
+      `Unable to resize the VM '${vmName}' since changing from resource disk to non-resource disk VM size and vice-versa is not allowed. Please refer to https://aka.ms/AAah4sj for more details.`
+    ),
+  /** MaxPriceValueInvalid's message (Spot error page); how Azure answers more than five decimals is not published. */
+  maxPriceInvalid: () =>
+    armError(
+      400,
+      'InvalidParameter',
+      'Invalid max price value. The only supported values for max price are -1 or a decimal greater than zero, with up to 5 decimal places. For more information, see http://aka.ms/AzureSpot/errormessages'
+    ),
+  /** An update's max price not above the current price (BillingProfile: "will only succeed if the maxPrice is greater than the current Azure Spot price"). */
+  updatePriceNotAboveCurrent: (maxPrice: number, currentPrice: number, size: string) =>
+    armError(
+      409,
+      'SpotPriceGreaterThanProvidedMaxPrice',
+      `Unable to perform operation 'Update VM' since the provided max price '${maxPrice} USD' is lower than the current spot price '${currentPrice} USD' for Azure Spot Virtual Machine size '${size}'. For more information, see http://aka.ms/AzureSpot/errormessages`
+    ),
   operationNotAllowedWhileRunning: (vmName: string, operation: string) =>
     armError(
       409,

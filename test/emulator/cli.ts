@@ -8,12 +8,15 @@
  *   POST /_emulator/schedule  {"workflow"?}       run the schedule workflows now
  * `--write-env <file>` also writes the inputs, endpoints and CA as a dotenv file, for
  * `npm run local-action` and the CI job that runs `uses: ./` (see dotenv.ts, .env.example).
+ * It stops on SIGINT and SIGTERM, sent to it or to npm, and removes every file it made (its CA, the
+ * runs' RUNNER_TEMP) as it stops.
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parse } from 'yaml';
 import { emulatorEnv, writeDotenv } from './dotenv.js';
 import type { FleetSpec } from './fleet.js';
+import { scratchTmpdir, stopOnSignals } from './scratch.js';
 import { Emulator } from './server.js';
 
 const { values } = parseArgs({
@@ -39,6 +42,7 @@ if (!Array.isArray(fleet.subscriptions) || !Array.isArray(fleet.vms)) {
   console.error(`${values.fleet}: a fleet needs "subscriptions" (a list of GUIDs) and "vms" (a list of VMs)`);
   process.exit(2);
 }
+const scratch = scratchTmpdir('azure-spot-restarter-emulator-');
 const emulator = await Emulator.start({
   fleet,
   timeScale: Number(values['time-scale']),
@@ -72,4 +76,8 @@ if (values['write-env']) {
   writeDotenv(values['write-env'], emulatorEnv(emulator, fleet));
   console.log(`\nWrote ${values['write-env']}: run the action with \`npm run local-action\`.`);
 }
-process.on('SIGINT', () => void emulator.stop().then(() => process.exit(0)));
+stopOnSignals(async () => {
+  await emulator.stop();
+  scratch.remove();
+});
+console.log('\nServing until Ctrl-C (SIGINT) or SIGTERM.');

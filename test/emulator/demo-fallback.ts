@@ -9,9 +9,12 @@ import { DEFAULT_APP, type FleetSpec } from './fleet.js';
 import { shippedRoleActions } from './rbac.js';
 import type { RunRecord } from './runner.js';
 import { Emulator } from './server.js';
+import type { Timing } from './spot.js';
 
 export interface FallbackStory {
   summary: { vm: string; preferred: string; used: string | null; reverted: boolean };
+  /** The runs of the act: the sweep that used a fallback size, then the revert. */
+  runs: RunRecord[];
 }
 
 const FALLBACK_ROLE = (
@@ -22,7 +25,10 @@ const FALLBACK_ROLE = (
   }
 ).Actions;
 
-export async function fallbackAct(say: (line?: string) => void): Promise<FallbackStory> {
+export async function fallbackAct(
+  say: (line?: string) => void,
+  timing: Partial<Timing>
+): Promise<FallbackStory> {
   const name = 'batch-7';
   const preferred = 'Standard_D4s_v5';
   const subscription = '00000003-5107-4e5f-9d3a-00000000f411';
@@ -49,7 +55,7 @@ export async function fallbackAct(say: (line?: string) => void): Promise<Fallbac
     ],
     github: { repository: 'acme/spot-fleet' }
   };
-  const emu = await Emulator.start({ fleet, timeScale: 20, timing: { annotationLagS: 30 } });
+  const emu = await Emulator.start({ fleet, timeScale: 1, timing });
   try {
     const vm = emu.vm(name);
     say();
@@ -66,11 +72,12 @@ export async function fallbackAct(say: (line?: string) => void): Promise<Fallbac
     const reverted = resultOf(revert, name);
     const t0 = emu.model.timeline.find(t => t.vm === name)!.at;
     for (const t of emu.model.timeline.filter(e => e.vm === name))
-      say(`  +${String(Math.round((t.at - t0) / 1000)).padStart(4)} s  ${t.what}`);
+      say(`  +${((t.at - t0) / 1000).toFixed(1).padStart(5)} s  ${t.what}`);
     say(
       `Restart run: ${started?.outcome} on ${started?.usedSize ?? '?'}; revert run: ${reverted?.outcome}; now ${vm.vmSize}, ${vm.powerState}.`
     );
     return {
+      runs: [restart, revert].filter((r): r is RunRecord => r !== undefined),
       summary: {
         vm: name,
         preferred,

@@ -1,5 +1,5 @@
 /**
- * `npm run demo`: the product on the built-in emulator, in two acts.
+ * `npm run demo`: the product on the built-in emulator, in three acts.
  * 1. The fast path: real agent processes on four Spot VMs see Preempt in their IMDS, send a
  *    repository_dispatch to the emulated GitHub, whose runner runs
  *    workflows-examples/restart-on-eviction.yml with dist/index.js; the VMs come back. A timeline.
@@ -10,17 +10,49 @@
  * 3. Fallback sizes: capacity for one VM's size vanishes, the schedule brings it back on a size its
  *    owner listed; capacity returns, and workflows-examples/revert-to-preferred-size.yml brings it
  *    home. A timeline.
+ * Every run's job summary is kept in one directory (`--out`, emptied first), as markdown and as a
+ * web page rendered as GitHub renders it; everything else the demo made is removed when it ends,
+ * or when it is stopped (Ctrl-C, SIGTERM).
+ * One clock: the emulated Azure runs on real time, as the agents and the action do, with Azure's
+ * timings shortened (`--speed`, 10-fold by default: a 30 s eviction notice lasts 3 s, a start 4 s),
+ * so every time in a job summary is on the same clock as the others.
  * `--json` prints one object for scripts instead.
  */
+import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { agentEnv, msg, startAgent, type AgentProcess } from './agents.js';
+import { DEFAULT_SUMMARIES_DIR, DemoSummaries } from './demo-summaries.js';
 import type { RunRecord } from './runner.js';
 import { sampleFleet, type Role } from './sample-fleet.js';
+import { scratchTmpdir, stopOnSignals } from './scratch.js';
 import { Emulator } from './server.js';
+import { DEFAULT_TIMING, type Timing } from './spot.js';
 import { fallbackAct, type FallbackStory } from './demo-fallback.js';
 
-const { values } = parseArgs({ options: { json: { type: 'boolean', default: false } } });
+const { values } = parseArgs({
+  options: {
+    json: { type: 'boolean', default: false },
+    out: { type: 'string' },
+    speed: { type: 'string', default: '10' },
+    help: { type: 'boolean', default: false }
+  }
+});
+if (values.help) {
+  console.log('Usage: npm run demo -- [--json] [--out <dir for the job summaries>] [--speed 10]');
+  process.exit(0);
+}
 const say = (line = '') => values.json || console.log(line);
+// At 10-fold, the 30 s eviction notice lasts 3 s: enough for a real agent process to see the
+// Preempt and for GitHub's runner to start the action before the VM is deallocated.
+const speed = Number(values.speed);
+if (!Number.isFinite(speed) || speed < 1 || speed > 100) {
+  console.error(
+    `--speed must be a number from 1 to 100 (how many times shorter Azure's timings are), not "${values.speed}"`
+  );
+  process.exit(2);
+}
+const summaries = new DemoSummaries(values.out ?? DEFAULT_SUMMARIES_DIR());
+const scratch = scratchTmpdir('azure-spot-restarter-demo-run-');
 const TOKEN = 'ghs_demoInstallationToken00000000000000';
 
 const fleet = sampleFleet({ subscriptions: 3, eligible: 24, decoysPerKind: 2 });
@@ -39,9 +71,8 @@ fleet.github = {
   repository: 'acme/spot-fleet',
   tokens: [{ token: TOKEN, repositories: ['acme/spot-fleet'] }]
 };
-const scale = 10;
 // Resource Health annotations arrive a minute and a half after the eviction (Azure: within about 5).
-const emu = await Emulator.start({ fleet, timeScale: scale, timing: { annotationLagS: 90 } });
+const emu = await Emulator.start({ fleet, timeScale: 1, timing: shortened(speed, { annotationLagS: 90 }) });
 const agents: AgentProcess[] = [];
 // Everyone in the story: the fleet's VMs, and the farm's instances (four of them will be evicted).
 const farm = emu.scaleSet('render-farm').instances.map((vm, i) => ({
@@ -50,10 +81,19 @@ const farm = emu.scaleSet('render-farm').instances.map((vm, i) => ({
   role: (i < 4 ? 'eligible' : 'running') as Role
 }));
 const members = [...fleet.vms, ...farm];
+const evictedFarm = farm.filter(v => v.role === 'eligible').length;
+stopOnSignals(async () => {
+  await Promise.all(agents.map(a => a.stop()));
+  await emu.stop();
+  scratch.remove();
+});
 try {
-  say(`Emulated Azure + GitHub on ${emu.url} (1 real second = ${scale} emulated seconds)`);
+  say(`Emulated Azure + GitHub on ${emu.url}`);
   say(
-    `Fleet: ${fleet.vms.length} VMs in ${fleet.subscriptions.length} subscriptions; ${count('eligible')} opted-in Spot VMs and ${fleet.vms.length - count('eligible')} decoys.`
+    `One clock for Azure, the agents and the action: real time, with Azure's timings ${speed}-fold shorter (a 30 s eviction notice lasts ${30 / speed} s, a start ${40 / speed} s, Resource Health's annotations come ${90 / speed} s after an eviction).`
+  );
+  say(
+    `Fleet in ${fleet.subscriptions.length} subscriptions: ${fleet.vms.length} VMs (${count('eligible')} opted-in Spot VMs, ${fleet.vms.length - count('eligible')} decoys) and the Uniform scale set render-farm (${farm.length} instances, ${evictedFarm} of them to be evicted).`
   );
 
   // Act 1: the fast path.
@@ -85,6 +125,8 @@ try {
   say(
     `${loopRuns.length} dispatch runs, one concurrency group: GitHub cancelled ${cancelled} as pending, and the run in progress took their VMs from their names.`
   );
+  // A run GitHub cancelled as pending never ran: it has no summary.
+  for (const r of loopRuns) if (r.conclusion !== 'cancelled') summaries.save(1, r);
   if (!values.json) {
     table(
       [
@@ -95,20 +137,20 @@ try {
         'run started',
         'deallocated',
         'start accepted',
-        'running'
+        'running',
+        'healthy'
       ],
       timeline.map(t => [
         t.vm,
         '0.0s',
-        ...[t.seen, t.dispatched, t.runStarted, t.deallocated, t.startAccepted, t.running].map(s =>
-          s === undefined ? '—' : `+${s.toFixed(1)}s`
+        ...[t.seen, t.dispatched, t.runStarted, t.deallocated, t.startAccepted, t.running, t.healthy].map(
+          s => (s === undefined ? '—' : `+${s.toFixed(1)}s`)
         )
       ])
     );
     say(
-      `(emulated seconds after Azure announced the Preempt; the notice is 30 s, a start takes 40 s; at this time scale`
+      `(seconds after Azure announced the Preempt, on the real clock: the notice is ${30 / speed} s, a start takes ${40 / speed} s, the guest agent is Ready ${emu.model.timing.agentReadyS} s after running)`
     );
-    say(` each real 100 ms of start-up of a process shows as ${scale / 10} s)`);
   }
   await Promise.all(agents.map(a => a.stop()));
 
@@ -129,6 +171,7 @@ try {
   const before = new Map(members.map(v => [v.name, state(v.name)]));
   say('GitHub runs the schedule: workflows-examples/restart-on-schedule.yml …');
   const [early] = await emu.schedule('restart-on-schedule.yml');
+  summaries.save(2, early!);
   const earlyOutcomes = outcomesOf(early!);
   const awaiting = [...earlyOutcomes.values()].filter(o => o === 'awaiting-evidence').length;
   say(
@@ -141,6 +184,7 @@ try {
   );
   say('The annotations arrive (VirtualMachinePreempted); GitHub runs the schedule again …');
   const [run] = await emu.schedule('restart-on-schedule.yml');
+  summaries.save(2, run!);
   const eligible = members.filter(v => v.role === 'eligible');
   await waitFor(
     () => eligible.every(v => emu.vm(v.name).powerState === 'running'),
@@ -157,7 +201,11 @@ try {
     .map(v => v.name);
   const runs = [...loopRuns, early!, run!];
   // Act 3 prints after the table of act 2.
-  const act3 = () => fallbackAct(say);
+  const act3 = async () => {
+    const story = await fallbackAct(say, shortened(speed, { annotationLagS: 30 }));
+    for (const r of story.runs) summaries.save(3, r);
+    return story;
+  };
   let fallback: FallbackStory | undefined;
 
   if (values.json) {
@@ -173,11 +221,13 @@ try {
           workflow: r.workflow,
           event: r.event,
           exitCode: r.exitCode,
+          conclusion: r.conclusion,
           counts: JSON.parse(r.outputs.counts ?? '{}'),
-          summary: r.summaryPath
+          summary: summaries.saved.find(s => s.act < 3 && s.run === r.id)?.markdown ?? null
         })),
         loop: timeline,
         fallback: fallback.summary,
+        summaries: summaries.saved,
         vms: members.map(v => ({
           name: v.name,
           kind: kindOf(v.name),
@@ -185,7 +235,8 @@ try {
           before: before.get(v.name),
           after: state(v.name),
           first_outcome: earlyOutcomes.get(v.name) ?? null,
-          outcome: outcomes.get(v.name) ?? null
+          outcome: outcomes.get(v.name) ?? null,
+          healthy: timeline.find(t => t.vm === v.name)?.healthy ?? null
         }))
       })
     );
@@ -208,10 +259,17 @@ try {
       `Run #${run!.id} (${run!.workflow}) exited ${run!.exitCode}: ${JSON.stringify(JSON.parse(run!.outputs.counts ?? '{}'), (_k, val) => (val === 0 ? undefined : val))}`
     );
     say(
-      `${runningNow.length} of ${eligible.length} evicted, opted-in VMs are running again (${withAgents.length} by the fast path); ${touched.length} of ${decoys.length} decoys touched; ${startedTwice.length} VMs started twice.`
+      `${runningNow.length} of ${eligible.length} evicted, opted-in VMs are running again (${eligible.length - evictedFarm} VMs and ${evictedFarm} scale-set instances; ${withAgents.length} by the fast path); ${touched.length} of the ${decoys.length} others touched (${decoys.length - (farm.length - evictedFarm)} decoy VMs, ${farm.length - evictedFarm} instances never evicted); ${startedTwice.length} VMs started twice.`
     );
-    say(`Job summary (as GitHub shows it): ${run!.summaryPath}`);
     fallback = await act3();
+    say();
+    say(
+      `The job summaries of the ${summaries.saved.length} runs are in ${summaries.dir}, as markdown (what the step wrote) and as a page rendered like GitHub's (open the .html in a browser):`
+    );
+    for (const s of summaries.saved)
+      say(
+        `  act ${s.act}, run #${s.run} ${s.workflow} (${s.event}): ${basename(s.markdown)}, ${basename(s.html)}`
+      );
   }
   const allGood =
     runningNow.length === eligible.length &&
@@ -224,6 +282,16 @@ try {
 } finally {
   await Promise.all(agents.map(a => a.stop()));
   await emu.stop();
+  scratch.remove();
+}
+
+/**
+ * Azure's timings, `speed`-fold shorter, for an emulator on the real clock (time scale 1). Its
+ * throttling keeps Azure's own numbers: the demo is far too small to meet them.
+ */
+function shortened(speed: number, overrides: Partial<Timing> = {}): Partial<Timing> {
+  const timing = { ...DEFAULT_TIMING, ...overrides };
+  return Object.fromEntries(Object.entries(timing).map(([k, v]) => [k, v / speed])) as Partial<Timing>;
 }
 
 function outcomesOf(run: RunRecord): Map<string, string> {
@@ -262,8 +330,17 @@ function loopTimeline(name: string, agent: AgentProcess, runs: RunRecord[]) {
     deallocated: model('deallocated'),
     startAccepted: model('start accepted'),
     running: model('running'),
+    // verify-health (the example workflow asks for guest-agent): when the run saw the agent Ready.
+    healthy: emulatedSince(vmResultOf(run, name)?.healthyAt),
     runExitCode: run?.exitCode ?? null
   };
+}
+
+function vmResultOf(run: RunRecord | undefined, name: string): { healthyAt?: string } | undefined {
+  const result = JSON.parse(run?.outputs.result ?? '{"vms":[]}') as {
+    vms: { name: string; healthyAt?: string }[];
+  };
+  return result.vms.find(r => r.name === name);
 }
 
 function preemptAtOf(name: string): number {

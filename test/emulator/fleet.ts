@@ -28,6 +28,23 @@ export interface VmSpec {
   vmId?: string;
   /** The OS disk's type; Spot prices differ per OS (default Linux). */
   osType?: 'Linux' | 'Windows';
+  /** The guest agent after a start: Ready some seconds after running (default), or never (it stays Not Ready). */
+  guestAgent?: GuestAgentSpec;
+  /** The Application Health extension, if the VM has one (then its instance view carries vmHealth). */
+  applicationHealth?: AppHealthSpec;
+}
+
+export type GuestAgentSpec = 'ready' | 'never';
+
+/**
+ * Microsoft Learn, "Using Application Health extension with Azure Virtual Machines": Binary Health
+ * States (extension 1.0: Healthy, Unhealthy; no Initializing) or Rich (2.0: Initializing first, then
+ * Healthy, Unhealthy or Unknown).
+ */
+export interface AppHealthSpec {
+  states?: 'binary' | 'rich';
+  /** The state the application settles in after each start (default healthy). */
+  settlesTo?: 'healthy' | 'unhealthy' | 'unknown';
 }
 
 export interface AppSpec {
@@ -61,6 +78,8 @@ export interface PoolSpec {
 export interface FleetSpec {
   tenantId?: string;
   subscriptions: string[];
+  /** Resource Graph's tenant-scope subscription limit (default 10 000, as documented); lower it to see the cut. */
+  tenantSubscriptionLimit?: number;
   apps?: AppSpec[];
   /** Spot capacity per region, size and zone; absent pools have plenty. */
   pools?: PoolSpec[];
@@ -70,7 +89,12 @@ export interface FleetSpec {
   unavailableSizes?: string[];
   /** Sizes the subscription may not use in a region or some of its zones (Resource SKUs restrictions). */
   restrictedSizes?: SizeRestriction[];
-  /** Spot vCPU quota per `location/family` (e.g. `eastus/standardDSv5Family`); absent: no limit. */
+  /** Sizes offered, but not for Spot (Resource SKUs capability LowPriorityCapable False). */
+  spotIncapableSizes?: string[];
+  /**
+   * Total Regional Spot vCPUs per location (e.g. `eastus`): one pool for every family, VMs and scale
+   * sets, deallocated Spot VMs included; absent: no limit.
+   */
   quotas?: Record<string, number>;
   /** Spot eviction rate band per `location/vmSize` as SpotResources shows it (default `0-5`). */
   evictionRates?: Record<string, string>;
@@ -88,6 +112,9 @@ export interface InstanceSpec {
   annotation?: VmSpec['annotation'];
   sinceMinutes?: number;
   zone?: string;
+  guestAgent?: GuestAgentSpec;
+  /** This instance's application settles differently from the scale set's (see ScaleSetSpec). */
+  applicationHealth?: AppHealthSpec;
 }
 
 export interface ScaleSetSpec {
@@ -105,10 +132,26 @@ export interface ScaleSetSpec {
   zone?: string;
   priority?: 'Spot' | 'Regular' | 'Low';
   evictionPolicy?: 'Deallocate' | 'Delete';
+  /** The OS of its model's image (virtualMachineProfile.storageProfile.osDisk.osType); default Linux. */
+  osType?: 'Linux' | 'Windows';
   maxPrice?: number;
   tags?: Record<string, string>;
   /** Try & restore (`spotRestorePolicy.enabled`): the platform restores evicted instances by itself. */
   spotRestore?: boolean;
+  /** The Application Health extension in the scale set's model: every instance reports vmHealth. */
+  applicationHealth?: AppHealthSpec;
+  /** `spotRestorePolicy.restoreTimeout`, an ISO 8601 duration (default PT1H, the emulator's timing). */
+  restoreTimeout?: string;
+  /**
+   * An enabled autoscale setting (`microsoft.insights/autoscalesettings`) targets this scale set:
+   * "Try & restore is disabled in scale sets that use Autoscale".
+   */
+  autoscale?: boolean;
+  /**
+   * Resource Graph's ComputeResources gives this scale set's instance IDs in lower case, as Azure
+   * returns IDs in differing case from one API to another (Azure/azure-cli#7262).
+   */
+  lowerCaseInstanceIds?: boolean;
   /** How many running instances, or each instance's own spec. */
   instances: number | InstanceSpec[];
 }

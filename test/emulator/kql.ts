@@ -3,13 +3,21 @@
  * (Kusto.Language via @kusto/language-service-next); evaluation covers the subset the action uses
  * — `where` (== != =~ !~ in in~ !in~ contains and or), `extend`, `project`, `order by`/`sort by`,
  * `take`/`limit`, `join kind=inner|leftouter`, tostring/todouble/tolower/toupper/isempty/isnotempty,
- * property paths and `tags['x']`. Anything else is refused as ARG refuses a bad query, never ignored.
+ * split, hash(x, mod), property paths and `tags['x']`. Anything else is refused as ARG refuses a bad
+ * query, never ignored.
+ *
+ * Resource Graph's join limit is enforced when a query is compiled (Microsoft Learn, "Understanding
+ * the Azure Resource Graph query language": "Limit of 3 `join` in a single query, 1 of which may be a
+ * cross-table `join`. If all cross-table `join` use is between _Resource_ and _ResourceContainers_,
+ * then 3 cross-table `join` are allowed."). A join is cross-table when its right side reads another
+ * table than its left side does.
  *
  * A query is parsed and compiled into closures once per text; the closures then run over the tables
  * of each request, so every page is still evaluated against the data as it is at that moment (ARG
  * re-runs the query per page). A construct we do not support compiles to a closure that throws
  * when it is reached: a query is refused exactly when, and with the error, it was refused before.
  */
+import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
@@ -32,7 +40,12 @@ function parser(): any {
 /** A query ARG would refuse: the message goes into ARG's error details. */
 export class QueryError extends Error {
   constructor(
-    readonly code: 'ParserFailure' | 'UnsupportedQuery' | 'InvalidQuery',
+    readonly code:
+      | 'ParserFailure'
+      | 'UnsupportedQuery'
+      | 'InvalidQuery'
+      | 'DisallowedMaxNumberOfRemoteTables'
+      | 'DisallowedMaxNumberOfJoins',
     message: string
   ) {
     super(message);
@@ -76,10 +89,57 @@ export function compileQuery(query: string): CompiledQuery {
     throw new QueryError('UnsupportedQuery', 'Only a single tabular expression is supported');
   }
   const names = new Set<string>();
-  const compiled = { run: tabular(statements[0].Expression, names), tables: names };
+  const joins: Join[] = [];
+  const compiled = { run: tabular(statements[0].Expression, names, joins), tables: names };
+  checkJoinLimit(joins);
   if (compiledQueries.size >= MAX_COMPILED) compiledQueries.delete(compiledQueries.keys().next().value!);
   compiledQueries.set(query, compiled);
   return compiled;
+}
+
+/** A join of the query: the table its left side reads, and the one its right side reads. */
+interface Join {
+  left: string;
+  right: string;
+}
+
+/**
+ * The documented limit. The codes are Resource Graph's as far as they are known: the 400 and its
+ * `InvalidQuery` detail follow the errors Microsoft's own issues quote; `DisallowedMaxNumberOfRemoteTables`
+ * is the code users report for a query with too many other tables, but no Microsoft page publishes
+ * it or its message, and `DisallowedMaxNumberOfJoins` is ours: both messages are modelled.
+ */
+function checkJoinLimit(joins: Join[]): void {
+  if (joins.length > 3)
+    throw new QueryError(
+      'DisallowedMaxNumberOfJoins',
+      `The query has ${joins.length} join operators; at most 3 are allowed in a single query.`
+    );
+  const cross = joins.filter(j => j.left !== j.right);
+  const resourcesOnly = cross.every(
+    j =>
+      ['resources', 'resourcecontainers'].includes(j.left) &&
+      ['resources', 'resourcecontainers'].includes(j.right)
+  );
+  if (cross.length > 1 && !resourcesOnly)
+    throw new QueryError(
+      'DisallowedMaxNumberOfRemoteTables',
+      `The query joins ${cross.length} other tables (${cross.map(j => `${j.left} with ${j.right}`).join(', ')}); at most 1 cross-table join is allowed unless all are between Resources and ResourceContainers.`
+    );
+}
+
+/** The table a tabular expression reads first (its pipeline's source). */
+function sourceTable(node: Node): string {
+  switch (kind(node)) {
+    case 'NameReference':
+      return String(node.SimpleName).toLowerCase();
+    case 'ParenthesizedExpression':
+      return sourceTable(node.Expression);
+    case 'PipeExpression':
+      return sourceTable(node.Expression);
+    default:
+      return '';
+  }
 }
 
 function kind(node: Node): string {
@@ -117,7 +177,7 @@ function attempt<T>(step: () => T): () => T {
   }
 }
 
-function tabular(node: Node, names: Set<string>): Tabular {
+function tabular(node: Node, names: Set<string>, joins: Join[]): Tabular {
   switch (kind(node)) {
     case 'NameReference': {
       const name = String(node.SimpleName).toLowerCase();
@@ -131,10 +191,12 @@ function tabular(node: Node, names: Set<string>): Tabular {
       };
     }
     case 'ParenthesizedExpression':
-      return tabular(node.Expression, names);
+      return tabular(node.Expression, names, joins);
     case 'PipeExpression': {
-      const input = tabular(node.Expression, names);
-      const op = operator(node.Operator, names);
+      const input = tabular(node.Expression, names, joins);
+      if (kind(node.Operator) === 'JoinOperator')
+        joins.push({ left: sourceTable(node.Expression), right: sourceTable(node.Operator.Expression) });
+      const op = operator(node.Operator, names, joins);
       return tables => op(input(tables), tables);
     }
     default:
@@ -158,7 +220,7 @@ function namedExpression(e: Node): NamedExpression {
   return { name: attempt(() => columnName(e)), value: scalar(e) };
 }
 
-function operator(op: Node, names: Set<string>): Operator {
+function operator(op: Node, names: Set<string>, joins: Join[]): Operator {
   switch (kind(op)) {
     case 'FilterOperator': {
       const condition = scalar(op.Condition);
@@ -222,13 +284,13 @@ function operator(op: Node, names: Set<string>): Operator {
       return input => ({ ...input, rows: input.rows.slice(0, Number(count({}))) });
     }
     case 'JoinOperator':
-      return join(op, names);
+      return join(op, names, joins);
     default:
       return refuse('UnsupportedQuery', `Unsupported operator: ${String(op.GetChild(0)?.Text ?? kind(op))}`);
   }
 }
 
-function join(op: Node, names: Set<string>): Operator {
+function join(op: Node, names: Set<string>, joins: Join[]): Operator {
   const joinKind = attempt(() => {
     let value = 'innerunique';
     for (const p of children(op.Parameters)) {
@@ -239,7 +301,7 @@ function join(op: Node, names: Set<string>): Operator {
       throw new QueryError('UnsupportedQuery', `Unsupported join kind: ${value}`);
     return value;
   });
-  const rightSide = tabular(op.Expression, names);
+  const rightSide = tabular(op.Expression, names, joins);
   const keys = attempt(() => {
     const conditions = elements(op.ConditionClause.Expressions);
     if (conditions.length !== 1)
@@ -396,8 +458,23 @@ const FUNCTIONS = new Map<string, (args: unknown[]) => unknown>([
   ['toupper', args => text(args[0]).toUpperCase()],
   ['isempty', args => text(args[0]) === ''],
   ['isnotempty', args => text(args[0]) !== ''],
-  ['split', args => text(args[0]).split(text(args[1]))]
+  ['split', args => text(args[0]).split(text(args[1]))],
+  ['hash', hash]
 ]);
+
+/**
+ * `hash(source, mod)`: "The output will be a value between 0 and mod - 1" (Kusto, "hash()"). Kusto
+ * uses xxhash64 and says it may change; any stable, well-spread hash behaves the same for paging.
+ */
+function hash(args: unknown[]): unknown {
+  const digest = createHash('sha1').update(text(args[0])).digest();
+  const value = digest.readBigUInt64BE(0);
+  if (args.length < 2) return Number(value >> 11n);
+  const mod = Number(args[1]);
+  if (!Number.isInteger(mod) || mod < 1)
+    throw new QueryError('InvalidQuery', 'hash(): mod must be a positive integer');
+  return Number(value % BigInt(mod));
+}
 
 function toDouble(args: unknown[]): unknown {
   const n = typeof args[0] === 'number' ? args[0] : Number.parseFloat(text(args[0]));

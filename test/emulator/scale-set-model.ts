@@ -29,10 +29,18 @@ export interface ScaleSet {
   priority: string;
   evictionPolicy: string;
   maxPrice: number;
+  osType: 'Linux' | 'Windows';
   /** Whether the spec named a priority: a Flexible scale set shows a virtualMachineProfile only then. */
   hasProfile: boolean;
   tags: Record<string, string>;
   spotRestore: boolean;
+  /** `spotRestorePolicy.restoreTimeout` as given, and in seconds (undefined: the model's default). */
+  restoreTimeout?: string;
+  restoreTimeoutS?: number;
+  /** An enabled autoscale setting targets it: Try & restore is off. */
+  autoscale: boolean;
+  /** ComputeResources shows its instances' IDs in lower case. */
+  lowerCaseInstanceIds: boolean;
   uniqueId: string;
   createdAt: string;
   /** Its instances, in instance-ID order (deleted ones stay here, marked deleted). */
@@ -86,14 +94,27 @@ export function newScaleSet(spec: ScaleSetSpec, clock: ScaledClock): ScaleSet {
     priority: spec.priority ?? 'Spot',
     evictionPolicy: spec.evictionPolicy ?? 'Deallocate',
     maxPrice: spec.maxPrice ?? -1,
+    osType: spec.osType ?? 'Linux',
     hasProfile: spec.orchestration === 'Uniform' || spec.priority !== undefined,
     tags: spec.tags ?? {},
     spotRestore: spec.spotRestore ?? false,
+    restoreTimeout: spec.restoreTimeout,
+    restoreTimeoutS: spec.restoreTimeout === undefined ? undefined : isoSeconds(spec.restoreTimeout),
+    autoscale: spec.autoscale ?? false,
+    lowerCaseInstanceIds: spec.lowerCaseInstanceIds ?? false,
     uniqueId: randomUUID(),
     createdAt: clock.iso(),
     instances: [],
     startCalls: 0
   };
+}
+
+/** An ISO 8601 duration of days, hours, minutes and seconds (`PT1H`, `P1DT30M`) in seconds. */
+export function isoSeconds(text: string): number {
+  const m = /^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$/i.exec(text);
+  if (!m || text.toUpperCase() === 'P' || text.toUpperCase().endsWith('T'))
+    throw new Error(`restoreTimeout is ${JSON.stringify(text)}: expected an ISO 8601 duration such as PT1H`);
+  return Number(m[1] ?? 0) * 86_400 + Number(m[2] ?? 0) * 3600 + Number(m[3] ?? 0) * 60 + Number(m[4] ?? 0);
 }
 
 /** A Flexible instance's name: `{ss}_` and 8 lowercase hex digits, the same for the same scale set and index. */
@@ -121,10 +142,13 @@ export function scaleSetMembers(
       priority: scaleSet.priority as VmSpec['priority'],
       evictionPolicy: scaleSet.evictionPolicy as VmSpec['evictionPolicy'],
       maxPrice: scaleSet.maxPrice,
+      osType: scaleSet.osType,
       tags: instance.tags ?? {},
       powerState: instance.powerState,
       annotation: instance.annotation,
-      sinceMinutes: instance.sinceMinutes
+      sinceMinutes: instance.sinceMinutes,
+      guestAgent: instance.guestAgent,
+      applicationHealth: instance.applicationHealth
     };
     return {
       spec,

@@ -28,6 +28,7 @@ import type { Vm } from './spot.js';
 
 export const SCALE_SET_ACTIONS = {
   read: 'Microsoft.Compute/virtualMachineScaleSets/read',
+  autoscaleRead: 'Microsoft.Insights/autoscalesettings/read',
   start: 'Microsoft.Compute/virtualMachineScaleSets/start/action',
   instanceRead: 'Microsoft.Compute/virtualMachineScaleSets/virtualMachines/read',
   instanceView: 'Microsoft.Compute/virtualMachineScaleSets/virtualMachines/instanceView/read'
@@ -75,11 +76,7 @@ export function handleScaleSet(req: Request, kind: ScaleSetKind, principal: stri
     ? o.throttles.write(principal, subscription)
     : o.throttles.read(principal, subscription);
   if (!bucket.ok) return throttled(bucket.retryAfterMs, o);
-  const limitHeader = {
-    [isWrite
-      ? 'x-ms-ratelimit-remaining-subscription-writes'
-      : 'x-ms-ratelimit-remaining-subscription-reads']: String(bucket.remaining)
-  };
+  const limitHeader = bucket.headers;
   const scaleSet = o.model.getScaleSet(ssId);
   if (!scaleSet)
     return armError(
@@ -91,7 +88,10 @@ export function handleScaleSet(req: Request, kind: ScaleSetKind, principal: stri
   if (kind === 'scaleSet') {
     const read = o.throttles.scaleSetRead(subscription, region, scaleSet.key);
     if (!read.ok) return computeThrottled(read, o);
-    return json(200, scaleSetResource(scaleSet), limitHeader);
+    return json(200, scaleSetResource(scaleSet), {
+      ...limitHeader,
+      'x-ms-ratelimit-remaining-resource': read.header
+    });
   }
 
   if (kind === 'scaleSetStart') {
@@ -123,7 +123,7 @@ export function handleScaleSet(req: Request, kind: ScaleSetKind, principal: stri
       ...limitHeader,
       'Azure-AsyncOperation': statusUrl,
       Location: `${statusUrl}&monitor=true`,
-      'x-ms-ratelimit-remaining-resource': `Microsoft.Compute/UpdateVMSS;${update.remaining}`
+      'x-ms-ratelimit-remaining-resource': update.header
     });
   }
 
@@ -141,7 +141,10 @@ export function handleScaleSet(req: Request, kind: ScaleSetKind, principal: stri
     );
   const read = o.throttles.scaleSetVmRead(subscription, region, vm.key);
   if (!read.ok) return computeThrottled(read, o);
-  return json(200, kind === 'scaleSetVm' ? scaleSetVmResource(vm) : scaleSetVmInstanceView(vm), limitHeader);
+  return json(200, kind === 'scaleSetVm' ? scaleSetVmResource(vm) : scaleSetVmInstanceView(vm), {
+    ...limitHeader,
+    'x-ms-ratelimit-remaining-resource': read.header
+  });
 }
 
 /** The scale set's Spot settings: on the model of its instances (Uniform; Flexible when it has one). */
@@ -159,13 +162,14 @@ function scaleSetProperties(ss: ScaleSet) {
       ? {
           virtualMachineProfile: {
             priority: ss.priority,
+            storageProfile: { osDisk: { osType: ss.osType, createOption: 'FromImage' } },
             ...(ss.priority === 'Spot'
               ? { evictionPolicy: ss.evictionPolicy, billingProfile: { maxPrice: ss.maxPrice } }
               : {})
           }
         }
       : {}),
-    spotRestorePolicy: { enabled: ss.spotRestore, restoreTimeout: 'PT1H' }
+    spotRestorePolicy: { enabled: ss.spotRestore, restoreTimeout: ss.restoreTimeout ?? 'PT1H' }
   };
 }
 
@@ -250,7 +254,7 @@ export function argScaleSet(ss: ScaleSet, tenantId: string) {
  */
 export function argScaleSetVm(vm: Vm, tenantId: string) {
   return {
-    id: vm.id,
+    id: vm.scaleSet?.lowerCaseInstanceIds ? vm.id.toLowerCase() : vm.id,
     name: vm.name,
     type: 'microsoft.compute/virtualmachinescalesets/virtualmachines',
     tenantId,
@@ -294,10 +298,57 @@ export function argRowOf(
   return canRead(vmReadAction) ? { table: 'resources', row: argVm(vm, tenantId) } : undefined;
 }
 
-/** Scale-set rows of `resources` in the requested scope that the principal may read. */
+/**
+ * Scale-set rows of `resources` in the requested scope that the principal may read, and the
+ * autoscale settings that target them (each only to a principal that may read it: Resource Graph
+ * returns what the caller can read).
+ */
 export function argScaleSets(o: ArmOptions, principal: string, scope: string[]): Record<string, unknown>[] {
-  return [...o.model.scaleSets.values()]
-    .filter(ss => scope.includes(ss.subscriptionId.toLowerCase()))
-    .filter(ss => o.rbac.can(principal, SCALE_SET_ACTIONS.read, ss.id))
-    .map(ss => argScaleSet(ss, o.tenantId));
+  const sets = [...o.model.scaleSets.values()].filter(ss => scope.includes(ss.subscriptionId.toLowerCase()));
+  return [
+    ...sets
+      .filter(ss => o.rbac.can(principal, SCALE_SET_ACTIONS.read, ss.id))
+      .map(ss => argScaleSet(ss, o.tenantId)),
+    ...sets
+      .filter(ss => ss.autoscale)
+      .map(ss => argAutoscaleSetting(ss, o.tenantId))
+      .filter(row => o.rbac.can(principal, SCALE_SET_ACTIONS.autoscaleRead, row.id))
+  ];
+}
+
+/**
+ * An autoscale setting's row, shaped on azure-rest-api-specs specification/monitor/resource-manager/
+ * Microsoft.Insights/stable/2015-04-01/examples/getAutoscaleSetting.json (`properties.enabled`,
+ * `properties.targetResourceUri`), its type lower-cased as Resource Graph lists it. The target's
+ * case is not the scale set's own (resource IDs come back in differing case), so it must be
+ * compared without case.
+ */
+export function argAutoscaleSetting(ss: ScaleSet, tenantId: string) {
+  const id = `/subscriptions/${ss.subscriptionId}/resourceGroups/${ss.resourceGroup}/providers/microsoft.insights/autoscalesettings/${ss.name}-autoscale`;
+  return {
+    id,
+    name: `${ss.name}-autoscale`,
+    type: 'microsoft.insights/autoscalesettings',
+    tenantId,
+    kind: '',
+    location: ss.location,
+    resourceGroup: ss.resourceGroup.toLowerCase(),
+    subscriptionId: ss.subscriptionId,
+    properties: {
+      name: `${ss.name}-autoscale`,
+      enabled: true,
+      targetResourceUri: ss.id.replace(
+        `/resourceGroups/${ss.resourceGroup}/`,
+        `/resourceGroups/${ss.resourceGroup.toUpperCase()}/`
+      ),
+      profiles: [
+        {
+          name: 'default',
+          capacity: { minimum: '0', maximum: '100', default: String(liveInstances(ss).length) },
+          rules: []
+        }
+      ]
+    },
+    tags: {}
+  };
 }

@@ -55,6 +55,12 @@ export interface EmulatorOptions {
    * by the time scale. Off: a workflow's "30s" is 30 real seconds, as most tests want.
    */
   scaleWorkflowDurations?: boolean;
+  /**
+   * Stop a job at its `timeout-minutes` on the emulated clock (default on, as GitHub does). At a high
+   * time scale each real second of the action's own work counts that many seconds on the job's
+   * clock: a scenario that is about something else may turn this off, and says why.
+   */
+  jobTimeouts?: boolean;
   workflowsDir?: string;
   distPath?: string;
 }
@@ -65,11 +71,19 @@ export class Emulator {
   readonly faults = new Faults();
   readonly dispatches: Dispatch[] = [];
   readonly requests: Record<string, number> = {};
+  /** Requests their client abandoned before sending all of them. */
+  aborted = 0;
   /** TLS connections accepted (each a handshake: a client that keeps its connections alive makes few). */
   tlsConnections = 0;
   /** Answers by kind and status, e.g. `start:429` (Azure's own throttling, not injected faults). */
   readonly answers: Record<string, number> = {};
   readonly imdsDown = new Set<string>();
+  /** Resource Graph tables to act as absent (a fault): queries naming one are refused. */
+  readonly missingTables = new Set<string>();
+  /** Every Resource Graph query received, in order (throttled and refused ones too). */
+  readonly argQueries: string[] = [];
+  /** Runs as each Resource Graph query arrives (the n-th of the emulator's life), before its quota is taken. */
+  beforeQuery?: (query: string, n: number) => void;
   readonly tokensIssued: Record<string, number> = {};
   /** Every credential the emulator handed out: access tokens, GitHub ID tokens. */
   readonly secretsIssued: string[] = [];
@@ -87,7 +101,8 @@ export class Emulator {
   private githubKey!: KeyPair;
   private readonly runIdentities = new Map<string, RunIdentity>();
   private readonly rbac: Rbac;
-  private readonly throttles: Throttles;
+  /** Azure's throttling state: a test may spend a budget as another tool of the same identity would. */
+  readonly throttles: Throttles;
   private readonly pendingRuns: Promise<RunRecord[]>[] = [];
 
   private constructor(readonly options: EmulatorOptions) {
@@ -167,6 +182,7 @@ export class Emulator {
       clock: this.clock,
       limits: this.githubState.limits,
       durationScale: this.options.scaleWorkflowDurations ? this.clock.scale : 1,
+      jobTimeouts: this.options.jobTimeouts ?? true,
       apiUrl: () => this.url,
       registerJobToken: (token, grant) => {
         if (grant) {
@@ -279,7 +295,15 @@ export class Emulator {
   }
 
   private async serve(raw: IncomingMessage, res: ServerResponse, kind: 'https' | 'imds'): Promise<void> {
-    const body = await readBody(raw);
+    let body: string;
+    try {
+      body = await readBody(raw);
+    } catch {
+      // The client went away mid-request (it timed out, or its process ended): nothing to answer.
+      this.aborted++;
+      raw.socket.destroy();
+      return;
+    }
     const req = makeRequest(raw, body, kind === 'https' ? this.url : this.imdsUrl);
     const target = this.target(req, kind);
     this.requests[target] = (this.requests[target] ?? 0) + 1;
@@ -331,7 +355,13 @@ export class Emulator {
         entraKey: this.entraKey,
         tenantId: this.tenantId,
         subscriptions: this.options.fleet.subscriptions.map(s => s.toLowerCase()),
+        tenantSubscriptionLimit: this.options.fleet.tenantSubscriptionLimit,
         base: () => this.url,
+        missingTables: this.missingTables,
+        onQuery: query => {
+          this.argQueries.push(query);
+          this.beforeQuery?.(query, this.argQueries.length);
+        },
         onRequest: (kind, status) =>
           (this.answers[`${kind}:${status}`] = (this.answers[`${kind}:${status}`] ?? 0) + 1)
       })) ??

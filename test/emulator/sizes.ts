@@ -12,6 +12,14 @@ export interface SizeInfo {
   memoryGB: number;
   /** The quota family, as `Microsoft.Compute/locations/usages` and Resource SKUs name it. */
   family: string;
+  /**
+   * The local temp disk in MB (Resource SKUs capability `MaxResourceVolumeMB`), 0 for none: the
+   * naming conventions' "d" ("diskful: a local temp disk is present") on v4 and later; sizes before
+   * v4 (and unversioned ones) have one.
+   */
+  tempDiskMB: number;
+  /** An AMD size ("a" in the naming conventions' additive features): another hardware cluster than Intel's. */
+  amd: boolean;
 }
 
 const NAME = /^Standard_([A-Z]+)(\d+)([a-z-]*)(?:_v(\d+))?$/;
@@ -41,7 +49,9 @@ export function sizeInfo(name: string): SizeInfo | undefined {
     name,
     vCPUs,
     memoryGB: vCPUs * (letters!.startsWith('E') ? 8 : letters!.startsWith('F') ? 2 : 4),
-    family: `standard${letters}${suffix}${version ? `v${version}` : ''}Family`
+    family: `standard${letters}${suffix}${version ? `v${version}` : ''}Family`,
+    amd: (features ?? '').includes('a'),
+    tempDiskMB: !version || Number(version) < 4 || (features ?? '').includes('d') ? vCPUs * 8192 : 0
   };
 }
 

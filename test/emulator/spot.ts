@@ -25,6 +25,7 @@ import {
   type VmKind
 } from './scale-set-model.js';
 import { DEFAULT_SIZES, isRestricted, sizeInfo, type SizeRestriction } from './sizes.js';
+import { booted, initialGuestHealth, type GuestHealth, type GuestTiming } from './guest-health.js';
 
 export interface ScheduledEvent {
   EventId: string;
@@ -66,18 +67,29 @@ export interface Vm {
   evictionPolicy: string;
   maxPrice: number;
   tags: Record<string, string>;
+  /** The tags as Resource Graph still shows them, when a change has not reached it yet (tests set it). */
+  argTags?: Record<string, string>;
   powerState: PowerState;
   /** What Resource Graph shows: it follows the truth after a lag. */
   argPowerState: PowerState;
   deleted: boolean;
   /** Every annotation the VM had, oldest first; Resource Graph shows the latest visible one as `current`. */
   annotations: Annotation[];
-  /** `updating` while an operation runs: the instance view then shows no time. */
-  provisioning: 'succeeded' | 'updating';
+  /**
+   * The status of the VM's last user-initiated operation (Microsoft Learn, "States and billing
+   * status of Azure Virtual Machines"): `updating` while one runs (the instance view then shows no
+   * time), `failed` after a failed start (`ProvisioningState/failed/<code>`, the power state still
+   * deallocated). An eviction is not a user-initiated operation and changes neither it nor its time.
+   */
+  provisioning: 'succeeded' | 'updating' | 'failed';
+  /** The error code of a failed last operation (`ProvisioningState/failed/<code>`). */
+  provisioningError?: string;
   events: ScheduledEvent[];
   incarnation: number;
   /** When the VM's last operation finished: the instance view's ProvisioningState time. */
   changedAt: string;
+  /** The start under way, which a more recent deallocate or stop preempts. */
+  pendingStart?: Operation;
   /** Start calls accepted for this VM (to prove nothing was started twice). */
   startsAccepted: number;
   createdAt: string;
@@ -86,12 +98,14 @@ export interface Vm {
   scaleSet?: ScaleSet;
   /** A Uniform instance's ID within its scale set ("0", "1", …). */
   instanceId?: string;
+  /** The guest agent and the Application Health extension, as the instance view shows them (guest-health.ts). */
+  guest: GuestHealth;
 }
 
 export interface Operation {
   id: string;
   vmKey: string;
-  status: 'InProgress' | 'Succeeded' | 'Failed';
+  status: 'InProgress' | 'Succeeded' | 'Failed' | 'Canceled';
   startTime: string;
   endTime?: string;
   error?: ArmError['body']['error'];
@@ -103,7 +117,7 @@ export interface TimelineEntry {
   what: string;
 }
 
-export interface Timing {
+export interface Timing extends GuestTiming {
   /** Emulated seconds between the Preempt event and the eviction (Azure: at least 30). */
   evictionNoticeS: number;
   /** Emulated seconds a start takes. */
@@ -117,6 +131,12 @@ export interface Timing {
    * general" (Microsoft Learn, "VM availability information in Azure Resource Graph").
    */
   annotationLagS: number;
+  /**
+   * Emulated seconds from an operation to the `occurredTime` of its annotation: "Timestamp when the
+   * annotation was emitted by the Azure platform" (Event Grid schema for Health Resources events),
+   * not when the operation began. No bound is published; seconds to minutes is the model.
+   */
+  annotationEmitS: number;
   /** Emulated seconds a VM starting from deallocated shows PowerState/stopped (with provisioning updating). */
   startShowsStoppedS: number;
   /** Emulated seconds between two Try & restore attempts on an evicted scale-set instance. */
@@ -131,9 +151,12 @@ export const DEFAULT_TIMING: Timing = {
   deallocateDurationS: 10,
   argLagS: 5,
   annotationLagS: 180,
+  annotationEmitS: 20,
   startShowsStoppedS: 3,
   tryRestoreDelayS: 60,
-  tryRestoreTimeoutS: 3600
+  tryRestoreTimeoutS: 3600,
+  agentReadyS: 30,
+  appHealthSettleS: 5
 };
 
 /**
@@ -152,6 +175,12 @@ const ANNOTATIONS = {
   VirtualMachineDeallocationInitiated: {
     reason: 'Stopping and deallocating',
     summary: 'This virtual machine is stopped and deallocated as requested by an authorized user or process.',
+    initiator: 'customer',
+    category: 'Not Applicable'
+  },
+  VirtualMachineStopInitiatedByControlPlane: {
+    reason: 'Stopping',
+    summary: 'This virtual machine is stopping as requested by an authorized user or process.',
     initiator: 'customer',
     category: 'Not Applicable'
   },
@@ -188,6 +217,9 @@ export interface AnnotationFault {
   lagS?: number;
 }
 
+/** How much more a Windows Spot VM costs than a Linux one of the same size, here. */
+export const WINDOWS_PRICE_FACTOR = 1.8;
+
 export class SpotModel {
   readonly vms = new Map<string, Vm>();
   readonly scaleSets = new Map<string, ScaleSet>();
@@ -195,6 +227,13 @@ export class SpotModel {
   readonly timeline: TimelineEntry[] = [];
   /** The annotation of a VM's next eviction goes missing or lags longer (tests set it). */
   readonly nextFault = new Map<string, AnnotationFault>();
+  /**
+   * Called as a scale-set start arrives, before Compute checks its instance IDs: a test removes
+   * instances here to play autoscale scaling in between the action's last read and its start.
+   */
+  onScaleSetStart?: (scaleSet: ScaleSet, instanceIds: unknown[] | undefined) => void;
+  /** Why each VM was last evicted: Try & restore brings back only capacity evictions. */
+  private readonly evictionCauses = new Map<string, 'capacity' | 'price' | 'simulated'>();
   private readonly pools = new Map<string, number>();
   private readonly prices = new Map<string, number>();
   private readonly unavailableSizes: Set<string>;
@@ -204,6 +243,13 @@ export class SpotModel {
   readonly restrictions: SizeRestriction[];
   private readonly quotas = new Map<string, number>();
   private readonly evictionRates = new Map<string, string>();
+  /** Sizes offered, but not for Spot. */
+  readonly spotIncapable: Set<string>;
+  /**
+   * Capacity a deallocation frees goes to other customers at once (a busy region): a revert's
+   * deallocate may not get its capacity back. Off by default (then it returns to the pool).
+   */
+  othersTakeReleasedCapacity = false;
 
   constructor(
     fleet: FleetSpec,
@@ -218,13 +264,15 @@ export class SpotModel {
     }
     this.unavailableSizes = new Set((fleet.unavailableSizes ?? []).map(s => s.toLowerCase()));
     this.restrictions = [...(fleet.restrictedSizes ?? [])];
+    this.spotIncapable = new Set((fleet.spotIncapableSizes ?? []).map(x => x.toLowerCase()));
     for (const [k, v] of Object.entries(fleet.quotas ?? {})) this.quotas.set(k.toLowerCase(), v);
     for (const [k, v] of Object.entries(fleet.evictionRates ?? {}))
       this.evictionRates.set(k.toLowerCase(), v);
     for (const size of [
       ...fleet.vms.map(v => v.vmSize ?? 'Standard_D2s_v5'),
       ...(fleet.pools ?? []).map(p => p.vmSize),
-      ...Object.keys(fleet.prices ?? {}).map(k => k.split('/')[1] ?? '')
+      ...Object.keys(fleet.prices ?? {}).map(k => k.split('/')[1] ?? ''),
+      ...(fleet.spotIncapableSizes ?? [])
     ])
       if (sizeInfo(size)) this.sizes.add(size);
     for (const spec of fleet.vms) this.add(spec);
@@ -263,7 +311,13 @@ export class SpotModel {
       createdAt: this.clock.iso(),
       kind: identity.kind,
       ...(identity.scaleSet ? { scaleSet: identity.scaleSet } : {}),
-      ...(identity.instanceId !== undefined ? { instanceId: identity.instanceId } : {})
+      ...(identity.instanceId !== undefined ? { instanceId: identity.instanceId } : {}),
+      // Reported a minute before the VM's last operation: for a deallocated VM, from before it went down.
+      guest: initialGuestHealth(
+        spec.guestAgent,
+        spec.applicationHealth,
+        this.clock.now() - ((spec.sinceMinutes ?? 0) + 1) * 60_000
+      )
     };
     // A fleet's past: its annotation began a minute before the state it explains, and has arrived.
     if (spec.annotation) this.annotate(vm, spec.annotation, { lagS: 0 }, Date.parse(vm.changedAt) - 60_000);
@@ -277,8 +331,10 @@ export class SpotModel {
     return vm && !vm.deleted ? vm : undefined;
   }
 
-  price(vm: Pick<Vm, 'location' | 'vmSize'>): number {
-    return this.prices.get(`${vm.location}/${vm.vmSize}`.toLowerCase()) ?? DEFAULT_PRICE;
+  /** The current Spot price; Windows carries its licence in it (as SpotResources shows). */
+  price(vm: Pick<Vm, 'location' | 'vmSize'> & { osType?: Vm['osType'] }): number {
+    const base = this.prices.get(`${vm.location}/${vm.vmSize}`.toLowerCase()) ?? DEFAULT_PRICE;
+    return vm.osType === 'Windows' ? Math.round(base * WINDOWS_PRICE_FACTOR * 1e6) / 1e6 : base;
   }
 
   setPrice(location: string, vmSize: string, price: number): void {
@@ -325,7 +381,12 @@ export class SpotModel {
 
   /**
    * Why `vm` may not be allocated as `vmSize` here, if it may not: a size the region does not
-   * offer or the subscription may not use (SkuNotAvailable), or the family's Spot vCPU quota.
+   * offer or the subscription may not use (SkuNotAvailable), or the region's Spot vCPU quota.
+   * "Use Azure Spot Virtual Machines": "Azure Spot Virtual Machines will have a separate quota pool.
+   * Spot quota will be shared between VMs and scale-set instances." "The deallocated VMs will count
+   * against your quota" — one pool per region ("Total Regional Spot vCPUs", `lowPriorityCores`),
+   * every family, every Spot VM that exists: so starting a deallocated VM never exceeds it, and a
+   * resize exceeds it when the new size needs more than is left.
    */
   private sizeRefusal(vm: Vm, vmSize: string, resizing: boolean): ArmError | undefined {
     const info = sizeInfo(vmSize);
@@ -335,23 +396,32 @@ export class SpotModel {
       isRestricted(this.restrictions, vm.location, vmSize, vm.zone)
     )
       return azureErrors.skuNotAvailable(vm.name, vmSize, vm.location, vm.subscriptionId);
-    if (!info) return undefined;
-    const limit = this.quotas.get(`${vm.location}/${info.family}`.toLowerCase());
+    if (!info || vm.priority !== 'Spot') return undefined;
+    const limit = this.quotas.get(vm.location.toLowerCase());
     if (limit === undefined) return undefined;
     const usage = [...this.vms.values()]
       .filter(
         v =>
           v !== vm &&
           !v.deleted &&
+          v.priority === 'Spot' &&
           v.subscriptionId === vm.subscriptionId &&
-          v.location === vm.location &&
-          ['running', 'starting', 'stopped'].includes(v.powerState) &&
-          sizeInfo(v.vmSize)?.family === info.family
+          v.location.toLowerCase() === vm.location.toLowerCase()
       )
       .reduce((sum, v) => sum + (sizeInfo(v.vmSize)?.vCPUs ?? 0), 0);
     return usage + info.vCPUs > limit
       ? azureErrors.quotaExceeded(vm.location, limit, usage, info.vCPUs)
       : undefined;
+  }
+
+  /** Refusals of a resize that no retry changes: a size not for Spot, or across the temp-disk boundary. */
+  private fixedRefusal(vm: Vm, vmSize: string): ArmError | undefined {
+    if (vm.priority === 'Spot' && this.spotIncapable.has(vmSize.toLowerCase()))
+      return azureErrors.spotNotSupportedForSize(vmSize);
+    const from = sizeInfo(vm.vmSize);
+    const to = sizeInfo(vmSize);
+    if (from && to && from.tempDiskMB > 0 !== to.tempDiskMB > 0) return azureErrors.tempDiskBoundary(vm.name);
+    return undefined;
   }
 
   /**
@@ -367,12 +437,18 @@ export class SpotModel {
     if (patch.vmSize !== undefined && patch.vmSize !== vm.vmSize) {
       if (vm.powerState !== 'deallocated' || vm.provisioning === 'updating')
         return azureErrors.operationNotAllowedWhileRunning(vm.name, 'resize');
-      const refused = this.sizeRefusal(vm, patch.vmSize, true);
+      const refused = this.sizeRefusal(vm, patch.vmSize, true) ?? this.fixedRefusal(vm, patch.vmSize);
       if (refused) return refused;
     }
     if (patch.maxPrice !== undefined && patch.maxPrice !== vm.maxPrice) {
       if (vm.powerState !== 'deallocated' || vm.provisioning === 'updating')
         return azureErrors.operationNotAllowedWhileRunning(vm.name, 'max price change');
+      // "using up to 5 decimal places" ("Use Azure Spot Virtual Machines").
+      if (patch.maxPrice !== -1 && Math.abs(patch.maxPrice * 1e5 - Math.round(patch.maxPrice * 1e5)) > 1e-6)
+        return azureErrors.maxPriceInvalid();
+      const price = this.price({ ...vm, vmSize: patch.vmSize ?? vm.vmSize });
+      if (vm.priority === 'Spot' && patch.maxPrice !== -1 && !(patch.maxPrice > price))
+        return azureErrors.updatePriceNotAboveCurrent(patch.maxPrice, price, patch.vmSize ?? vm.vmSize);
     }
     if (patch.tags) {
       vm.tags = { ...patch.tags };
@@ -423,10 +499,52 @@ export class SpotModel {
 
   /** A person (or a script) deallocates the VM: the annotation says so, minutes later (or never). */
   userDeallocate(vm: Vm, fault: AnnotationFault = {}): void {
+    this.preemptStart(vm);
     this.annotate(vm, 'VirtualMachineDeallocationInitiated', fault);
     this.setPower(vm, 'deallocated');
     this.release(vm);
     this.log(vm, `deallocated by a user${fault.missing ? ' (its annotation will never arrive)' : ''}`);
+  }
+
+  /** A person powers the VM off without deallocating it: it keeps its allocation (and can be evicted). */
+  userStop(vm: Vm, fault: AnnotationFault = {}): void {
+    this.preemptStart(vm);
+    this.annotate(vm, 'VirtualMachineStopInitiatedByControlPlane', fault);
+    this.setPower(vm, 'stopped');
+    this.log(vm, 'stopped by a user (still allocated)');
+  }
+
+  /**
+   * A VM's past, for a test: annotations emitted `minutesAgo` (already in Resource Graph), and the
+   * instance view's time of its last user operation.
+   */
+  setPast(
+    vm: Vm,
+    annotations: { name: AnnotationName; minutesAgo: number }[],
+    lastOperationMinutesAgo?: number
+  ): void {
+    for (const a of annotations)
+      this.annotate(vm, a.name, { lagS: 0 }, this.clock.now() - a.minutesAgo * 60_000);
+    if (lastOperationMinutesAgo !== undefined)
+      vm.changedAt = this.clock.iso(this.clock.now() - lastOperationMinutesAgo * 60_000);
+  }
+
+  /**
+   * A more recent operation preempts a start under way: its operation ends `Canceled` with
+   * `OperationPreempted` ("The operation has been preempted by a more recent operation.", as
+   * reported in Azure/azure-sdk-for-java#1783; not on a Microsoft page), and the VM does not come up.
+   */
+  private preemptStart(vm: Vm): void {
+    const op = vm.pendingStart;
+    vm.pendingStart = undefined;
+    if (!op || op.status !== 'InProgress') return;
+    op.status = 'Canceled';
+    op.endTime = this.clock.iso();
+    op.error = {
+      code: 'OperationPreempted',
+      message: 'Operation execution has been preempted by a more recent operation.'
+    };
+    this.log(vm, 'start preempted by a more recent operation');
   }
 
   /** A customer operation on a deallocated VM: resize. Its annotation replaces the one that explains the deallocation. */
@@ -476,7 +594,9 @@ export class SpotModel {
    * event) deallocation or deletion, per its policy. `capacity` also takes the capacity away.
    */
   evict(vm: Vm, cause: 'capacity' | 'price' | 'simulated' = 'capacity'): ScheduledEvent | undefined {
-    if (vm.powerState !== 'running' || vm.events.some(e => e.EventType === 'Preempt')) return undefined;
+    // A stopped VM keeps its allocation (only deallocation releases it), so it can be evicted too.
+    if (!['running', 'stopped'].includes(vm.powerState) || vm.provisioning === 'updating') return undefined;
+    if (vm.events.some(e => e.EventType === 'Preempt')) return undefined;
     if (cause === 'price') {
       if (vm.maxPrice === -1) return undefined; // −1 is never evicted for price
       this.setPrice(vm.location, vm.vmSize, Math.max(this.price(vm), vm.maxPrice) + 0.01);
@@ -496,6 +616,7 @@ export class SpotModel {
     };
     vm.events.push(event);
     vm.incarnation++;
+    this.evictionCauses.set(vm.key, cause);
     this.log(vm, `Preempt scheduled (${cause}), NotBefore ${event.NotBefore}`);
     this.clock.after(this.timing.evictionNoticeS * 1000, () => this.completeEviction(vm, event.EventId));
     return event;
@@ -542,8 +663,8 @@ export class SpotModel {
     if (!event || event.EventStatus === 'Started') return;
     event.EventStatus = 'Started';
     vm.incarnation++;
-    this.setPower(vm, 'deallocating');
-    // The annotation marks when the eviction began; the deallocation ends later.
+    this.setPower(vm, 'deallocating', true, true);
+    // The annotation is emitted as the eviction begins; the deallocation ends later.
     if (vm.evictionPolicy !== 'Delete')
       this.annotate(vm, 'VirtualMachinePreempted', this.nextFault.get(vm.key));
     this.nextFault.delete(vm.key);
@@ -557,7 +678,7 @@ export class SpotModel {
         this.log(vm, 'deleted (eviction policy Delete)');
         return;
       }
-      this.setPower(vm, 'deallocated');
+      this.setPower(vm, 'deallocated', false, true);
       this.log(vm, 'deallocated');
       if (vm.scaleSet?.spotRestore) this.scheduleTryRestore(vm, this.clock.now());
     });
@@ -599,10 +720,18 @@ export class SpotModel {
     const pool = poolKey(vm.location, vm.vmSize, vm.zone);
     if (this.capacity(vm.location, vm.vmSize, vm.zone) < 1) {
       this.log(vm, 'start accepted, allocation failed: no capacity');
+      // The start is annotated like any other (nothing published says a failed one is not), and
+      // the VM shows the failure as its provisioning state, with its time (the observed form).
+      this.annotate(vm, 'VirtualMachineStartInitiatedByControlPlane');
+      vm.provisioning = 'updating';
       this.clock.after(1000, () => {
+        const error = azureErrors.startAllocationFailed(Boolean(vm.zone)).body.error;
         operation.status = 'Failed';
         operation.endTime = this.clock.iso();
-        operation.error = azureErrors.startAllocationFailed(Boolean(vm.zone)).body.error;
+        operation.error = error;
+        vm.provisioning = 'failed';
+        vm.provisioningError = allocationCode(error);
+        vm.changedAt = this.clock.iso();
       });
       return { operation, alreadyRunning: false };
     }
@@ -614,7 +743,10 @@ export class SpotModel {
       if (vm.powerState === 'stopped' && vm.provisioning === 'updating') this.setPower(vm, 'starting');
     });
     this.log(vm, 'start accepted');
+    vm.pendingStart = operation;
     this.clock.after(this.timing.startDurationS * 1000, () => {
+      if (operation.status !== 'InProgress') return; // preempted
+      vm.pendingStart = undefined;
       this.setPower(vm, 'running');
       operation.status = 'Succeeded';
       operation.endTime = this.clock.iso();
@@ -624,6 +756,7 @@ export class SpotModel {
   }
 
   private release(vm: Vm): void {
+    if (this.othersTakeReleasedCapacity) return;
     const pool = poolKey(vm.location, vm.vmSize, vm.zone);
     if (this.pools.has(pool)) this.pools.set(pool, this.pools.get(pool)! + 1);
   }
@@ -635,27 +768,38 @@ export class SpotModel {
   private setPower(
     vm: Vm,
     state: PowerState,
-    inProgress = ['starting', 'deallocating', 'stopping'].includes(state)
+    inProgress = ['starting', 'deallocating', 'stopping'].includes(state),
+    platform = false
   ): void {
+    if (state === 'running' && vm.powerState !== 'running') booted(vm.guest, this.clock, this.timing);
     vm.powerState = state;
-    vm.provisioning = inProgress ? 'updating' : 'succeeded';
-    if (!inProgress) vm.changedAt = this.clock.iso();
+    // The platform's own operations (an eviction) are not user-initiated: the provisioning state
+    // and its time stay those of the last user operation.
+    if (!platform) {
+      vm.provisioning = inProgress ? 'updating' : 'succeeded';
+      vm.provisioningError = undefined;
+      if (!inProgress) vm.changedAt = this.clock.iso();
+    }
     this.clock.after(this.timing.argLagS * 1000, () => {
       if (vm.powerState === state) vm.argPowerState = state;
     });
   }
 
-  private annotate(vm: Vm, name: AnnotationName, fault: AnnotationFault = {}, at = this.clock.now()): void {
+  /** `at`: a past annotation's own time; otherwise it is emitted `annotationEmitS` after now. */
+  private annotate(vm: Vm, name: AnnotationName, fault: AnnotationFault = {}, at?: number): void {
     const { initiator, ...text } = ANNOTATIONS[name];
     const spelling = CONTEXT_SPELLINGS[hash(vm.name) % CONTEXT_SPELLINGS.length]!;
+    const emitted = at ?? this.clock.now() + this.timing.annotationEmitS * 1000;
     vm.annotations.push({
       name,
-      occurredTime: new Date(at).toISOString(),
+      occurredTime: new Date(emitted).toISOString(),
       ...text,
       context: spelling[initiator],
-      visibleAt: this.clock.now() + (fault.lagS ?? this.timing.annotationLagS) * 1000,
+      visibleAt: Math.max(emitted, this.clock.now() + (fault.lagS ?? this.timing.annotationLagS) * 1000),
       missing: fault.missing
     });
+    // Emitted in order, as one VM's annotations are: the history is read by occurredTime.
+    vm.annotations.sort((a, b) => Date.parse(a.occurredTime) - Date.parse(b.occurredTime));
   }
 
   // ---- scale sets ------------------------------------------------------------------------------
@@ -665,7 +809,12 @@ export class SpotModel {
     const scaleSet = newScaleSet(spec, this.clock);
     this.scaleSets.set(scaleSet.key, scaleSet);
     for (const member of scaleSetMembers(scaleSet, spec.instances))
-      scaleSet.instances.push(this.add(member.spec, member.identity));
+      scaleSet.instances.push(
+        this.add(
+          { ...member.spec, applicationHealth: member.spec.applicationHealth ?? spec.applicationHealth },
+          member.identity
+        )
+      );
     return scaleSet;
   }
 
@@ -682,6 +831,7 @@ export class SpotModel {
    */
   startScaleSet(scaleSet: ScaleSet, instanceIds?: unknown[]): { error: ArmError } | { operation: Operation } {
     scaleSet.startCalls++;
+    this.onScaleSetStart?.(scaleSet, instanceIds);
     const live = liveInstances(scaleSet);
     let named = live;
     if (instanceIds !== undefined) {
@@ -750,11 +900,22 @@ export class SpotModel {
    * until the scale set's restore timeout — no start call, so `startsAccepted` does not move.
    */
   private scheduleTryRestore(vm: Vm, evictedAt: number): void {
+    const ss = vm.scaleSet!;
+    // "Try & restore is disabled in scale sets that use Autoscale"; it restores VMs "evicted due to capacity".
+    if (ss.autoscale) {
+      this.log(vm, 'Try & restore: off, the scale set uses autoscale');
+      return;
+    }
+    if (this.evictionCauses.get(vm.key) === 'price') {
+      this.log(vm, 'Try & restore: not for a price eviction');
+      return;
+    }
+    const timeoutS = ss.restoreTimeoutS ?? this.timing.tryRestoreTimeoutS;
     this.clock.after(this.timing.tryRestoreDelayS * 1000, () => {
       // Someone started it already, or a person deallocated it since: not an evicted instance any more.
       if (vm.deleted || vm.powerState !== 'deallocated' || vm.provisioning === 'updating') return;
       if (vm.annotations.at(-1)?.name !== 'VirtualMachinePreempted') return;
-      if (this.clock.now() - evictedAt >= this.timing.tryRestoreTimeoutS * 1000) {
+      if (this.clock.now() - evictedAt >= timeoutS * 1000) {
         this.log(vm, 'Try & restore gave up: restore timeout reached');
         return;
       }
@@ -781,9 +942,24 @@ export class SpotModel {
     });
   }
 
+  /** Autoscale's scale-in (or a person) deletes the instance: it is gone from every table at once. */
+  scaleIn(vm: Vm): void {
+    if (vm.powerState === 'running') this.release(vm);
+    vm.deleted = true;
+    this.log(vm, 'deleted (scale-in)');
+  }
+
   log(vm: Vm, what: string): void {
     this.timeline.push({ at: this.clock.now(), vm: vm.name, what });
   }
+}
+
+/** The code a failed start leaves in `ProvisioningState/failed/<code>`: the innermost allocation error's. */
+function allocationCode(error: ArmError['body']['error']): string {
+  const nested = [...(error.details ?? []), ...(error.innererror ? [error.innererror] : [])] as {
+    code?: string;
+  }[];
+  return nested.find(e => e.code && /Allocation/i.test(e.code))?.code ?? error.code;
 }
 
 function hash(text: string): number {

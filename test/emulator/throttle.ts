@@ -67,6 +67,7 @@ export const LIMITS = {
   computeUpdatePerRegion: { capacity: 1500, perMinute: 500 },
   computeUpdatePerVm: { capacity: 12, perMinute: 4 },
   computeLowCostGetPerSubscription: { capacity: 24_000, perMinute: 8_000 },
+  computeHighCostGetPerSubscription: { capacity: 900, perMinute: 300 },
   computeLowCostGetPerVm: { capacity: 36, perMinute: 12 },
   computeGetOperationPerSubscription: { capacity: 15_000, perMinute: 5_000 },
   computeGetOperationPerResource: { capacity: 45, perMinute: 15 }
@@ -88,9 +89,29 @@ export const SCALE_SET_LIMITS = {
   getVmPerSubscription: { capacity: 6000, perMinute: 2000 }
 };
 
-/** Which Compute policy refused a request, and what it allows (for Compute's 429 body). */
+/**
+ * Which Compute policy refused a request, and what it allows (for Compute's 429 body); when taken,
+ * `header` is `x-ms-ratelimit-remaining-resource` as Azure writes it: one `<source RP>/<policy or
+ * bucket>;<count>` per policy that counted the call, comma-joined as in the captured responses
+ * (`Microsoft.Compute/PutVM3Min;239,Microsoft.Compute/PutVM30Min;1198`; Microsoft Learn,
+ * "Troubleshooting throttling errors": "There will be a separate x-ms-ratelimit-remaining-resource
+ * header for each policy" — the same thing to an HTTP client). Microsoft publishes the form, not the
+ * names of the token-bucket policies: `<Policy>Subscription` and `<Policy>Resource` are ours.
+ */
 export type ComputeTake =
-  { ok: true; remaining: number } | { ok: false; retryAfterMs: number; policy: string; allowed: number };
+  | { ok: true; remaining: number; header: string }
+  | { ok: false; retryAfterMs: number; policy: string; allowed: number };
+
+/** Resource Manager's answer to a read or write: its per-principal and global counts as headers. */
+export type ArmTake =
+  { ok: true; remaining: number; headers: Record<string, string> } | { ok: false; retryAfterMs: number };
+
+/**
+ * Resource Manager's global limits, shared by every principal of a subscription: 15 times the
+ * per-principal ones ("Understand how Azure Resource Manager throttles requests"; observed headers:
+ * `x-ms-ratelimit-remaining-subscription-reads: 249` with `…-global-reads: 3749`).
+ */
+export const GLOBAL_FACTOR = 15;
 
 export class Throttles {
   private readonly buckets = new Map<string, TokenBucket>();
@@ -115,101 +136,119 @@ export class Throttles {
     return b;
   }
 
-  read(principal: string, subscription: string) {
-    return this.take(
-      this.bucket(
-        `r|${principal}|${subscription}`,
-        LIMITS.armReads.capacity,
-        LIMITS.armReads.perSecond / 1000
-      )
-    );
+  read(principal: string, subscription: string): ArmTake {
+    return this.arm('reads', principal, subscription, LIMITS.armReads);
   }
 
-  write(principal: string, subscription: string) {
-    return this.take(
-      this.bucket(
-        `w|${principal}|${subscription}`,
-        LIMITS.armWrites.capacity,
-        LIMITS.armWrites.perSecond / 1000
-      )
-    );
+  write(principal: string, subscription: string): ArmTake {
+    return this.arm('writes', principal, subscription, LIMITS.armWrites);
   }
 
-  /**
-   * Compute's own policy for VM updates, start included: the region bucket and the VM's bucket.
-   * `remaining` is the region's: the subscription-level count Azure reports for the policy in
-   * `x-ms-ratelimit-remaining-resource` (`Microsoft.Compute/UpdateVM3Min;N`, named as Microsoft's
-   * examples name such policies, e.g. `PutVM3Min`).
-   */
-  computeUpdate(subscription: string, region: string, vmKey: string) {
-    const region_ = this.take(
+  /** The principal's bucket and the subscription's global one: refused when either is empty. */
+  private arm(
+    kind: 'reads' | 'writes',
+    principal: string,
+    subscription: string,
+    limit: { capacity: number; perSecond: number }
+  ): ArmTake {
+    const global = this.take(
       this.bucket(
-        `c|${subscription}|${region}`,
-        LIMITS.computeUpdatePerRegion.capacity,
-        LIMITS.computeUpdatePerRegion.perMinute / 60_000
+        `g${kind}|${subscription}`,
+        limit.capacity * GLOBAL_FACTOR,
+        (limit.perSecond * GLOBAL_FACTOR) / 1000
       )
     );
-    if (!region_.ok) return region_;
-    const vm = this.take(
-      this.bucket(
-        `v|${vmKey}`,
-        LIMITS.computeUpdatePerVm.capacity,
-        LIMITS.computeUpdatePerVm.perMinute / 60_000
-      )
+    if (!global.ok) return global;
+    const own = this.take(
+      this.bucket(`${kind}|${principal}|${subscription}`, limit.capacity, limit.perSecond / 1000)
     );
-    return vm.ok ? region_ : vm;
+    if (!own.ok) return own;
+    return {
+      ok: true,
+      remaining: own.remaining,
+      headers: {
+        [`x-ms-ratelimit-remaining-subscription-${kind}`]: String(own.remaining),
+        [`x-ms-ratelimit-remaining-subscription-global-${kind}`]: String(global.remaining)
+      }
+    };
+  }
+
+  /** "Update VM" (Update, Start, resize, …): the subscription's bucket in the region and the VM's. */
+  computeUpdate(subscription: string, region: string, vmKey: string): ComputeTake {
+    return this.computePolicy('UpdateVM', [
+      ['Subscription', `c|${subscription}|${region}`, LIMITS.computeUpdatePerRegion],
+      ['Resource', `v|${vmKey}`, LIMITS.computeUpdatePerVm]
+    ]);
   }
 
   /** "Low Cost Get VM": a VM's GET or instance view. */
   computeRead(subscription: string, region: string, vmKey: string): ComputeTake {
     return this.computePolicy('LowCostGetVM', [
-      [`lcg|${subscription}|${region}`, LIMITS.computeLowCostGetPerSubscription],
-      [`lcg|${vmKey}`, LIMITS.computeLowCostGetPerVm]
+      ['Subscription', `lcg|${subscription}|${region}`, LIMITS.computeLowCostGetPerSubscription],
+      ['Resource', `lcg|${vmKey}`, LIMITS.computeLowCostGetPerVm]
+    ]);
+  }
+
+  /** "High Cost Get VM" (List, List All, List By Location): per subscription only. */
+  computeList(subscription: string): ComputeTake {
+    return this.computePolicy('HighCostGetVM', [
+      ['Subscription', `hcg|${subscription}`, LIMITS.computeHighCostGetPerSubscription]
     ]);
   }
 
   /** "Get Operation": the status of a VM's asynchronous operation, e.g. its start. */
   computeOperationRead(subscription: string, region: string, resourceKey: string): ComputeTake {
     return this.computePolicy('GetOperation', [
-      [`gop|${subscription}|${region}`, LIMITS.computeGetOperationPerSubscription],
-      [`gop|${resourceKey}`, LIMITS.computeGetOperationPerResource]
+      ['Subscription', `gop|${subscription}|${region}`, LIMITS.computeGetOperationPerSubscription],
+      ['Resource', `gop|${resourceKey}`, LIMITS.computeGetOperationPerResource]
     ]);
   }
 
   /** "Update VMSS": a scale set's start, one token per call whatever the number of instances. */
   scaleSetUpdate(subscription: string, region: string): ComputeTake {
     return this.computePolicy('UpdateVMSS', [
-      [`uvmss|${subscription}|${region}`, SCALE_SET_LIMITS.updatePerSubscription]
+      ['Subscription', `uvmss|${subscription}|${region}`, SCALE_SET_LIMITS.updatePerSubscription]
     ]);
   }
 
   /** "Low Cost Get VMSS": GET of a scale set. */
   scaleSetRead(subscription: string, region: string, scaleSetKey: string): ComputeTake {
     return this.computePolicy('LowCostGetVMSS', [
-      [`lcgvmss|${subscription}|${region}`, SCALE_SET_LIMITS.lowCostGetPerSubscription],
-      [`lcgvmss|${scaleSetKey}`, SCALE_SET_LIMITS.lowCostGetPerScaleSet]
+      ['Subscription', `lcgvmss|${subscription}|${region}`, SCALE_SET_LIMITS.lowCostGetPerSubscription],
+      ['Resource', `lcgvmss|${scaleSetKey}`, SCALE_SET_LIMITS.lowCostGetPerScaleSet]
     ]);
   }
 
   /** "Get VMSS VMs": GET or instance view of one instance of a scale set. */
   scaleSetVmRead(subscription: string, region: string, instanceKey: string): ComputeTake {
     return this.computePolicy('GetVMSSVMs', [
-      [`gvmssvm|${subscription}|${region}`, SCALE_SET_LIMITS.getVmPerSubscription],
-      [`gvmssvm|${instanceKey}`, SCALE_SET_LIMITS.getVmPerInstance]
+      ['Subscription', `gvmssvm|${subscription}|${region}`, SCALE_SET_LIMITS.getVmPerSubscription],
+      ['Resource', `gvmssvm|${instanceKey}`, SCALE_SET_LIMITS.getVmPerInstance]
     ]);
   }
 
+  /** Every bucket of the policy must have a token, the subscription's first; the refusal names the policy. */
   private computePolicy(
     policy: string,
-    buckets: [string, { capacity: number; perMinute: number }][]
+    buckets: [level: string, key: string, limit: { capacity: number; perMinute: number }][]
   ): ComputeTake {
-    let remaining = Number.POSITIVE_INFINITY;
-    for (const [key, limit] of buckets) {
-      const taken = this.take(this.bucket(key, limit.capacity, limit.perMinute / 60_000));
-      if (!taken.ok) return { ok: false, retryAfterMs: taken.retryAfterMs, policy, allowed: limit.capacity };
-      remaining = Math.min(remaining, taken.remaining);
+    const taken: { name: string; remaining: number }[] = [];
+    for (const [level, key, limit] of buckets) {
+      const t = this.take(this.bucket(key, limit.capacity, limit.perMinute / 60_000));
+      if (!t.ok)
+        return {
+          ok: false,
+          retryAfterMs: t.retryAfterMs,
+          policy: `${policy}${level}`,
+          allowed: limit.capacity
+        };
+      taken.push({ name: `Microsoft.Compute/${policy}${level}`, remaining: t.remaining });
     }
-    return { ok: true, remaining };
+    return {
+      ok: true,
+      remaining: Math.min(...taken.map(t => t.remaining)),
+      header: taken.map(t => `${t.name};${t.remaining}`).join(',')
+    };
   }
 
   private take(bucket: TokenBucket) {

@@ -153,12 +153,12 @@ function actionStarts(sets: ScaleSet[], inputs: Inputs): string[] {
     )
   };
   const found: VmRecord[] = [];
-  for (const query of buildQueries({
+  for (const { query } of buildQueries({
     candidatesOnly: true,
     resourceGroups: inputs.resourceGroups,
     withAnnotations: false
   })) {
-    for (const row of runQuery(query, scoped).rows as Record<string, unknown>[]) found.push(toRecord(row));
+    for (const row of runQuery(query(), scoped).rows as Record<string, unknown>[]) found.push(toRecord(row));
   }
   return found
     .filter(vm => vm.powerState === 'PowerState/deallocated') // the instance view agrees in this fleet

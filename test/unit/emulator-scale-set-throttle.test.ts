@@ -18,7 +18,7 @@ describe('scale-set policies (Microsoft Learn, "Compute throttling limits")', ()
     expect(countUntilRefused(() => t.scaleSetUpdate('sub', 'eastus'))).toBe(1500);
     expect(t.scaleSetUpdate('sub', 'eastus')).toMatchObject({
       ok: false,
-      policy: 'UpdateVMSS',
+      policy: 'UpdateVMSSSubscription',
       allowed: 1500
     });
     // Another region has its own bucket; the per-resource limit does not apply to start.
@@ -28,7 +28,10 @@ describe('scale-set policies (Microsoft Learn, "Compute throttling limits")', ()
   test('"Low Cost Get VMSS": 36 GETs per scale set', () => {
     const t = new Throttles(frozen());
     expect(countUntilRefused(() => t.scaleSetRead('sub', 'eastus', 'ss-a'))).toBe(36);
-    expect(t.scaleSetRead('sub', 'eastus', 'ss-a')).toMatchObject({ ok: false, policy: 'LowCostGetVMSS' });
+    expect(t.scaleSetRead('sub', 'eastus', 'ss-a')).toMatchObject({
+      ok: false,
+      policy: 'LowCostGetVMSSResource'
+    });
     expect(t.scaleSetRead('sub', 'eastus', 'ss-b').ok).toBe(true);
   });
 
@@ -41,7 +44,7 @@ describe('scale-set policies (Microsoft Learn, "Compute throttling limits")', ()
         expect(perSubscription.scaleSetVmRead('sub', 'eastus', `i-${i}`).ok).toBe(true);
     expect(perSubscription.scaleSetVmRead('sub', 'eastus', 'fresh')).toMatchObject({
       ok: false,
-      policy: 'GetVMSSVMs',
+      policy: 'GetVMSSVMsSubscription',
       allowed: 6000
     });
   });

@@ -60,6 +60,24 @@ describe('readSettings', () => {
     expect(s.failOn).toBe('capacity');
   });
 
+  test('environment azurechinacloud: a warning up front that Spot VMs are not offered in Azure operated by 21Vianet', () => {
+    const written: string[] = [];
+    const write = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((chunk: string) => (
+      written.push(String(chunk)),
+      true
+    )) as typeof process.stdout.write;
+    try {
+      expect(readSettings(inputs({ environment: 'AzureChinaCloud' })).environment).toBe('azurechinacloud');
+      readSettings(inputs({}));
+    } finally {
+      process.stdout.write = write;
+    }
+    const warnings = written.filter(l => l.startsWith('::warning'));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain('not offered in Azure operated by 21Vianet');
+  });
+
   test.each([
     [{ subscriptions: 'prod' }, 'Input \'subscriptions\' has "prod"; expected subscription IDs (GUIDs)'],
     [{ tag: 'NoValue' }, 'Input \'tag\' is "NoValue"; expected Name=Value'],
@@ -210,6 +228,14 @@ describe('fallback, revert and price inputs', () => {
     expect((await read({ 'raise-max-price': 'to-current' })).raiseMaxPrice).toEqual({ kind: 'to-current' });
   });
 
+  test('verify-health: none unless asked; a check with its timeout', async () => {
+    expect(await read({})).toMatchObject({ verifyHealth: 'none', healthTimeoutMs: 600_000 });
+    expect(await read({ 'verify-health': 'Guest-Agent', 'health-timeout': '90s' })).toMatchObject({
+      verifyHealth: 'guest-agent',
+      healthTimeoutMs: 90_000
+    });
+  });
+
   test.each([
     [
       'fallback-sizes',
@@ -225,7 +251,14 @@ describe('fallback, revert and price inputs', () => {
       'fallback-order',
       'cheapest',
       /Input 'fallback-order' is "cheapest"; expected one of listed, eviction-rate/
-    ]
+    ],
+    [
+      'verify-health',
+      'ping',
+      /Input 'verify-health' is "ping"; expected one of none, guest-agent, application-health/
+    ],
+    ['health-timeout', 'soon', /Input 'health-timeout' is "soon"; expected a duration from 1.0 s to 6h/],
+    ['health-timeout', '7h', /Input 'health-timeout' is "7h"/]
   ])('%s: %s is refused, naming the input', async (input, value, message) => {
     await expect(read({ [input]: value })).rejects.toThrow(message);
   });

@@ -141,6 +141,13 @@ describe('run', () => {
           argRow('untagged', { tags: {} })
         ]
       });
+    // The evicted VM's annotation history (read for every deallocated VM not stopped by a person).
+    arm
+      .post('/providers/Microsoft.ResourceGraph/resources', body =>
+        body.query.startsWith('healthresourcechanges')
+      )
+      .query(true)
+      .reply(200, { totalRecords: 0, count: 0, resultTruncated: 'false', data: [] });
     // Both deallocations ended two minutes after their annotations began.
     instanceView(arm, 'evicted', 'PowerState/deallocated', 1, '2026-11-21T11:02:00Z');
     instanceView(arm, 'stopped-by-me', 'PowerState/deallocated', 1, '2026-11-21T11:02:00Z');

@@ -7,6 +7,7 @@ import { afterEach, beforeAll, describe, expect, test } from '@jest/globals';
 import nock from 'nock';
 import {
   PermissionCheck,
+  ACTIONS_BY_KIND,
   REQUIRED_ACTIONS,
   describeGap,
   type PermissionGap
@@ -124,5 +125,45 @@ describe('PermissionCheck', () => {
     const unknown: string[] = [];
     expect(await checker([], unknown).check([{ subscriptionId: SUB, resourceGroup: 'rg-d' }])).toEqual([]);
     expect(unknown[0]).toContain('404');
+  });
+
+  test('a group is judged by what the run needs there: no scale-set action for a group of plain VMs', async () => {
+    const vmsOnly = ACTIONS_BY_KIND.vm;
+    nock(ARM)
+      .get(path('rg-vms'))
+      .query(true)
+      .reply(200, { value: [entry(vmsOnly)] })
+      .get(path('rg-farm'))
+      .query(true)
+      .reply(200, { value: [entry(vmsOnly)] });
+    const found: PermissionGap[] = [];
+    const check = checker(found);
+    expect(await check.check([{ subscriptionId: SUB, resourceGroup: 'rg-vms', kind: 'vm' }])).toEqual([]);
+    const [gap] = await check.check([
+      { subscriptionId: SUB, resourceGroup: 'rg-farm', kind: 'vmss-uniform' }
+    ]);
+    expect(gap!.missing.sort()).toEqual(
+      [
+        'Microsoft.Compute/virtualMachineScaleSets/read',
+        'Microsoft.Insights/autoscalesettings/read',
+        'Microsoft.Compute/virtualMachineScaleSets/virtualMachines/read',
+        'Microsoft.Compute/virtualMachineScaleSets/virtualMachines/instanceView/read',
+        'Microsoft.Compute/virtualMachineScaleSets/start/action'
+      ].sort()
+    );
+    // A Flexible instance found later in the VM group widens what that group needs, and says so once.
+    const [widened] = await check.check([
+      { subscriptionId: SUB, resourceGroup: 'rg-vms', kind: 'vmss-flex' }
+    ]);
+    expect(widened!.missing.sort()).toEqual(
+      ['Microsoft.Compute/virtualMachineScaleSets/read', 'Microsoft.Insights/autoscalesettings/read'].sort()
+    );
+    expect(found.map(g => g.resourceGroup)).toEqual(['rg-farm', 'rg-vms']);
+    expect(describeGap(found[0]!)).not.toContain('virtualMachines/start/action');
+  });
+
+  test('every action of the shipped role is needed by some kind of target', () => {
+    const used = new Set(Object.values(ACTIONS_BY_KIND).flat());
+    expect([...used].sort()).toEqual(Object.keys(REQUIRED_ACTIONS).sort());
   });
 });

@@ -10,6 +10,7 @@ import {
   LOW_COST_GET_VM,
   ResourceBudget,
   UPDATE_VM,
+  UPDATE_VM_PER_VM,
   UPDATE_VMSS
 } from '../../src/azure/resource-budget.js';
 import { ScaleSetStarter, startSlots } from '../../src/act/start-operation.js';
@@ -50,6 +51,38 @@ describe('ResourceBudget', () => {
     const before = clock.now();
     await budget.take('op');
     expect(clock.now()).toBeGreaterThan(before);
+  });
+
+  test('every policy a header names is read, one header per policy or comma-joined; the tightest covering the bucket wins', async () => {
+    const clock = fakeClock();
+    const region = new ResourceBudget(clock, UPDATE_VM);
+    const perVm = new ResourceBudget(clock, UPDATE_VM_PER_VM);
+    // One VM's bucket says 1 left: that VM waits, the region does not.
+    const header =
+      'Microsoft.Compute/UpdateVMSubscription;1400, Microsoft.Compute/UpdateVMResource;1,Microsoft.Compute/LowCostGet3Min;3';
+    region.observe('r', header);
+    perVm.observe('vm', header);
+    const soon = { deadline: clock.now() + 10 };
+    await perVm.take('vm', soon);
+    await expect(perVm.take('vm', soon)).rejects.toThrow(DeadlineError);
+    for (let i = 0; i < 1400; i++) await region.take('r', soon);
+    await expect(region.take('r', soon)).rejects.toThrow(DeadlineError);
+    // A published windowed name is the subscription's, whatever its count.
+    const windowed = new ResourceBudget(clock, UPDATE_VM);
+    windowed.observe('r', 'Microsoft.Compute/UpdateVM3Min;0');
+    await expect(windowed.take('r', soon)).rejects.toThrow(DeadlineError);
+  });
+
+  test('"Update VM" per VM: a fallback that tries six sizes (a start, then a resize and a start each) never waits', async () => {
+    const clock = fakeClock();
+    const perVm = new ResourceBudget(clock, UPDATE_VM_PER_VM);
+    const before = clock.now();
+    for (let i = 0; i < 1 + 5 * 2; i++) await perVm.take('vm');
+    expect(clock.now()).toBe(before);
+    // The 13th waits for the refill: 4 a minute.
+    await perVm.take('vm');
+    await perVm.take('vm');
+    expect(clock.now() - before).toBe(15_000);
   });
 
   test('never waits past the deadline', async () => {

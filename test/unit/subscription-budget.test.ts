@@ -160,6 +160,29 @@ describe('the budget in the pipeline', () => {
     expect(clock.now() - before).toBeGreaterThan(0);
   });
 
+  test('the global count every principal shares is read too: when it is the lower one, it paces the run', async () => {
+    const clock = fakeClock();
+    const reads = new SubscriptionBudget(clock, ARM_READS);
+    const { policy } = armBudgetPolicy({ reads, writes: reads });
+    const view = { url: `${ARM}${vmPath('vm1')}/instanceView`, method: 'GET' } as never;
+    const answered = (headers: Record<string, string>) => async () =>
+      ({ status: 200, headers: { get: (name: string) => headers[name] } }) as never;
+    // Ours says 240 left; other principals left 1 of the subscription's global 3 750.
+    await policy.sendRequest(
+      view,
+      answered({
+        'x-ms-ratelimit-remaining-subscription-reads': '240',
+        'x-ms-ratelimit-remaining-subscription-global-reads': '1'
+      })
+    );
+    await reads.take(SUB);
+    expect(reads.waits).toBe(0);
+    const before = clock.now();
+    await reads.take(SUB);
+    expect(reads.waits).toBe(1);
+    expect(clock.now()).toBeGreaterThan(before);
+  });
+
   test('requests outside a subscription (Resource Graph, sign-in) spend nothing', async () => {
     const reads = new SubscriptionBudget(fakeClock(), ARM_READS);
     const { policy } = armBudgetPolicy({ reads, writes: reads });
