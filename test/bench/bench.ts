@@ -526,9 +526,11 @@ function round(x: number): number {
 
 /**
  * The fast path before it was designed for waves, run beside today's in one bench: its workflow
- * (one run per dispatched VM, each in its own concurrency group, each with its own sweep), the
- * action and the agent's dispatch as they were at this commit (taken from git, so the comparison
- * is with what users ran, not with today's action under yesterday's workflow).
+ * (`wave-before.yml`: one run per dispatched VM, each in its own concurrency group, each with its
+ * own sweep) and its agent's dispatch as it was at this commit (taken from git), with this
+ * checkout's action — the action of that commit no longer passes the emulator, which has since
+ * become stricter than it was about Resource Graph, so the "before" side measures the design, not
+ * an old action's failures.
  */
 const BEFORE_COMMIT = '1265ebcbc7958b71442a82e0b0c7a14be0bb307e';
 const WAVE_SCALE = 20;
@@ -560,7 +562,7 @@ async function designBefore(): Promise<Design> {
     );
   } catch (error) {
     throw new Error(
-      `bench: the wave's "before" side is the action and agent at commit ${BEFORE_COMMIT}, read with git archive: ${(error as Error).message.trim()} (a clone with its history is needed)`
+      `bench: the wave's "before" side is the agent at commit ${BEFORE_COMMIT}, read with git archive: ${(error as Error).message.trim()} (a clone with its history is needed)`
     );
   }
   execFileSync('tar', ['-xf', tar, '-C', dir]);
@@ -570,7 +572,6 @@ async function designBefore(): Promise<Design> {
   };
   return {
     workflow: `${ROOT}test/bench/workflows/wave-before.yml`,
-    distPath: join(dir, 'dist/index.js'),
     // agent/src/monitor.ts at that commit: two minutes past NotBefore, at least a minute from now.
     agent: {
       dispatch: old.sendDispatch,
