@@ -5,7 +5,10 @@
  * 1. fleet restore against the throttle-bound limit, and against the serial baseline;
  * 2. eviction to start for a dispatched run;
  * 3. the agent: Preempt-to-dispatch latency, memory against a bare Node process, CPU;
- * 4. the action's cold start against a bare Node process, and the bundle's size.
+ * 4. the action's cold start against a bare Node process, and the bundle's size;
+ * 5. a mass eviction (`--only wave`): 300 VMs of one size evicted within a minute, capacity back over
+ *    20 minutes, against GitHub's published limits — what it costs in runs, billed minutes and
+ *    concurrent jobs, how many dispatches GitHub refused, and how long each VM was down.
  */
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -20,6 +23,7 @@ import { subscriptionIds, TAG } from '../emulator/sample-fleet.js';
 import { scaleFleet, uniformFleet } from '../emulator/scale-fleet.js';
 import { Emulator } from '../emulator/server.js';
 import { LIMITS } from '../emulator/throttle.js';
+import { runWave, type WaveResult } from '../emulator/wave-scenario.js';
 import { JOB_OUTPUTS_MAX_UTF16_BYTES, STEP_SUMMARY_MAX_BYTES } from '../../src/report/github-limits.js';
 import { buildSummary } from '../../src/report/summary.js';
 import { syntheticReport } from '../helpers/synthetic-report.js';
@@ -33,7 +37,7 @@ const { values } = parseArgs({
     subscriptions: { type: 'string', default: '10' }
   }
 });
-const ALONE = ['agent', 'uniform', 'restore'];
+const ALONE = ['agent', 'uniform', 'restore', 'wave'];
 if (values.only !== undefined && !ALONE.includes(values.only)) {
   console.error(
     `bench: --only is "${values.only}"; expected one of ${ALONE.join(', ')} (the parts that run alone)`
@@ -177,7 +181,7 @@ async function restore(
     const cpuAfter = cpuSeconds();
     const emulatorRequests = Object.values(emu.requests).reduce((n, v) => n + v, 0);
     if (emu.aborted) console.error(`bench: ${emu.aborted} request(s) abandoned by the action mid-request`);
-    const t0 = run!.startedAt;
+    const t0 = run!.startedAt!;
     const times = (what: string) =>
       f.eligible
         .map(name => emu.model.timeline.find(t => t.vm === name && t.what === what)?.at)
@@ -517,6 +521,58 @@ function round(x: number): number {
   return Math.round(x * 100) / 100;
 }
 
+/** The workflow of today's fast path: one run per dispatched VM, each with its own sweep. */
+const EVICTION_WORKFLOW = `${ROOT}workflows-examples/restart-on-eviction.yml`;
+const WAVE_SCALE = 20;
+
+/**
+ * The wave, and one eviction alone under the same recall (its capacity back 20 minutes later, as
+ * for the wave's last VM), through the same workflow: what the wave costs against what one costs.
+ */
+async function waveBench(quick: boolean) {
+  const single = await runWave({
+    workflow: EVICTION_WORKFLOW,
+    waveVms: 1,
+    elsewhere: 0,
+    timeScale: WAVE_SCALE,
+    capacitySteps: 1
+  });
+  const wave = await runWave({
+    workflow: EVICTION_WORKFLOW,
+    waveVms: quick ? 30 : 300,
+    elsewhere: quick ? 2 : 20,
+    timeScale: WAVE_SCALE
+  });
+  return {
+    wave_eviction_to_running_p50_s: wave.eviction_to_running_p50_s,
+    wave_eviction_to_running_p95_s: wave.eviction_to_running_p95_s,
+    wave_eviction_to_running_max_s: wave.eviction_to_running_max_s,
+    wave_capacity_to_running_p95_s: wave.capacity_to_running_p95_s,
+    wave_runs: wave.runs,
+    wave_billed_minutes: wave.billed_minutes,
+    wave_max_concurrent_jobs: wave.max_concurrent_jobs,
+    wave_dispatches_lost: wave.dispatches_lost,
+    wave_429s: wave['429s'],
+    wave_wrong_starts: wave.wrong_starts,
+    wave_vms_left_down: wave.vms_left_down,
+    single_eviction_billed_minutes: single.billed_minutes,
+    wave_billed_vs_single: round(wave.billed_minutes / single.billed_minutes),
+    wave,
+    single_eviction: single
+  };
+}
+
+function sayWave(w: Awaited<ReturnType<typeof waveBench>>): void {
+  const line = (name: string, r: WaveResult) =>
+    say(
+      `  ${name.padEnd(16)} ${String(r.wave_vms + r.elsewhere_vms).padEnd(4)} down p50/p95/max ${r.eviction_to_running_p50_s}/${r.eviction_to_running_p95_s}/${r.eviction_to_running_max_s} s (behind capacity p95 ${r.capacity_to_running_p95_s} s); ${r.runs} runs (${r.runs_cancelled} cancelled), ${r.billed_minutes} billed min, ${r.max_concurrent_jobs} jobs at once; dispatches lost ${r.dispatches_lost}; 429s ${r['429s']} (Azure ${r.azure_429s}, GitHub ${r.github_secondary_refusals}); wrong starts ${r.wrong_starts}; left down ${r.vms_left_down}`
+    );
+  say(`Mass eviction (time scale ${w.wave.time_scale}; emulated seconds):`);
+  line('one eviction', w.single_eviction);
+  line('the wave', w.wave);
+  say(`  the wave bills ${w.wave_billed_vs_single}× one eviction`);
+}
+
 function sayAgent(agent: Awaited<ReturnType<typeof agentBench>>): void {
   say(
     `Agent: Preempt→dispatch p50 ${agent.agent_dispatch_p50_ms} ms, p99 ${agent.agent_dispatch_p99_ms} ms over ${agent.events} events (poll ${agent.agent_poll_interval_ms} ms)`
@@ -555,6 +611,15 @@ if (values.only === 'uniform') {
     say(
       `${farm.vms} Uniform instances in ${farm.vms / 100} scale sets: ${farm.eligible} evicted, running after ${farm.running_s} s against a bound of ${farm.bound_running_s} s → ${farm.restore_vs_limit}; ${farm.throttled_429} 429s`
     );
+  process.exit(0);
+}
+if (values.only === 'wave') {
+  const w = await waveBench(values.quick);
+  if (values.json)
+    console.log(
+      JSON.stringify({ ...w, bench_seconds: round((Date.now() - began) / 1000), node: process.version })
+    );
+  else sayWave(w);
   process.exit(0);
 }
 if (values.only === 'agent') {
@@ -596,6 +661,8 @@ say('Agent latency…');
 const agent = await agentBench(values.quick ? 20 : 200, 4, idle);
 say('Cold start…');
 const cold = await coldStart(values.quick ? 3 : 7);
+say('Mass eviction…');
+const wave = await waveBench(values.quick);
 const largest = restores[restores.length - 1]!;
 const summary = {
   restore_vs_limit: largest.restore_vs_limit,
@@ -611,6 +678,7 @@ const summary = {
   largest_output_bytes: largest.largest_output_bytes,
   ...agent,
   ...cold,
+  ...wave,
   configs: restores,
   uniform: farm,
   uniform_restore_vs_limit: farm.restore_vs_limit,
@@ -646,6 +714,7 @@ if (values.json) {
   say(
     `Action cold start: first request after ${cold.cold_start_first_request_ms} ms vs bare Node ${cold.bare_node_first_request_ms} ms → ratio ${cold.cold_start_ratio}; bundle ${cold.bundle_bytes} bytes`
   );
+  sayWave(wave);
   say(`(bench took ${summary.bench_seconds} s)`);
 }
 

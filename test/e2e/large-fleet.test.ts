@@ -17,6 +17,9 @@ import type { Emulator } from '../emulator/server.js';
 import { emulator, leakedSecrets, TEST_WORKFLOWS } from './harness.js';
 
 const fleet = scaleFleet(10_000, 10, { evicted: 0.3, unavailable: 0.95, secret: 'large-fleet-secret' });
+// At time scale 1000 each real second of the sweep's own work is 1000 s on the job's clock: the
+// job gets the emulated hours its real minute or two amounts to, not GitHub's default 6.
+fleet.github = { repository: 'acme/spot-fleet', ...fleet.github, vars: { TIMEOUT_MINUTES: '6000' } };
 
 describe('a 10 000-VM sweep', () => {
   let emu: Emulator;

@@ -3,7 +3,17 @@
  * dropped connections and slow answers, on a chosen kind of request.
  */
 export type FaultTarget =
-  'arg' | 'start' | 'instanceView' | 'operation' | 'arm' | 'entra' | 'oidc' | 'dispatch' | 'imds' | 'any';
+  | 'arg'
+  | 'start'
+  | 'instanceView'
+  | 'operation'
+  | 'arm'
+  | 'entra'
+  | 'oidc'
+  | 'dispatch'
+  | 'runs'
+  | 'imds'
+  | 'any';
 
 export interface FaultRule {
   target: FaultTarget;

@@ -159,8 +159,11 @@ export interface ScaleSetSpec {
 export interface GitHubSpec {
   repository: string;
   defaultBranch?: string;
-  /** Tokens the dispatches endpoint accepts, and which repositories each may write to. */
-  tokens?: { token: string; repositories: string[] }[];
+  /**
+   * Tokens the dispatches endpoint accepts, and which repositories each may write to. Tokens of one
+   * `user` share that user's secondary rate limits (default: each token is its own user).
+   */
+  tokens?: { token: string; repositories: string[]; user?: string }[];
   vars?: Record<string, string>;
   secrets?: Record<string, string>;
   /** GitHub Apps: an installation token is issued for a JWT signed with the app's key. */

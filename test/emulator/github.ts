@@ -3,13 +3,19 @@
  * `POST /repos/{owner}/{repo}/dispatches`, validated like GitHub does — a token that may write to
  * the repository, and a body that satisfies the operation's schema in GitHub's REST description
  * (@octokit/openapi: event_type 1–100 characters, client_payload at most 10 top-level properties)
- * plus the documented size limit (client_payload under 64 KB). 204, 401, 404 or 422.
+ * plus the documented size limit (client_payload under 64 KB). 204, 401, 404 or 422 — or 403 (429)
+ * past GitHub's secondary rate limit on content-creating requests (80 a minute, 500 an hour, per
+ * identity). And the runs API a job's GITHUB_TOKEN reads (runs-api.ts).
  */
 import { createPublicKey, randomBytes, verify as verifySignature } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { Ajv } from 'ajv';
+import type { GitHubLimits } from './actions-limits.js';
 import type { GitHubSpec } from './fleet.js';
 import { empty, json, bearer, type Request, type Response } from './http.js';
+import type { JobTokenGrant, WorkflowRunEntry } from './runner.js';
+import { handleRuns } from './runs-api.js';
+import { SlidingWindows } from './sliding-window.js';
 import { GITHUB_ISSUER, sign, type KeyPair } from './tokens.js';
 
 const require = createRequire(import.meta.url);
@@ -36,7 +42,9 @@ export interface Dispatch {
   repository: string;
   eventType: string;
   clientPayload: Record<string, unknown>;
+  /** Real and emulated moments GitHub accepted it. */
   receivedAt: number;
+  emulatedAt: number;
 }
 
 export interface RunIdentity {
@@ -48,9 +56,44 @@ export interface RunIdentity {
   runId: number;
 }
 
+/**
+ * What GitHub remembers between requests: who created how much content lately, each repository's
+ * GITHUB_TOKEN budget, the tokens of running jobs, and the workflow runs.
+ */
+export class GitHubState {
+  /** Content-creating requests per identity over the last minute and hour (secondary limits). */
+  readonly content: SlidingWindows;
+  /** GITHUB_TOKEN requests per repository over the last hour (primary limit). */
+  readonly jobTokenRequests: SlidingWindows;
+  readonly jobTokens = new Map<string, JobTokenGrant>();
+  /** Requests refused by a secondary limit, by status. */
+  readonly secondaryRefusals: Record<string, number> = {};
+
+  constructor(
+    readonly limits: GitHubLimits,
+    readonly now: () => number,
+    /** Real milliseconds an emulated duration takes (Retry-After is read on the real clock). */
+    readonly real: (emulatedMs: number) => number,
+    readonly workflowRuns: () => WorkflowRunEntry[]
+  ) {
+    this.content = new SlidingWindows(
+      [
+        { max: limits.contentPerMinute, windowMs: 60_000 },
+        { max: limits.contentPerHour, windowMs: 3_600_000 }
+      ],
+      now
+    );
+    this.jobTokenRequests = new SlidingWindows(
+      [{ max: limits.githubTokenRequestsPerHour, windowMs: 3_600_000 }],
+      now
+    );
+  }
+}
+
 export interface GitHubOptions {
   spec: GitHubSpec;
   githubKey: KeyPair;
+  state: GitHubState;
   /** Request tokens of running jobs → who they are (the OIDC token's claims). */
   runs: Map<string, RunIdentity>;
   onDispatch: (d: Dispatch) => void;
@@ -58,14 +101,60 @@ export interface GitHubOptions {
   onSecret?: (secret: string) => void;
 }
 
-/** Installation tokens handed out to GitHub Apps: token → repositories and expiry. */
-const installationTokens = new Map<string, { repositories: string[]; expiresAt: number }>();
+/** Who a token acts as: secondary limits are counted per user or app, not per token. */
+export interface Grant {
+  repositories: string[];
+  identity: string;
+  /** A job's GITHUB_TOKEN: its permissions; other tokens may do what their repository access allows. */
+  job?: JobTokenGrant;
+}
 
-function grantFor(token: string | undefined, o: GitHubOptions): { repositories: string[] } | undefined {
+/** Installation tokens handed out to GitHub Apps: token → repositories, installation and expiry. */
+const installationTokens = new Map<
+  string,
+  { repositories: string[]; installationId: string; expiresAt: number }
+>();
+
+export function grantFor(
+  token: string | undefined,
+  o: Pick<GitHubOptions, 'spec' | 'state'>
+): Grant | undefined {
   if (!token) return undefined;
   const issued = installationTokens.get(token);
-  if (issued) return issued.expiresAt > Date.now() ? issued : undefined;
-  return o.spec.tokens?.find(t => t.token === token);
+  if (issued)
+    return issued.expiresAt > Date.now()
+      ? { repositories: issued.repositories, identity: `installation:${issued.installationId}` }
+      : undefined;
+  const job = o.state.jobTokens.get(token);
+  // GITHUB_TOKEN is an installation token of the GitHub Actions app for the one repository.
+  if (job) return { repositories: [job.repository], identity: `github-actions:${job.repository}`, job };
+  const pat = o.spec.tokens?.find(t => t.token === token);
+  return pat && { repositories: pat.repositories, identity: `user:${pat.user ?? pat.token}` };
+}
+
+/**
+ * "Rate limits for the REST API": past a secondary limit GitHub answers "403 or 429 … and an error
+ * message that indicates that you exceeded a secondary rate limit", with `retry-after` when it
+ * tells how long to wait (otherwise a client must wait at least a minute).
+ */
+function secondaryLimited(identity: string, o: GitHubOptions): Response | undefined {
+  const verdict = o.state.content.check(identity);
+  if (verdict.ok) return undefined;
+  const { secondaryStatus, secondaryRetryAfter } = o.state.limits;
+  const key = `${secondaryStatus}`;
+  o.state.secondaryRefusals[key] = (o.state.secondaryRefusals[key] ?? 0) + 1;
+  const seconds = Math.max(1, Math.ceil(o.state.real(verdict.retryAfterMs) / 1000));
+  return json(
+    secondaryStatus,
+    {
+      message:
+        'You have exceeded a secondary rate limit and have been temporarily blocked from content creation. Please retry your request again later.',
+      documentation_url:
+        'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits',
+      status: key
+    },
+    secondaryRetryAfter ? { 'retry-after': String(seconds) } : {}
+  );
 }
 
 export async function handleGitHub(req: Request, o: GitHubOptions): Promise<Response | undefined> {
@@ -74,6 +163,8 @@ export async function handleGitHub(req: Request, o: GitHubOptions): Promise<Resp
   if (install && req.method === 'POST') return installationToken(install[1]!, req, o);
   const repo = /^\/repos\/([^/]+)\/([^/]+)$/.exec(req.path);
   if (repo && req.method === 'GET') return getRepository(`${repo[1]}/${repo[2]}`, req, o);
+  const runs = handleRuns(req, o);
+  if (runs) return runs;
   const match = /^\/repos\/([^/]+)\/([^/]+)\/dispatches$/.exec(req.path);
   if (!match) return undefined;
   const repository = `${match[1]}/${match[2]}`;
@@ -94,6 +185,14 @@ export async function handleGitHub(req: Request, o: GitHubOptions): Promise<Resp
   }
   if (req.method !== 'POST')
     return json(404, { message: 'Not Found', documentation_url: DOCS, status: '404' });
+  if (grant.job && grant.job.permissions.contents !== 'write')
+    return json(403, {
+      message: 'Resource not accessible by integration',
+      documentation_url: DOCS,
+      status: '403'
+    });
+  const limited = secondaryLimited(grant.identity, o);
+  if (limited) return limited;
   let body: unknown;
   try {
     body = req.json();
@@ -115,11 +214,13 @@ export async function handleGitHub(req: Request, o: GitHubOptions): Promise<Resp
     });
   }
   const b = body as { event_type: string; client_payload?: Record<string, unknown> };
+  o.state.content.take(grant.identity);
   o.onDispatch({
     repository,
     eventType: b.event_type,
     clientPayload: b.client_payload ?? {},
-    receivedAt: Date.now()
+    receivedAt: Date.now(),
+    emulatedAt: o.state.now()
   });
   return empty(204);
 }
@@ -197,7 +298,7 @@ function installationToken(installationId: string, req: Request, o: GitHubOption
     });
   const token = `ghs_${randomBytes(18).toString('base64url')}`;
   const expiresAt = Date.now() + 3_600_000;
-  installationTokens.set(token, { repositories: app.repositories, expiresAt });
+  installationTokens.set(token, { repositories: app.repositories, installationId, expiresAt });
   return json(201, {
     token,
     expires_at: new Date(expiresAt).toISOString(),

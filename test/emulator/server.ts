@@ -14,7 +14,8 @@ import { azureErrors } from './azure-errors.js';
 import { handleEntra } from './entra.js';
 import { Faults, type FaultTarget } from './faults.js';
 import { DEFAULT_APP, DEFAULT_TENANT, type FleetSpec } from './fleet.js';
-import { handleGitHub, type Dispatch, type RunIdentity } from './github.js';
+import { GITHUB_LIMITS, type GitHubLimits } from './actions-limits.js';
+import { GitHubState, handleGitHub, type Dispatch, type RunIdentity } from './github.js';
 import { json, makeRequest, readBody, type Request, type Response } from './http.js';
 import { handleImds, imdsPrefix } from './imds.js';
 import { runQuery } from './kql.js';
@@ -47,6 +48,13 @@ export interface EmulatorOptions {
   throttling?: boolean;
   /** Run the workflows that listen to an accepted dispatch (default on). */
   runDispatchedWorkflows?: boolean;
+  /** GitHub's limits (actions-limits.ts): GitHub's published numbers unless a scenario changes one. */
+  githubLimits?: Partial<GitHubLimits>;
+  /**
+   * Let the workflows' durations (retry-for: 15m, …) last emulated time: the runner divides them
+   * by the time scale. Off: a workflow's "30s" is 30 real seconds, as most tests want.
+   */
+  scaleWorkflowDurations?: boolean;
   workflowsDir?: string;
   distPath?: string;
 }
@@ -74,6 +82,7 @@ export class Emulator {
   /** Every credential the emulator handed out: access tokens, GitHub ID tokens. */
   readonly secretsIssued: string[] = [];
   runner!: Runner;
+  readonly githubState: GitHubState;
   url = '';
   imdsUrl = '';
   /** GitHub's API as the agents reach it: `url`, or the slow link to it. */
@@ -95,6 +104,12 @@ export class Emulator {
     this.model = new SpotModel(options.fleet, this.clock, { ...DEFAULT_TIMING, ...options.timing });
     this.rbac = new Rbac(this.apps, this.options.fleet.subscriptions);
     this.throttles = new Throttles(this.clock, options.throttling ?? true);
+    this.githubState = new GitHubState(
+      { ...GITHUB_LIMITS, ...options.githubLimits },
+      () => this.clock.now(),
+      ms => this.clock.real(ms),
+      () => this.runner?.workflowRuns ?? []
+    );
   }
 
   static async start(options: EmulatorOptions): Promise<Emulator> {
@@ -157,6 +172,17 @@ export class Emulator {
     this.runner = new Runner({
       workflowsDir: this.options.workflowsDir ?? `${ROOT}workflows-examples`,
       distPath: this.options.distPath ?? `${ROOT}dist/index.js`,
+      actionPath: `${ROOT}action.yml`,
+      clock: this.clock,
+      limits: this.githubState.limits,
+      durationScale: this.options.scaleWorkflowDurations ? this.clock.scale : 1,
+      apiUrl: () => this.url,
+      registerJobToken: (token, grant) => {
+        if (grant) {
+          this.githubState.jobTokens.set(token, grant);
+          this.secretsIssued.push(token);
+        } else this.githubState.jobTokens.delete(token);
+      },
       repository: gh.repository,
       defaultBranch: gh.defaultBranch ?? 'main',
       vars: {
@@ -250,6 +276,7 @@ export class Emulator {
   private target(req: Request, kind: 'https' | 'imds'): FaultTarget {
     if (kind === 'imds') return 'imds';
     if (req.path === '/_github/oidc/token') return 'oidc';
+    if (/^\/repos\/[^/]+\/[^/]+\/actions\//.test(req.path)) return 'runs';
     if (req.path.startsWith('/repos/')) return 'dispatch';
     const arm = armKind(req);
     // A fault on starts or instance views hits scale-set instances too: Azure fails them alike.
@@ -308,6 +335,7 @@ export class Emulator {
       (await handleGitHub(req, {
         spec: this.github,
         githubKey: this.githubKey,
+        state: this.githubState,
         runs: this.runIdentities,
         onDispatch: d => this.onDispatch(d),
         onSecret: secret => this.secretsIssued.push(secret)
@@ -400,7 +428,7 @@ export class Emulator {
   private faultResponse(kind: '429' | '500' | '503', target: FaultTarget, retryAfterS: number): Response {
     if (kind === '429') {
       const headers = retryHeaders(retryAfterS * 1000, { clock: this.clock });
-      if (target === 'dispatch' || target === 'oidc')
+      if (target === 'dispatch' || target === 'oidc' || target === 'runs')
         return json(
           429,
           {
@@ -434,7 +462,8 @@ export class Emulator {
       const e = azureErrors.throttled();
       return json(429, e.body, headers);
     }
-    if (target === 'dispatch' || target === 'oidc') return json(Number(kind), { message: 'Server Error' });
+    if (target === 'dispatch' || target === 'oidc' || target === 'runs')
+      return json(Number(kind), { message: 'Server Error' });
     const e = azureErrors.internal();
     return json(Number(kind), e.body);
   }
