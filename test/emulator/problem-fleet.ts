@@ -4,7 +4,7 @@
  * starts, with Azure's evidence (or its absence) as described:
  * - westeurope has no Spot capacity left for Standard_D4s_v5 (AllocationFailed);
  * - Standard_NC4as_T4_v3 is offered in no region (SkuNotAvailable);
- * - eastus has 4 Spot vCPUs of quota for the DSv5 family, too few for a Standard_D8s_v5;
+ * - eastus has 4 Spot vCPUs of quota (the region's one Spot pool), too few for a Standard_D8s_v5;
  * - northeurope's Spot price for Standard_E4s_v5 is above its VMs' max price;
  * - the identity may read, but not start, the VMs of one resource group;
  * - two VMs went down a few minutes ago and Azure has not said why yet;
@@ -75,7 +75,7 @@ export function problemFleet(vars: Record<string, string> = {}): FleetSpec {
     ],
     pools: [{ location: 'westeurope', vmSize: 'Standard_D4s_v5', capacity: 0 }],
     unavailableSizes: ['Standard_NC4as_T4_v3'],
-    quotas: { 'eastus/standardDSv5Family': 4 },
+    quotas: { eastus: 4 },
     prices: { 'northeurope/Standard_E4s_v5': 0.09 },
     vms,
     github: {

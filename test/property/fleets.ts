@@ -217,7 +217,15 @@ export function evidenceAllows(e: Evidence): boolean | undefined {
   // person's word stands (the documented trade-off of a lost annotation).
   if (t.attempts > 0) return e.prior === 'person-two-days-ago' ? undefined : true;
   // A person's change to the deallocated VM moves the instance view's time, annotated or not.
-  const quietFrom = Math.max(t.deallocatedAt, t.later ? t.later.occurred - e.emitMin * MIN + MIN : 0);
+  // The action knows its last start only by that annotation's occurredTime, the emit time (up to
+  // emitMin after the start): a VM evicted sooner than that after its start is owed its start
+  // once the bound has passed from then, not before.
+  const startEmitted = t.deallocatedAt - e.ranForMin * MIN + e.emitMin * MIN;
+  const quietFrom = Math.max(
+    t.deallocatedAt,
+    startEmitted,
+    t.later ? t.later.occurred - e.emitMin * MIN + MIN : 0
+  );
   return NOW - quietFrom >= BOUND_MIN * MIN ? true : undefined;
 }
 
