@@ -11,7 +11,7 @@
  */
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { builtinModules, createRequire } from 'node:module';
-import { join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { build, type Plugin } from 'esbuild';
 
 const OUT = 'dist';
@@ -92,15 +92,21 @@ const result = await build({
   banner: { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" },
   plugins: [builtinsByRequire, onDemand]
 });
-// A stand-in's `require('./chunks/….cjs')` is relative to the file it lands in: dist/index.js.
+// A stand-in's `require('./chunks/….cjs')` is relative to the file it lands in, which is
+// dist/index.js unless code it shares with a chunk loaded on demand (@actions/github shares
+// @actions/http-client with @actions/core) moved it into a shared chunk: point it from there.
 for (const pkg of ON_DEMAND) {
   const home = Object.entries(result.metafile.outputs).find(
     ([, o]) => `on-demand:${pkg.name}` in o.inputs
   )?.[0];
-  if (home !== join(OUT, 'index.js'))
-    throw new Error(
-      `the ${pkg.name} stand-in landed in ${home}, not ${OUT}/index.js: its require path would break`
-    );
+  if (!home) continue; // not bundled at all
+  if (home === join(OUT, 'index.js')) continue;
+  const from = new RegExp(`(["'])\\./${chunkOf(pkg.name).replace(/\./g, '\\.')}\\1`);
+  const to = `"./${relative(dirname(home), join(OUT, chunkOf(pkg.name))).replace(/\\/g, '/')}"`;
+  const code = readFileSync(home, 'utf8');
+  if (!from.test(code))
+    throw new Error(`the ${pkg.name} stand-in in ${home} names no ./${chunkOf(pkg.name)}`);
+  writeFileSync(home, code.replace(from, to));
 }
 const apart = [];
 for (const pkg of ON_DEMAND) {

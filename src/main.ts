@@ -7,6 +7,7 @@ import type { TokenCredential } from '@azure/identity';
 import { realClock, type Clock } from './azure/retry.js';
 import { logPacing, openSession, type AzureSession } from './azure/session.js';
 import type { GetIdToken } from './azure/sign-in.js';
+import { dispatchFeed } from './discover/dispatched-runs.js';
 import type { DiscoveryStats } from './discover/discovery.js';
 import { fleetReader } from './discover/lookup.js';
 import { featureActionsFor } from './act/feature-permissions.js';
@@ -41,9 +42,18 @@ export async function run(deps: Partial<RunDeps> = {}): Promise<RunReport | unde
     const fleet = fleetReader(session.graph, settings.subscriptions, clock, stats);
 
     core.startGroup('Discover and restart');
+    const feed = plan.coalesceWindowMs
+      ? dispatchFeed({
+          token: settings.githubToken!,
+          repository: process.env.GITHUB_REPOSITORY ?? '',
+          windowMs: plan.coalesceWindowMs,
+          now: () => clock.now(),
+          warn: message => core.warning(message)
+        })
+      : undefined;
     const starts = restarter(session, settings, plan, clock, stats);
     const stopProgress = logProgress(starts.inProgress, () => clock.now());
-    const { results, candidates } = await runPlan(plan, settings, session, fleet, starts).finally(
+    const { results, candidates } = await runPlan(plan, settings, session, fleet, starts, feed).finally(
       stopProgress
     );
     logPacing(session);

@@ -805,6 +805,7 @@ function printable(value) {
 // agent/src/dispatch.ts
 init_http();
 init_github_headers();
+var SECONDARY_WAIT_MS = 6e4;
 function sleepUnless(signal) {
   return (ms) => new Promise((resolve) => {
     const done = () => {
@@ -818,6 +819,8 @@ function sleepUnless(signal) {
 }
 async function sendDispatch(o) {
   const sleep = o.sleep ?? sleepUnless(o.signal);
+  const now = o.now ?? Date.now;
+  const random = o.random ?? Math.random;
   let refreshed = false;
   for (let attempt = 1; ; attempt++) {
     let status;
@@ -835,8 +838,10 @@ async function sendDispatch(o) {
       status = response.status;
       if (status === 204 || status === 200) return { ok: true, attempts: attempt, status };
       const message = safeMessage(response.text);
-      retryAfterMs = retryAfter(response);
-      const rateLimited = status === 429 || status === 403 && (retryAfterMs !== void 0 || header(response, "x-ratelimit-remaining") === "0");
+      retryAfterMs = retryAfter(response, now);
+      const secondary = /secondary rate limit/i.test(message);
+      const rateLimited = status === 429 || status === 403 && (retryAfterMs !== void 0 || header(response, "x-ratelimit-remaining") === "0" || secondary);
+      if (rateLimited && retryAfterMs === void 0 && secondary) retryAfterMs = SECONDARY_WAIT_MS;
       if (status === 401 && o.credentials.kind === "github-app" && !refreshed) {
         o.credentials.invalidate();
         refreshed = true;
@@ -856,8 +861,10 @@ async function sendDispatch(o) {
     } catch (error) {
       why = `request failed: ${error.message}`;
     }
-    const delay = Math.min(retryAfterMs ?? Math.min(5e3, 250 * 2 ** (attempt - 1)), 6e4);
-    if (Date.now() + delay > o.deadline)
+    const least = Math.min(retryAfterMs ?? Math.min(5e3, 250 * 2 ** (attempt - 1)), 6e4);
+    const slack = o.deadline - now() - least;
+    const delay = Math.round(least + random() * Math.max(0, Math.min(least, slack)));
+    if (slack < 0)
       return {
         ok: false,
         attempts: attempt,
@@ -877,12 +884,12 @@ async function sendDispatch(o) {
       };
   }
 }
-function retryAfter(response) {
+function retryAfter(response, now) {
   const value = header(response, "retry-after");
   if (value && /^\d+$/.test(value)) return Number(value) * 1e3;
   if (header(response, "x-ratelimit-remaining") === "0") {
     const reset = Number(header(response, "x-ratelimit-reset"));
-    if (reset) return Math.max(1e3, reset * 1e3 - Date.now());
+    if (reset) return Math.max(1e3, reset * 1e3 - now());
   }
   return void 0;
 }
@@ -907,6 +914,42 @@ function advice(status, repository, message) {
     default:
       return `GitHub answered ${status} ${message}`;
   }
+}
+
+// agent/src/wave.ts
+init_github_headers();
+init_http();
+var RECENT_DISPATCHES_TO_HOLD_BACK = 60;
+var WINDOW_MS = 6e4;
+var TIMEOUT_MS = 2e3;
+async function recentDispatches(o) {
+  const since = new Date((o.now ?? Date.now)() - WINDOW_MS).toISOString().replace(/\.\d{3}Z$/, "Z");
+  const query = new URLSearchParams({ event: "repository_dispatch", created: `>=${since}`, per_page: "1" });
+  try {
+    const answer = await send(
+      `${o.apiUrl.replace(/\/+$/, "")}/repos/${o.repository}/actions/runs?${query.toString()}`,
+      { headers: githubHeaders(o.token), timeoutMs: TIMEOUT_MS }
+    );
+    if (answer.status !== 200) return void 0;
+    const count = JSON.parse(answer.text).total_count;
+    return typeof count === "number" ? count : void 0;
+  } catch {
+    return void 0;
+  }
+}
+function dispatchDeadline(notBefore, now) {
+  return notBefore === void 0 ? now : Math.max(now, notBefore);
+}
+async function dispatchInWave(o) {
+  const recent = await recentDispatches({
+    apiUrl: o.apiUrl,
+    repository: o.repository,
+    token: await o.credentials.token().catch(() => ""),
+    now: o.now
+  });
+  if (recent !== void 0 && recent >= RECENT_DISPATCHES_TO_HOLD_BACK)
+    return { ok: false, heldBack: recent };
+  return sendDispatch(o);
 }
 
 // agent/src/monitor.ts
@@ -1045,8 +1088,11 @@ var Monitor = class {
       return;
     }
     state.set(event.EventId, "pending");
-    const deadline = Math.max((notBefore?.getTime() ?? Date.now()) + 12e4, Date.now() + 6e4);
-    const dispatched = sendDispatch({
+    const deadline = dispatchDeadline(
+      notBefore && !Number.isNaN(notBefore.getTime()) ? notBefore.getTime() : void 0,
+      Date.now()
+    );
+    const dispatched = dispatchInWave({
       apiUrl: config.githubApiUrl,
       repository: config.repository,
       eventType: config.eventType,
@@ -1057,6 +1103,14 @@ var Monitor = class {
       onWritten: (attempt) => log.info("dispatch request written", { ...fields, attempt }),
       onRetry: (attempt, why, delayMs) => log.warn(`dispatch attempt ${attempt} failed: ${why}; retrying in ${delayMs} ms`, fields)
     }).then((result) => {
+      if ("heldBack" in result) {
+        log.warn(
+          `repository_dispatch held back: ${result.heldBack} dispatches reached ${config.repository} in the last minute, near GitHub's limit of 80 a minute for one token; the run they started takes this VM with its sweep`,
+          fields
+        );
+        state.set(event.EventId, "held-back");
+        return result;
+      }
       if (result.ok) {
         log.info("repository_dispatch sent", {
           ...fields,
@@ -1065,7 +1119,10 @@ var Monitor = class {
         });
         state.set(event.EventId, "dispatched", result.attempts);
       } else {
-        log.error(`repository_dispatch not sent: ${result.reason}`, { ...fields, attempts: result.attempts });
+        log.error(`repository_dispatch not sent: ${result.reason}`, {
+          ...fields,
+          attempts: result.attempts
+        });
         state.set(event.EventId, result.retryable ? "pending" : "refused", result.attempts);
       }
       return result;

@@ -2,6 +2,10 @@
  * Sending the repository_dispatch: at once, then with backoff while the notice lasts, honouring
  * Retry-After and GitHub's secondary rate limits. 401/403/404/422 are not retried in a loop: they
  * will not fix themselves, and each is logged with what to fix.
+ *
+ * A wave's agents are refused together and told the same Retry-After: each waits what GitHub asks
+ * plus a random part of what is left of its deadline, so that they come back spread out rather than
+ * all in the same second; a wait that would pass the deadline is not started.
  */
 import type { Credentials } from './credentials.js';
 import type { DispatchPayload } from '../../src/plan/payload.js';
@@ -26,7 +30,16 @@ export interface DispatchOptions {
   onRetry?: (attempt: number, why: string, delayMs: number) => void;
   /** An attempt's request has been fully written to the connection (not yet answered). */
   onWritten?: (attempt: number) => void;
+  /** Spreads the retries (tests pass a fixed one). */
+  random?: () => number;
+  now?: () => number;
 }
+
+/**
+ * "Rate limits for the REST API": past a secondary limit, with neither `retry-after` nor
+ * `x-ratelimit-remaining: 0`, "wait for at least one minute before retrying".
+ */
+const SECONDARY_WAIT_MS = 60_000;
 
 function sleepUnless(signal: AbortSignal | undefined): (ms: number) => Promise<void> {
   return ms =>
@@ -43,6 +56,8 @@ function sleepUnless(signal: AbortSignal | undefined): (ms: number) => Promise<v
 
 export async function sendDispatch(o: DispatchOptions): Promise<DispatchResult> {
   const sleep = o.sleep ?? sleepUnless(o.signal);
+  const now = o.now ?? Date.now;
+  const random = o.random ?? Math.random;
   let refreshed = false;
   for (let attempt = 1; ; attempt++) {
     let status: number | undefined;
@@ -60,10 +75,13 @@ export async function sendDispatch(o: DispatchOptions): Promise<DispatchResult> 
       status = response.status;
       if (status === 204 || status === 200) return { ok: true, attempts: attempt, status };
       const message = safeMessage(response.text);
-      retryAfterMs = retryAfter(response);
+      retryAfterMs = retryAfter(response, now);
+      const secondary = /secondary rate limit/i.test(message);
       const rateLimited =
         status === 429 ||
-        (status === 403 && (retryAfterMs !== undefined || header(response, 'x-ratelimit-remaining') === '0'));
+        (status === 403 &&
+          (retryAfterMs !== undefined || header(response, 'x-ratelimit-remaining') === '0' || secondary));
+      if (rateLimited && retryAfterMs === undefined && secondary) retryAfterMs = SECONDARY_WAIT_MS;
       if (status === 401 && o.credentials.kind === 'github-app' && !refreshed) {
         // An installation token can expire between two events: fetch a new one, once.
         o.credentials.invalidate();
@@ -84,8 +102,10 @@ export async function sendDispatch(o: DispatchOptions): Promise<DispatchResult> 
     } catch (error) {
       why = `request failed: ${(error as Error).message}`;
     }
-    const delay = Math.min(retryAfterMs ?? Math.min(5000, 250 * 2 ** (attempt - 1)), 60_000);
-    if (Date.now() + delay > o.deadline)
+    const least = Math.min(retryAfterMs ?? Math.min(5000, 250 * 2 ** (attempt - 1)), 60_000);
+    const slack = o.deadline - now() - least;
+    const delay = Math.round(least + random() * Math.max(0, Math.min(least, slack)));
+    if (slack < 0)
       return {
         ok: false,
         attempts: attempt,
@@ -106,12 +126,12 @@ export async function sendDispatch(o: DispatchOptions): Promise<DispatchResult> 
   }
 }
 
-function retryAfter(response: HttpAnswer): number | undefined {
+function retryAfter(response: HttpAnswer, now: () => number): number | undefined {
   const value = header(response, 'retry-after');
   if (value && /^\d+$/.test(value)) return Number(value) * 1000;
   if (header(response, 'x-ratelimit-remaining') === '0') {
     const reset = Number(header(response, 'x-ratelimit-reset'));
-    if (reset) return Math.max(1000, reset * 1000 - Date.now());
+    if (reset) return Math.max(1000, reset * 1000 - now());
   }
   return undefined;
 }

@@ -7,7 +7,7 @@
 import { buildPayload, type DispatchPayload } from '../../src/plan/payload.js';
 import type { Config } from './config.js';
 import type { Credentials } from './credentials.js';
-import { sendDispatch } from './dispatch.js';
+import { dispatchDeadline, dispatchInWave } from './wave.js';
 import { ImdsError, type ComputeMetadata, type Imds, type ScheduledEvent } from './imds.js';
 import type { Logger } from './log.js';
 import type { EventState } from './state.js';
@@ -173,8 +173,11 @@ export class Monitor {
       return;
     }
     state.set(event.EventId, 'pending');
-    const deadline = Math.max((notBefore?.getTime() ?? Date.now()) + 120_000, Date.now() + 60_000);
-    const dispatched = sendDispatch({
+    const deadline = dispatchDeadline(
+      notBefore && !Number.isNaN(notBefore.getTime()) ? notBefore.getTime() : undefined,
+      Date.now()
+    );
+    const dispatched = dispatchInWave({
       apiUrl: config.githubApiUrl,
       repository: config.repository,
       eventType: config.eventType,
@@ -186,6 +189,14 @@ export class Monitor {
       onRetry: (attempt, why, delayMs) =>
         log.warn(`dispatch attempt ${attempt} failed: ${why}; retrying in ${delayMs} ms`, fields)
     }).then(result => {
+      if ('heldBack' in result) {
+        log.warn(
+          `repository_dispatch held back: ${result.heldBack} dispatches reached ${config.repository} in the last minute, near GitHub's limit of 80 a minute for one token; the run they started takes this VM with its sweep`,
+          fields
+        );
+        state.set(event.EventId, 'held-back');
+        return result;
+      }
       if (result.ok) {
         log.info('repository_dispatch sent', {
           ...fields,
@@ -194,7 +205,10 @@ export class Monitor {
         });
         state.set(event.EventId, 'dispatched', result.attempts);
       } else {
-        log.error(`repository_dispatch not sent: ${result.reason}`, { ...fields, attempts: result.attempts });
+        log.error(`repository_dispatch not sent: ${result.reason}`, {
+          ...fields,
+          attempts: result.attempts
+        });
         state.set(event.EventId, result.retryable ? 'pending' : 'refused', result.attempts);
       }
       return result;

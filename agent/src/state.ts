@@ -5,7 +5,8 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
-export type EventStatus = 'pending' | 'dispatched' | 'refused' | 'dry-run';
+/** `held-back`: a wave had all but spent GitHub's dispatch limit, and the run it started sweeps. */
+export type EventStatus = 'pending' | 'dispatched' | 'refused' | 'dry-run' | 'held-back';
 
 interface StateFile {
   version: 1;

@@ -19,6 +19,7 @@ import { formatDuration } from '../plan/duration.js';
 import { startOnce, type StartDeps, type StartSlots } from './start-operation.js';
 
 export { pollInterval } from './start-operation.js';
+import type { CapacityGate, CapacityGates } from './capacity-gate.js';
 import { FallbackRun, type FallbackDeps } from './fallback.js';
 import { checkPrice, type PriceDeps } from './price-gate.js';
 import { verifyHealth, type HealthDeps } from './health.js';
@@ -39,6 +40,10 @@ export interface RestartDeps extends StartDeps {
   price?: PriceDeps;
   /** verify-health (health.ts): absent, a VM is back once its start succeeded. */
   health?: HealthDeps;
+  /** Capacity retries per pool (capacity-gate.ts): absent, each VM retries on its own every retry-interval. */
+  gates?: CapacityGates;
+  /** No VM of the run is tried past this moment, however late it joined: a later run takes over. */
+  runDeadline?: number;
 }
 
 const RUNNING_STATES = ['PowerState/running', 'PowerState/starting'];
@@ -67,8 +72,10 @@ export async function restartVm(
   const began = deps.clock.now();
   let deallocatedAt: string | undefined;
   // What this run may spend on the VM: the wait for its deallocation, then retry-for (at least a minute).
-  const deadline =
-    began + (mode.kind === 'eviction' ? deps.waitForDeallocationMs : 0) + Math.max(deps.retryForMs, 60_000);
+  const deadline = Math.min(
+    began + (mode.kind === 'eviction' ? deps.waitForDeallocationMs : 0) + Math.max(deps.retryForMs, 60_000),
+    deps.runDeadline ?? Infinity
+  );
   const result = (outcome: VmResult['outcome'], detail: string, extra: Partial<VmResult> = {}): VmResult => ({
     id: vm.id,
     kind: vm.kind,
@@ -85,6 +92,15 @@ export async function restartVm(
     deallocatedAt,
     ...extra
   });
+  // A VM the sweep found in a pool already out of capacity waits its turn before anything else: a
+  // wave's hundreds of such VMs would otherwise spend Azure's read budget on their instance views
+  // all at once, and the pool's probe would wait behind them to learn whether capacity is back.
+  const gate = deps.gates?.for(vm);
+  let admitted = false;
+  if (mode.kind === 'sweep' && gate?.closed && deps.retryForMs > 0 && !deps.dryRun) {
+    admitted = await gate.wait(Math.min(deadline, began + deps.retryForMs));
+    if (!admitted) return poolOutOfCapacity(gate, result);
+  }
   try {
     const {
       code: state,
@@ -138,7 +154,16 @@ export async function restartVm(
     // A Uniform instance's size is its scale set's: resizing one instance is not how Azure works.
     const fallback =
       deps.fallback && vm.kind !== 'vmss-uniform' ? FallbackRun.for(vm, deps.fallback, deps) : undefined;
-    const started = await startWithCapacityRetry(vm, deps, began, deadline, result, decide, fallback);
+    const started = await startWithCapacityRetry(
+      vm,
+      deps,
+      began,
+      deadline,
+      result,
+      decide,
+      fallback,
+      admitted
+    );
     // Started without Azure's evidence (the no-evidence bound): say why it was started.
     const noEvidence = verdict.because && verdict.evictedAt === undefined ? ` (${verdict.because})` : '';
     const raised = priced.raised ? { oldMaxPrice: priced.raised.from, newMaxPrice: priced.raised.to } : {};
@@ -170,13 +195,30 @@ async function startWithCapacityRetry(
   deadline: number,
   result: (outcome: VmResult['outcome'], detail: string, extra?: Partial<VmResult>) => VmResult,
   decide: Decide,
-  fallback?: FallbackRun
+  fallback?: FallbackRun,
+  /** Already let through by its pool's gate. */
+  admitted = false
 ): Promise<VmResult> {
+  const gate = deps.gates?.for(vm);
+  let throughGate = admitted;
+  // Its pool is out of capacity: queue behind the pool's probe rather than spend a start to learn it.
+  if (!admitted && gate?.closed && deps.retryForMs > 0) {
+    throughGate = await gate.wait(deadline);
+    if (!throughGate) return poolOutOfCapacity(gate, result);
+  }
   for (let attempt = 1; ; attempt++) {
     let acceptedAt: number | undefined;
     const sentAt = deps.clock.now();
+    const epoch = gate?.epoch ?? 0;
     try {
-      await startOnce(vm, deps, at => (acceptedAt = at));
+      await startOnce(
+        vm,
+        deps,
+        at => (acceptedAt = at),
+        () => gate?.underWay(),
+        // Let through by the gate: its pool waits to hear whether this one got under way.
+        throughGate ? deps.pollIntervalMs : undefined
+      );
       return result('started', attempt > 1 ? `started on attempt ${attempt}` : 'started', {
         attempts: attempt,
         startAcceptedAt: new Date(acceptedAt!).toISOString(),
@@ -231,6 +273,19 @@ async function startWithCapacityRetry(
       const failure = classifyStartFailure(info);
       // No capacity for this size: the owner's next acceptable size, if the VM has a list (fallback.ts).
       if (failure.outcome === 'capacity-unavailable' && (await fallback?.resizeToNext(deadline))) continue;
+      // The pool's gate decides when this VM tries again: a probe in turn, or after a start that got
+      // under way. It waits as long as the run has for it: in a wave, all the pool's VMs until the
+      // run ends, so that the next run, the pending one, takes them all over at once.
+      if (failure.outcome === 'capacity-unavailable' && gate && elapsed < deps.retryForMs) {
+        gate.failed(epoch, info.code, failure.detail);
+        throughGate = await gate.wait(deadline);
+        if (throughGate) continue;
+        return result(
+          failure.outcome,
+          `${failure.detail} (retried with its pool until this run's time for it ran out)`,
+          { attempts: attempt, errorCode: info.code }
+        );
+      }
       if (failure.capacityRetry && elapsed + deps.retryIntervalMs <= deps.retryForMs) {
         core.info(
           `${vm.name}: ${failure.outcome} (${info.code}); trying again in ${formatDuration(deps.retryIntervalMs)}.`
@@ -245,6 +300,18 @@ async function startWithCapacityRetry(
       });
     }
   }
+}
+
+/** Never got its turn: its pool's starts kept failing for capacity for as long as the run had for it. */
+function poolOutOfCapacity(
+  gate: CapacityGate,
+  result: (outcome: VmResult['outcome'], detail: string, extra?: Partial<VmResult>) => VmResult
+): VmResult {
+  return result(
+    'capacity-unavailable',
+    `${gate.lastFailure?.detail ?? 'no Spot capacity'} (its size in its region and zone: the pool's starts kept failing while this run had time for it)`,
+    { errorCode: gate.lastFailure?.code }
+  );
 }
 
 /**

@@ -11,6 +11,7 @@ import { SpotMarket } from '../discover/spot-market.js';
 import type { Start } from '../judge/targets.js';
 import type { Settings } from '../plan/inputs.js';
 import type { Plan } from '../plan/trigger.js';
+import { CapacityGates } from './capacity-gate.js';
 import { FeatureSwitch } from './feature-permissions.js';
 import { restartVm, type RestartDeps } from './restart.js';
 import { ScaleSetStarter, startSlots } from './start-operation.js';
@@ -47,6 +48,7 @@ export function restarter(
     pollIntervalMs: settings.pollIntervalMs,
     inFlight: new Map(),
     waitForDeallocationMs: settings.waitForDeallocationMs,
+    gates: new CapacityGates(clock, settings.retryIntervalMs),
     ...session.computeBudgets,
     scaleSets: new ScaleSetStarter(() => deps),
     watch: new RunningWatch({ clock, compute: session.compute }, settings.pollIntervalMs),

@@ -74,13 +74,27 @@ interface Poller {
   submitted(): Promise<void>;
 }
 
-/** Starts the target and follows its operation to the end; `onAccepted` is told when Azure took the start. */
+/**
+ * Starts the target and follows its operation to the end; `onAccepted` is told when Azure took the
+ * start, `onUnderWay` once it is seen still going rather than refused (or it succeeded).
+ */
 export async function startOnce(
   vm: VmRecord,
   deps: StartDeps,
-  onAccepted: (at: number) => void
+  onAccepted: (at: number) => void,
+  onUnderWay: () => void = () => undefined,
+  /** Poll the first time after this long, whatever else is in flight: a probe's answer lets its pool through. */
+  firstPollMs?: number
 ): Promise<void> {
-  if (vm.kind === 'vmss-uniform') return deps.scaleSets.start(vm, onAccepted);
+  let told = false;
+  const underWay = () => {
+    if (!told) onUnderWay();
+    told = true;
+  };
+  if (vm.kind === 'vmss-uniform') {
+    await deps.scaleSets.start(vm, onAccepted);
+    return underWay();
+  }
   const client = deps.compute(vm.subscriptionId);
   const { poller } = await submit(deps, vm, onResponse =>
     client.virtualMachines.start(vm.resourceGroup, vm.name, {
@@ -89,7 +103,10 @@ export async function startOnce(
     })
   );
   onAccepted(deps.clock.now());
-  await (deps.watch ? confirm(poller, vm, deps.watch, deps) : follow(poller, vm.id, vm.subscriptionId, deps));
+  await (deps.watch
+    ? confirm(poller, vm, deps.watch, deps, underWay)
+    : follow(poller, vm.id, vm.subscriptionId, deps, underWay, firstPollMs));
+  underWay();
 }
 
 /**
@@ -97,18 +114,28 @@ export async function startOnce(
  * own; down again, one poll of its operation says why (or that it is still on its way, as Azure
  * may list the VM before the start shows); without listings, its operation is polled to the end.
  */
-async function confirm(poller: Poller, vm: VmRecord, watch: RunningWatch, deps: StartDeps): Promise<void> {
+async function confirm(
+  poller: Poller,
+  vm: VmRecord,
+  watch: RunningWatch,
+  deps: StartDeps,
+  onStillRunning: () => void
+): Promise<void> {
   for (;;) {
     const seen = await watch.next(vm);
     if (seen === 'running') return;
-    if (seen === 'unavailable') return follow(poller, vm.id, vm.subscriptionId, deps);
-    if (seen === 'on its way') continue;
+    if (seen === 'unavailable') return follow(poller, vm.id, vm.subscriptionId, deps, onStillRunning);
+    if (seen === 'on its way') {
+      onStillRunning();
+      continue;
+    }
     await deps.operationReads.take(vm.id.toLowerCase(), { what: `${vm.id}: following its start` });
     await poller.poll();
     if (poller.isDone) {
       await poller.pollUntilDone();
       return;
     }
+    onStillRunning();
   }
 }
 
@@ -174,16 +201,23 @@ async function follow(
   poller: Poller,
   resourceId: string,
   subscriptionId: string,
-  deps: StartDeps
+  deps: StartDeps,
+  onStillRunning: () => void = () => undefined,
+  firstPollMs?: number
 ): Promise<void> {
   deps.inFlight.set(subscriptionId, (deps.inFlight.get(subscriptionId) ?? 0) + 1);
   try {
-    while (!poller.isDone) {
-      await deps.clock.sleep(pollInterval(deps.pollIntervalMs, deps.inFlight.get(subscriptionId) ?? 1));
+    for (let first = true; !poller.isDone; first = false) {
+      await deps.clock.sleep(
+        first && firstPollMs !== undefined
+          ? firstPollMs
+          : pollInterval(deps.pollIntervalMs, deps.inFlight.get(subscriptionId) ?? 1)
+      );
       await deps.operationReads.take(resourceId.toLowerCase(), {
         what: `${resourceId}: following its start`
       });
       await poller.poll();
+      if (!poller.isDone) onStillRunning();
     }
     await poller.pollUntilDone();
   } finally {

@@ -23,7 +23,7 @@ export type Start = (
 
 /** The payload is a hint: the VM is re-read from Azure and judged like any other before it is touched. */
 export async function handleDispatch(
-  payload: DispatchPayload,
+  payload: Pick<DispatchPayload, 'vmResourceId' | 'detectedAt'>,
   settings: Settings,
   lookup: Lookup,
   start: Start

@@ -44,6 +44,8 @@ export const Inputs = {
   FallbackSizes: 'fallback-sizes',
   FallbackOrder: 'fallback-order',
   RaiseMaxPrice: 'raise-max-price',
+  CoalesceDispatches: 'coalesce-dispatches',
+  GithubToken: 'github-token',
   VerifyHealth: 'verify-health',
   HealthTimeout: 'health-timeout'
 } as const;
@@ -110,6 +112,13 @@ export interface Settings {
   fallbackSizes: Record<string, string[]>;
   fallbackOrder: FallbackOrder;
   raiseMaxPrice: RaiseMaxPrice;
+  /**
+   * Take the whole wave: also the VMs named by this repository's repository_dispatch runs created
+   * within this long (cancelled ones included). 0: only the run's own dispatch.
+   */
+  coalesceDispatchesMs: number;
+  /** Reads the repository's workflow runs (coalesce-dispatches); needs `actions: read`. */
+  githubToken?: string;
   verifyHealth: VerifyHealth;
   /** How long a started VM may take to become healthy (verify-health), from the moment it runs. */
   healthTimeoutMs: number;
@@ -150,6 +159,14 @@ export function readSettings(getInput: GetInput = name => core.getInput(name)): 
     );
   }
   const environment = environmentText as CloudName;
+  const githubToken = getInput(Inputs.GithubToken).trim() || undefined;
+  if (githubToken) core.setSecret(githubToken);
+  const coalesceDispatchesMs = duration(Inputs.CoalesceDispatches, text(Inputs.CoalesceDispatches)) ?? 0;
+  if (coalesceDispatchesMs > 0 && !githubToken)
+    throw new InputError(
+      Inputs.GithubToken,
+      'is empty; coalesce-dispatches reads the workflow runs of this repository with it: pass ${{ github.token }} and give the job permissions: actions: read'
+    );
   const notOffered = spotNotOffered(environment);
   if (notOffered) core.warning(notOffered, { title: 'No Spot VMs in this cloud' });
   const resourceManager = optionalUrl(Inputs.ResourceManagerEndpoint, text(Inputs.ResourceManagerEndpoint));
@@ -203,6 +220,8 @@ export function readSettings(getInput: GetInput = name => core.getInput(name)): 
     fallbackSizes: parseFallbackSizes(getInput(Inputs.FallbackSizes)),
     fallbackOrder: oneOf(Inputs.FallbackOrder, text(Inputs.FallbackOrder) || 'listed', FALLBACK_ORDERS),
     raiseMaxPrice: parseRaiseMaxPrice(text(Inputs.RaiseMaxPrice)),
+    coalesceDispatchesMs,
+    githubToken,
     verifyHealth: oneOf(Inputs.VerifyHealth, text(Inputs.VerifyHealth) || 'none', VERIFY_HEALTH),
     healthTimeoutMs: duration(Inputs.HealthTimeout, text(Inputs.HealthTimeout), 1000) ?? 10 * 60_000
   };

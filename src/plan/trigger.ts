@@ -17,6 +17,11 @@ export interface Plan {
   retryForMs: number;
   /** `mode: revert`: bring VMs on a fallback size back to their preferred size; nothing else. */
   revert?: boolean;
+  /**
+   * Also take the VMs that other dispatches of the wave reported, read from this repository's
+   * repository_dispatch runs created within this window (coalesce-dispatches).
+   */
+  coalesceWindowMs?: number;
 }
 
 /**
@@ -32,6 +37,9 @@ export const DEFAULT_RETRY_FOR_MS: Record<string, number> = {
 
 export function planRun(event: string, eventPayload: Record<string, unknown>, settings: Settings): Plan {
   const retryForMs = settings.retryForMs ?? DEFAULT_RETRY_FOR_MS[event] ?? 2 * 60_000;
+  // Whatever started this run — a dispatch, the schedule that cancelled the pending dispatch run,
+  // a person — it may take the wave's reports; a revert never starts anything from them.
+  const coalesceWindowMs = settings.coalesceDispatchesMs > 0 ? settings.coalesceDispatchesMs : undefined;
   // A revert interrupts workloads: it runs only when the owner asked for this mode, and does nothing else.
   if (settings.mode === 'revert') return { event, sweep: false, targets: [], revert: true, retryForMs };
   if (event === 'repository_dispatch') {
@@ -41,11 +49,19 @@ export function planRun(event: string, eventPayload: Record<string, unknown>, se
       sweep: settings.sweepOnDispatch,
       targets: settings.vms,
       ...(validation.ok ? { dispatch: validation.payload } : { payloadErrors: validation.errors }),
-      retryForMs
+      retryForMs,
+      coalesceWindowMs
     };
   }
   // schedule, workflow_dispatch and anything else: the named VMs if there are any, else a sweep.
-  return { event, sweep: settings.vms.length === 0, targets: settings.vms, retryForMs };
+  const named = settings.vms.length > 0;
+  return {
+    event,
+    sweep: !named,
+    targets: settings.vms,
+    retryForMs,
+    coalesceWindowMs: named ? undefined : coalesceWindowMs
+  };
 }
 
 /** The event GitHub delivered (GITHUB_EVENT_PATH); an unreadable one is said and read as empty. */
@@ -67,6 +83,7 @@ export function logPlan(plan: Plan, settings: Settings): void {
     `Event ${plan.event}: ${
       [
         plan.dispatch ? `dispatched VM ${plan.dispatch.vmResourceId}` : '',
+        plan.coalesceWindowMs ? 'the wave reported by other dispatches' : '',
         plan.targets.length ? `${plan.targets.length} named VM(s)` : '',
         plan.sweep ? 'sweep' : '',
         plan.revert ? 'revert to preferred sizes' : ''

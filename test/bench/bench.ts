@@ -10,10 +10,12 @@
  *    20 minutes, against GitHub's published limits — what it costs in runs, billed minutes and
  *    concurrent jobs, how many dispatches GitHub refused, and how long each VM was down.
  */
-import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { fileURLToPath } from 'node:url';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { agentEnv, msg, startAgent, type AgentProcess } from '../emulator/agents.js';
 import { shippedAgentLaunch } from '../emulator/shipped-agent.js';
@@ -23,6 +25,7 @@ import { subscriptionIds, TAG } from '../emulator/sample-fleet.js';
 import { scaleFleet, uniformFleet } from '../emulator/scale-fleet.js';
 import { Emulator } from '../emulator/server.js';
 import { LIMITS } from '../emulator/throttle.js';
+import type { AgentBehaviour } from '../emulator/agent-fleet.js';
 import { runWave, type WaveResult } from '../emulator/wave-scenario.js';
 import { JOB_OUTPUTS_MAX_UTF16_BYTES, STEP_SUMMARY_MAX_BYTES } from '../../src/report/github-limits.js';
 import { buildSummary } from '../../src/report/summary.js';
@@ -521,56 +524,128 @@ function round(x: number): number {
   return Math.round(x * 100) / 100;
 }
 
-/** The workflow of today's fast path: one run per dispatched VM, each with its own sweep. */
-const EVICTION_WORKFLOW = `${ROOT}workflows-examples/restart-on-eviction.yml`;
+/**
+ * The fast path before it was designed for waves, run beside today's in one bench: its workflow
+ * (one run per dispatched VM, each in its own concurrency group, each with its own sweep), the
+ * action and the agent's dispatch as they were at this commit (taken from git, so the comparison
+ * is with what users ran, not with today's action under yesterday's workflow).
+ */
+const BEFORE_COMMIT = '1265ebcbc7958b71442a82e0b0c7a14be0bb307e';
 const WAVE_SCALE = 20;
 
-/**
- * The wave, and one eviction alone under the same recall (its capacity back 20 minutes later, as
- * for the wave's last VM), through the same workflow: what the wave costs against what one costs.
- */
-async function waveBench(quick: boolean) {
+interface Design {
+  workflow: string;
+  distPath?: string;
+  agent?: AgentBehaviour;
+}
+
+async function designBefore(): Promise<Design> {
+  const dir = mkdtempSync(join(tmpdir(), 'wave-before-'));
+  const tar = join(dir, 'before.tar');
+  try {
+    execFileSync(
+      'git',
+      [
+        'archive',
+        '--format=tar',
+        '-o',
+        tar,
+        BEFORE_COMMIT,
+        'dist',
+        'agent/src',
+        'src/plan/payload.ts',
+        'src/azure/resource-id.ts'
+      ],
+      { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] }
+    );
+  } catch (error) {
+    throw new Error(
+      `bench: the wave's "before" side is the action and agent at commit ${BEFORE_COMMIT}, read with git archive: ${(error as Error).message.trim()} (a clone with its history is needed)`
+    );
+  }
+  execFileSync('tar', ['-xf', tar, '-C', dir]);
+  writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n');
+  const old = (await import(pathToFileURL(join(dir, 'agent/src/dispatch.ts')).href)) as {
+    sendDispatch: AgentBehaviour['dispatch'];
+  };
+  return {
+    workflow: `${ROOT}test/bench/workflows/wave-before.yml`,
+    distPath: join(dir, 'dist/index.js'),
+    // agent/src/monitor.ts at that commit: two minutes past NotBefore, at least a minute from now.
+    agent: {
+      dispatch: old.sendDispatch,
+      deadline: (notBefore, now) => Math.max((notBefore ?? now) + 120_000, now + 60_000)
+    }
+  };
+}
+
+/** The wave, and one eviction alone under the same recall (its capacity back 20 minutes later, as for the wave's last VM). */
+async function waveOf(design: Design, quick: boolean) {
   const single = await runWave({
-    workflow: EVICTION_WORKFLOW,
+    ...design,
     waveVms: 1,
     elsewhere: 0,
     timeScale: WAVE_SCALE,
     capacitySteps: 1
   });
   const wave = await runWave({
-    workflow: EVICTION_WORKFLOW,
+    ...design,
     waveVms: quick ? 30 : 300,
     elsewhere: quick ? 2 : 20,
     timeScale: WAVE_SCALE
   });
+  return { single, wave };
+}
+
+const waveKeys = (
+  prefix: string,
+  { single, wave }: Awaited<ReturnType<typeof waveOf>>
+): Record<string, number> => ({
+  [`${prefix}_eviction_to_running_p50_s`]: wave.eviction_to_running_p50_s,
+  [`${prefix}_eviction_to_running_p95_s`]: wave.eviction_to_running_p95_s,
+  [`${prefix}_eviction_to_running_max_s`]: wave.eviction_to_running_max_s,
+  [`${prefix}_capacity_to_running_p95_s`]: wave.capacity_to_running_p95_s,
+  [`${prefix}_runs`]: wave.runs,
+  [`${prefix}_billed_minutes`]: wave.billed_minutes,
+  [`${prefix}_max_concurrent_jobs`]: wave.max_concurrent_jobs,
+  [`${prefix}_dispatches_lost`]: wave.dispatches_lost,
+  [`${prefix}_dispatches_held_back`]: wave.dispatches_held_back,
+  [`${prefix}_429s`]: wave['429s'],
+  [`${prefix}_wrong_starts`]: wave.wrong_starts,
+  [`${prefix}_vms_left_down`]: wave.vms_left_down,
+  [`${prefix}_single_eviction_billed_minutes`]: single.billed_minutes,
+  [`${prefix}_billed_vs_single`]: round(wave.billed_minutes / single.billed_minutes)
+});
+
+/** Today's fast path (`wave_*`) and the one before it (`wave_before_*`), measured in one run. */
+async function waveBench(quick: boolean) {
+  const before = await waveOf(await designBefore(), quick);
+  const after = await waveOf({ workflow: `${ROOT}workflows-examples/restart-on-eviction.yml` }, quick);
   return {
-    wave_eviction_to_running_p50_s: wave.eviction_to_running_p50_s,
-    wave_eviction_to_running_p95_s: wave.eviction_to_running_p95_s,
-    wave_eviction_to_running_max_s: wave.eviction_to_running_max_s,
-    wave_capacity_to_running_p95_s: wave.capacity_to_running_p95_s,
-    wave_runs: wave.runs,
-    wave_billed_minutes: wave.billed_minutes,
-    wave_max_concurrent_jobs: wave.max_concurrent_jobs,
-    wave_dispatches_lost: wave.dispatches_lost,
-    wave_429s: wave['429s'],
-    wave_wrong_starts: wave.wrong_starts,
-    wave_vms_left_down: wave.vms_left_down,
-    single_eviction_billed_minutes: single.billed_minutes,
-    wave_billed_vs_single: round(wave.billed_minutes / single.billed_minutes),
-    wave,
-    single_eviction: single
+    ...waveKeys('wave', after),
+    single_eviction_billed_minutes: after.single.billed_minutes,
+    ...waveKeys('wave_before', before),
+    wave: after.wave,
+    single_eviction: after.single,
+    wave_before: before.wave,
+    single_eviction_before: before.single
   };
 }
 
 function sayWave(w: Awaited<ReturnType<typeof waveBench>>): void {
   const line = (name: string, r: WaveResult) =>
     say(
-      `  ${name.padEnd(16)} ${String(r.wave_vms + r.elsewhere_vms).padEnd(4)} down p50/p95/max ${r.eviction_to_running_p50_s}/${r.eviction_to_running_p95_s}/${r.eviction_to_running_max_s} s (behind capacity p95 ${r.capacity_to_running_p95_s} s); ${r.runs} runs (${r.runs_cancelled} cancelled), ${r.billed_minutes} billed min, ${r.max_concurrent_jobs} jobs at once; dispatches lost ${r.dispatches_lost}; 429s ${r['429s']} (Azure ${r.azure_429s}, GitHub ${r.github_secondary_refusals}); wrong starts ${r.wrong_starts}; left down ${r.vms_left_down}`
+      `  ${name.padEnd(20)} ${String(r.wave_vms + r.elsewhere_vms).padEnd(4)} down p50/p95/max ${r.eviction_to_running_p50_s}/${r.eviction_to_running_p95_s}/${r.eviction_to_running_max_s} s (behind capacity p95 ${r.capacity_to_running_p95_s} s); ${r.runs} runs (${r.runs_cancelled} cancelled), ${r.billed_minutes} billed min, ${r.max_concurrent_jobs} jobs at once; dispatches lost ${r.dispatches_lost}, held back ${r.dispatches_held_back}; 429s ${r['429s']} (Azure ${r.azure_429s}, GitHub ${r.github_secondary_refusals}); wrong starts ${r.wrong_starts}; left down ${r.vms_left_down}`
     );
   say(`Mass eviction (time scale ${w.wave.time_scale}; emulated seconds):`);
-  line('one eviction', w.single_eviction);
-  line('the wave', w.wave);
-  say(`  the wave bills ${w.wave_billed_vs_single}× one eviction`);
+  line('before: one eviction', w.single_eviction_before);
+  line('before: the wave', w.wave_before);
+  line('now: one eviction', w.single_eviction);
+  line('now: the wave', w.wave);
+  const ratio = (wave: WaveResult, one: WaveResult) => round(wave.billed_minutes / one.billed_minutes);
+  say(
+    `  the wave bills ${ratio(w.wave, w.single_eviction)}× one eviction (before: ${ratio(w.wave_before, w.single_eviction_before)}×)`
+  );
 }
 
 function sayAgent(agent: Awaited<ReturnType<typeof agentBench>>): void {

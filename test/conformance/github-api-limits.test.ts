@@ -40,7 +40,7 @@ function fleet(vms = 1): FleetSpec {
     github: {
       repository: REPO,
       tokens: [
-        { token: 'ghp_agentsA', repositories: [REPO], user: 'fleet-bot' },
+        { token: 'ghp_agentsA', repositories: [REPO], user: 'fleet-bot', permissions: { actions: 'read' } },
         { token: 'ghp_agentsB', repositories: [REPO], user: 'fleet-bot' },
         { token: 'ghp_someoneElse', repositories: [REPO], user: 'octocat' }
       ]
@@ -210,7 +210,7 @@ describe('the runs API, as a job reads it', () => {
   // docs.github.com, "Controlling permissions for GITHUB_TOKEN": "If you specify the access for any
   // of these permissions, all of those that are not specified are set to none." "List workflow runs
   // for a repository" needs "Actions" repository permissions (read).
-  test('a GITHUB_TOKEN without actions: read is refused; with it, the answer carries its budget', async () => {
+  test('a token without actions: read is refused; a GITHUB_TOKEN with it gets an answer that carries its budget', async () => {
     const e = await start();
     e.githubState.jobTokens.set('ghs_noActions', {
       repository: REPO,

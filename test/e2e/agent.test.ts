@@ -223,8 +223,9 @@ describe('the agent', () => {
     expect(a.child.exitCode).toBeNull();
   }, 180_000);
 
-  test('GitHub answers 503 and 429 first: retried, then sent', async () => {
-    const e = await setup();
+  test('GitHub answers 503 and 429 first: retried within the notice, then sent', async () => {
+    // A notice of 30 real seconds: the agent's retries wait in real time, and never past NotBefore.
+    const e = await setup({ timeScale: 1 });
     e.faults.add({ target: 'dispatch', kind: '503', count: 2 });
     e.faults.add({ target: 'dispatch', kind: '429', count: 1, retryAfterS: 1 });
     const a = agent(e, 'worker-1');

@@ -209,11 +209,13 @@ export class ActionsScheduler {
       job.startedAt = this.clock.now();
       run.runStartedAt ??= job.startedAt;
       run.updatedAt = job.startedAt;
-      const timer = this.clock.after(job.timeoutMinutes * 60_000, () => {
-        if (abort.signal.aborted || job.status === 'completed') return;
-        job.endedBecause = `The job has exceeded the maximum execution time of ${job.timeoutMinutes}m0s`;
-        abort.abort('timeout');
-      });
+      const timer = Number.isFinite(job.timeoutMinutes)
+        ? this.clock.after(job.timeoutMinutes * 60_000, () => {
+            if (abort.signal.aborted || job.status === 'completed') return;
+            job.endedBecause = `The job has exceeded the maximum execution time of ${job.timeoutMinutes}m0s`;
+            abort.abort('timeout');
+          })
+        : undefined;
       try {
         ok = await job.execute(abort.signal);
       } catch (error) {

@@ -10,7 +10,8 @@
 import { readFileSync } from 'node:fs';
 import { globalAgent } from 'node:https';
 import { buildPayload } from '../../src/plan/payload.js';
-import { sendDispatch, type DispatchResult } from '../../agent/src/dispatch.js';
+import type { DispatchOptions, DispatchResult } from '../../agent/src/dispatch.js';
+import { dispatchDeadline, dispatchInWave } from '../../agent/src/wave.js';
 import { AGENT_VERSION } from '../../agent/src/version.js';
 import type { Emulator } from './server.js';
 import type { ScheduledEvent, Vm } from './spot.js';
@@ -22,16 +23,20 @@ export interface AgentDispatch {
   seenAt: number;
   acceptedAt?: number;
   result?: DispatchResult;
+  /** The agent held back: this many dispatches had reached GitHub in the last minute. */
+  heldBack?: number;
   retries: number;
 }
 
-/**
- * How long the shipped agent keeps trying, from its Preempt: as agent/src/monitor.ts computes it
- * (two minutes past NotBefore, at least a minute from now).
- */
-export function agentDeadline(notBefore: number | undefined, now: number): number {
-  return Math.max((notBefore ?? now) + 120_000, now + 60_000);
+/** How an agent sends, and until when it tries: the shipped agent's by default. */
+export interface AgentBehaviour {
+  dispatch: (
+    o: DispatchOptions & { now?: () => number }
+  ) => Promise<DispatchResult | { ok: false; heldBack: number }>;
+  deadline: (notBefore: number | undefined, now: number) => number;
 }
+
+export const SHIPPED_AGENT: AgentBehaviour = { dispatch: dispatchInWave, deadline: dispatchDeadline };
 
 export class AgentFleet {
   readonly dispatches: AgentDispatch[] = [];
@@ -41,6 +46,7 @@ export class AgentFleet {
     private readonly emu: Emulator,
     private readonly token: string,
     private readonly random: () => number,
+    private readonly behaviour: AgentBehaviour = SHIPPED_AGENT,
     private readonly pollIntervalS = 1
   ) {
     // The agent's HTTPS client uses Node's global agent: trust the emulator's CA there.
@@ -71,20 +77,27 @@ export class AgentFleet {
           evictionPolicy: vm.evictionPolicy as 'Deallocate' | 'Delete',
           agentVersion: AGENT_VERSION
         });
-        void sendDispatch({
-          apiUrl: this.emu.githubUrl,
-          repository: this.emu.github.repository,
-          eventType: 'spot-vm-preempted',
-          payload,
-          credentials: { kind: 'environment', token: async () => this.token, invalidate: () => undefined },
-          // The agent's deadline is on its own clock; here that clock runs at the emulator's scale.
-          deadline: clock.realAt(agentDeadline(notBefore, record.seenAt)),
-          onRetry: () => void record.retries++
-        }).then(result => {
-          record.result = result;
-          if (result.ok) record.acceptedAt = clock.now();
-          resolve();
-        });
+        void this.behaviour
+          .dispatch({
+            apiUrl: this.emu.githubUrl,
+            repository: this.emu.github.repository,
+            eventType: 'spot-vm-preempted',
+            payload,
+            credentials: { kind: 'environment', token: async () => this.token, invalidate: () => undefined },
+            // The agent's deadline is on its own clock; here that clock runs at the emulator's scale.
+            deadline: clock.realAt(this.behaviour.deadline(notBefore, record.seenAt)),
+            // GitHub's run times are on the emulated clock: "the last minute" is an emulated one.
+            now: () => clock.now(),
+            onRetry: () => void record.retries++
+          })
+          .then(result => {
+            if ('heldBack' in result) record.heldBack = result.heldBack;
+            else {
+              record.result = result;
+              if (result.ok) record.acceptedAt = clock.now();
+            }
+            resolve();
+          });
       })
     );
     this.inFlight.push(work);
@@ -95,7 +108,12 @@ export class AgentFleet {
     await Promise.all(this.inFlight);
   }
 
+  /** VMs whose agent tried and did not get its dispatch accepted. */
   get lost(): AgentDispatch[] {
     return this.dispatches.filter(d => d.result && !d.result.ok);
+  }
+
+  get heldBack(): AgentDispatch[] {
+    return this.dispatches.filter(d => d.heldBack !== undefined);
   }
 }

@@ -121,7 +121,12 @@ try {
     30_000
   ).catch(() => undefined);
   const timeline = withAgents.map((v, i) => loopTimeline(v.name, agents[i]!, loopRuns));
-  for (const r of loopRuns) summaries.save(1, r);
+  const cancelled = loopRuns.filter(r => r.conclusion === 'cancelled').length;
+  say(
+    `${loopRuns.length} dispatch runs, one concurrency group: GitHub cancelled ${cancelled} as pending, and the run in progress took their VMs from their names.`
+  );
+  // A run GitHub cancelled as pending never ran: it has no summary.
+  for (const r of loopRuns) if (r.conclusion !== 'cancelled') summaries.save(1, r);
   if (!values.json) {
     table(
       [
@@ -216,6 +221,7 @@ try {
           workflow: r.workflow,
           event: r.event,
           exitCode: r.exitCode,
+          conclusion: r.conclusion,
           counts: JSON.parse(r.outputs.counts ?? '{}'),
           summary: summaries.saved.find(s => s.act < 3 && s.run === r.id)?.markdown ?? null
         })),
@@ -270,7 +276,8 @@ try {
     touched.length === 0 &&
     startedTwice.length === 0 &&
     fallback.summary.reverted &&
-    runs.every(r => r.exitCode === 0);
+    // Runs GitHub cancelled as pending never ran: their VMs were taken by the run in progress.
+    runs.every(r => r.exitCode === 0 || r.conclusion === 'cancelled');
   process.exitCode = allGood ? 0 : 1;
 } finally {
   await Promise.all(agents.map(a => a.stop()));
@@ -304,7 +311,12 @@ function loopTimeline(name: string, agent: AgentProcess, runs: RunRecord[]) {
     const entry = emu.model.timeline.find(t => t.vm === name && t.what === what && t.at >= t0);
     return entry ? (entry.at - t0) / 1000 : undefined;
   };
-  const run = runs.find(r => r.dispatchedVm?.toLowerCase() === emu.vm(name).id.toLowerCase());
+  // The run that took the VM: its own dispatch's, or — when GitHub cancelled that one as pending in
+  // the busy concurrency group — the run in progress, which read its VM from the cancelled run's name.
+  const id = emu.vm(name).id.toLowerCase();
+  const run = runs.find(r =>
+    (JSON.parse(r.outputs.started ?? '[]') as string[]).some(s => s.toLowerCase() === id)
+  );
   return {
     vm: name,
     seen: emulatedSince(agent.logs.find(msg('scheduled for this VM'))?.time),

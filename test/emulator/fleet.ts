@@ -161,13 +161,21 @@ export interface GitHubSpec {
   defaultBranch?: string;
   /**
    * Tokens the dispatches endpoint accepts, and which repositories each may write to. Tokens of one
-   * `user` share that user's secondary rate limits (default: each token is its own user).
+   * `user` share that user's secondary rate limits (default: each token is its own user). Each has
+   * Contents: write (what a dispatch needs) and `permissions` besides, as a fine-grained token.
    */
-  tokens?: { token: string; repositories: string[]; user?: string }[];
+  tokens?: { token: string; repositories: string[]; user?: string; permissions?: Record<string, string> }[];
   vars?: Record<string, string>;
   secrets?: Record<string, string>;
   /** GitHub Apps: an installation token is issued for a JWT signed with the app's key. */
-  apps?: { appId: string; installationId: string; publicKeyPem: string; repositories: string[] }[];
+  apps?: {
+    appId: string;
+    installationId: string;
+    publicKeyPem: string;
+    repositories: string[];
+    /** The installation's repository permissions beyond Contents: write (e.g. `actions: read`). */
+    permissions?: Record<string, string>;
+  }[];
 }
 
 export const DEFAULT_TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47';

@@ -101,18 +101,23 @@ export interface GitHubOptions {
   onSecret?: (secret: string) => void;
 }
 
-/** Who a token acts as: secondary limits are counted per user or app, not per token. */
+/** Who a token acts as (secondary limits are counted per user or app, not per token) and what it may do. */
 export interface Grant {
   repositories: string[];
   identity: string;
-  /** A job's GITHUB_TOKEN: its permissions; other tokens may do what their repository access allows. */
+  /** Repository permissions, as a fine-grained token, an installation or a job's `permissions:` has them. */
+  permissions: Record<string, string>;
+  /** A job's GITHUB_TOKEN. */
   job?: JobTokenGrant;
 }
+
+/** What a dispatching token needs and, unless a fleet says more, all it has ("Contents: write"). */
+const DISPATCH_PERMISSIONS = { contents: 'write', metadata: 'read' };
 
 /** Installation tokens handed out to GitHub Apps: token → repositories, installation and expiry. */
 const installationTokens = new Map<
   string,
-  { repositories: string[]; installationId: string; expiresAt: number }
+  { repositories: string[]; installationId: string; permissions: Record<string, string>; expiresAt: number }
 >();
 
 export function grantFor(
@@ -123,13 +128,29 @@ export function grantFor(
   const issued = installationTokens.get(token);
   if (issued)
     return issued.expiresAt > Date.now()
-      ? { repositories: issued.repositories, identity: `installation:${issued.installationId}` }
+      ? {
+          repositories: issued.repositories,
+          identity: `installation:${issued.installationId}`,
+          permissions: issued.permissions
+        }
       : undefined;
   const job = o.state.jobTokens.get(token);
   // GITHUB_TOKEN is an installation token of the GitHub Actions app for the one repository.
-  if (job) return { repositories: [job.repository], identity: `github-actions:${job.repository}`, job };
+  if (job)
+    return {
+      repositories: [job.repository],
+      identity: `github-actions:${job.repository}`,
+      permissions: job.permissions,
+      job
+    };
   const pat = o.spec.tokens?.find(t => t.token === token);
-  return pat && { repositories: pat.repositories, identity: `user:${pat.user ?? pat.token}` };
+  return (
+    pat && {
+      repositories: pat.repositories,
+      identity: `user:${pat.user ?? pat.token}`,
+      permissions: { ...DISPATCH_PERMISSIONS, ...pat.permissions }
+    }
+  );
 }
 
 /**
@@ -185,7 +206,7 @@ export async function handleGitHub(req: Request, o: GitHubOptions): Promise<Resp
   }
   if (req.method !== 'POST')
     return json(404, { message: 'Not Found', documentation_url: DOCS, status: '404' });
-  if (grant.job && grant.job.permissions.contents !== 'write')
+  if (grant.permissions.contents !== 'write')
     return json(403, {
       message: 'Resource not accessible by integration',
       documentation_url: DOCS,
@@ -298,11 +319,12 @@ function installationToken(installationId: string, req: Request, o: GitHubOption
     });
   const token = `ghs_${randomBytes(18).toString('base64url')}`;
   const expiresAt = Date.now() + 3_600_000;
-  installationTokens.set(token, { repositories: app.repositories, installationId, expiresAt });
+  const permissions = { ...DISPATCH_PERMISSIONS, ...app.permissions };
+  installationTokens.set(token, { repositories: app.repositories, installationId, permissions, expiresAt });
   return json(201, {
     token,
     expires_at: new Date(expiresAt).toISOString(),
-    permissions: { contents: 'write', metadata: 'read' },
+    permissions,
     repository_selection: 'selected'
   });
 }

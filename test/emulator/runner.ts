@@ -113,6 +113,8 @@ export interface RunnerOptions {
    * workflow's "15m" lasts 15 emulated minutes at the emulator's time scale. 1: durations are real.
    */
   durationScale?: number;
+  /** Stop jobs at their `timeout-minutes` (GitHub does; EmulatorOptions.jobTimeouts says when not to). */
+  jobTimeouts?: boolean;
   /** The REST API the job's GITHUB_TOKEN talks to (GITHUB_API_URL). */
   apiUrl: () => string;
   /** The OIDC token endpoint the job's runtime points at. */
@@ -233,9 +235,10 @@ export class Runner {
         records.push(record);
         jobs.push({
           name: jobName,
-          timeoutMinutes: Number(
-            resolveValue(String(job['timeout-minutes'] ?? JOB_TIMEOUT_MINUTES_DEFAULT), context)
-          ),
+          timeoutMinutes:
+            this.o.jobTimeouts === false
+              ? Infinity
+              : Number(resolveValue(String(job['timeout-minutes'] ?? JOB_TIMEOUT_MINUTES_DEFAULT), context)),
           execute: signal =>
             this.runStep(
               record,
@@ -536,13 +539,14 @@ export function enforceLimits(record: RunRecord, outputs: Record<string, string>
 
 /** `${{ … }}` in a string: each expression resolved, the rest kept. */
 export function resolve(text: string, context: Record<string, unknown>): string {
-  const whole = /^\$\{\{(.+)\}\}$/s.exec(text.trim());
+  const whole = /^\$\{\{((?:(?!\}\}).)+)\}\}$/s.exec(text.trim());
   if (whole) return stringify(resolveValue(text, context));
   return text.replace(/\$\{\{(.+?)\}\}/g, (_, expr: string) => stringify(evaluate(expr, context)));
 }
 
 function resolveValue(text: string, context: Record<string, unknown>): unknown {
-  const whole = /^\$\{\{(.+)\}\}$/s.exec(text.trim());
+  // One expression that is the whole text (`${{ a }} ${{ b }}` is two, resolved as text).
+  const whole = /^\$\{\{((?:(?!\}\}).)+)\}\}$/s.exec(text.trim());
   return whole ? evaluate(whole[1]!, context) : text;
 }
 

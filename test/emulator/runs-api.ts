@@ -80,14 +80,15 @@ export function handleRuns(req: Request, o: GitHubOptions): Response | undefined
         },
         { ...headers, 'x-ratelimit-remaining': '0' }
       );
-    const level = grant.job.permissions.actions;
-    if (level !== 'read' && level !== 'write')
-      return json(
-        403,
-        { message: 'Resource not accessible by integration', documentation_url: DOCS, status: '403' },
-        headers
-      );
   }
+  // "List workflow runs for a repository": fine-grained tokens and apps need "Actions" (read).
+  const level = grant.permissions.actions;
+  if (level !== 'read' && level !== 'write')
+    return json(
+      403,
+      { message: 'Resource not accessible by integration', documentation_url: DOCS, status: '403' },
+      headers
+    );
   const all = o.state.workflowRuns();
   if (one) {
     const entry = all.find(e => e.run.id === Number(one[3]));

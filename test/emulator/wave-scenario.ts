@@ -10,7 +10,7 @@
 import { copyFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { AgentFleet } from './agent-fleet.js';
+import { AgentFleet, type AgentBehaviour } from './agent-fleet.js';
 import type { FleetSpec, VmSpec } from './fleet.js';
 import { subscriptionIds, TAG } from './sample-fleet.js';
 import { Emulator } from './server.js';
@@ -24,6 +24,10 @@ const REPOSITORY = 'acme/spot-fleet';
 export interface WaveOptions {
   /** The workflow (dispatch and schedule) under test. */
   workflow: string;
+  /** The action's bundle it runs (default: this checkout's dist/index.js). */
+  distPath?: string;
+  /** How the agents dispatch (default: as the shipped agent does). */
+  agent?: AgentBehaviour;
   waveVms: number;
   /** Evicted elsewhere (another region and size, capacity there), with no agent to report them. */
   elsewhere: number;
@@ -38,6 +42,8 @@ export interface WaveOptions {
   /** Give up this long (emulated) after the wave began. */
   maxS?: number;
   seed?: number;
+  /** Also return each run's timeline and each VM's lag behind capacity. */
+  detail?: boolean;
 }
 
 export interface WaveResult {
@@ -58,6 +64,8 @@ export interface WaveResult {
   billed_minutes: number;
   max_concurrent_jobs: number;
   dispatches_lost: number;
+  /** Agents that did not send: the last minute's dispatches were near GitHub's limit. */
+  dispatches_held_back: number;
   dispatch_retries: number;
   /** Dispatches GitHub had accepted this many emulated seconds after the wave began. */
   dispatches_accepted_by_s: Record<string, number>;
@@ -70,6 +78,22 @@ export interface WaveResult {
   /** Emulated seconds from the wave's start until everything was up and no run was left. */
   done_after_s: number;
   real_s: number;
+  /** Per run: when it was queued, started and ended (emulated seconds from the wave's start), and how. */
+  timeline?: {
+    run: number;
+    event: string;
+    queued: number;
+    started?: number;
+    ended: number;
+    conclusion?: string;
+    billed: number;
+  }[];
+  /** Seconds each wave VM ran behind the capacity that came back for it, in the order they ran. */
+  behind?: number[];
+  /** The logs of the runs that ran (with `detail`). */
+  logs?: string[];
+  /** Each wave VM's story in the Spot model, in the order they ran (with `detail`). */
+  vms?: { vm: string; events: string[] }[];
 }
 
 /** A small PRNG, so two designs meet the same wave. */
@@ -125,7 +149,16 @@ export function waveFleet(waveVms: number, elsewhere: number): FleetSpec & { rol
     roles,
     github: {
       repository: REPOSITORY,
-      tokens: [{ token: TOKEN, repositories: [REPOSITORY], user: 'spot-fleet-agents' }]
+      // One token for the whole fleet, as the README advises: Contents: write to dispatch, Actions:
+      // read to see how many dispatches the wave has sent already.
+      tokens: [
+        {
+          token: TOKEN,
+          repositories: [REPOSITORY],
+          user: 'spot-fleet-agents',
+          permissions: { contents: 'write', actions: 'read' }
+        }
+      ]
     }
   };
 }
@@ -152,10 +185,11 @@ export async function runWave(o: WaveOptions): Promise<WaveResult> {
     timeScale: o.timeScale,
     latencyMs: 100 / o.timeScale, // an ARM round trip of 100 emulated ms
     workflowsDir: workflows,
+    distPath: o.distPath,
     scaleWorkflowDurations: true
   });
   const realStart = Date.now();
-  const agents = new AgentFleet(emu, TOKEN, random);
+  const agents = new AgentFleet(emu, TOKEN, random, o.agent);
   const pending: Promise<unknown>[] = [];
   const clock = emu.clock;
   const t0 = clock.now();
@@ -252,6 +286,7 @@ export async function runWave(o: WaveOptions): Promise<WaveResult> {
       billed_minutes: emu.runner.billedMinutes,
       max_concurrent_jobs: emu.runner.scheduler.maxConcurrentJobs,
       dispatches_lost: agents.lost.length,
+      dispatches_held_back: agents.heldBack.length,
       dispatch_retries: agents.dispatches.reduce((n, d) => n + d.retries, 0),
       dispatches_accepted_by_s: Object.fromEntries(
         [60, 120, 180, 240, 300].map(s => [
@@ -265,6 +300,31 @@ export async function runWave(o: WaveOptions): Promise<WaveResult> {
       wrong_starts: decoys.filter(vm => vm.startsAccepted > 0).length,
       vms_left_down: eligible.filter(vm => vm.powerState !== 'running').length,
       done_after_s: round((doneAt - t0) / 1000),
+      timeline: o.detail
+        ? emu.runner.workflowRuns.map(e => ({
+            run: e.run.id,
+            event: e.event,
+            queued: round((e.run.createdAt - t0) / 1000),
+            started: e.run.runStartedAt === undefined ? undefined : round((e.run.runStartedAt - t0) / 1000),
+            ended: round((e.run.updatedAt - t0) / 1000),
+            conclusion: e.run.conclusion,
+            billed: e.jobs.reduce((n, j) => n + j.billedMinutes, 0)
+          }))
+        : undefined,
+      behind: o.detail ? behindCapacity.map(round) : undefined,
+      logs: o.detail ? emu.runner.runs.filter(r => r.log).map(r => r.log) : undefined,
+      vms: o.detail
+        ? wave
+            .map(vm => ({
+              vm: vm.name,
+              up: runningAt(vm.name) ?? Infinity,
+              events: emu.model.timeline
+                .filter(t => t.vm === vm.name)
+                .map(t => `${round((t.at - t0) / 1000)} ${t.what}`)
+            }))
+            .sort((a, b) => a.up - b.up)
+            .map(({ vm, events }) => ({ vm, events }))
+        : undefined,
       real_s: round((Date.now() - realStart) / 1000)
     };
   } finally {
