@@ -2,6 +2,7 @@
  * A VM's power state from its instance view: the truth where Resource Graph may lag. Every read
  * is paced within Compute's per-VM "Low Cost Get VM" budget and never waits past a deadline.
  */
+import type { VirtualMachineInstanceView } from '@azure/arm-compute';
 import type { ComputeFor } from '../azure/clients.js';
 import { describeAzureError } from '../azure/errors.js';
 import type { ResourceBudget } from '../azure/resource-budget.js';
@@ -36,18 +37,40 @@ export async function readPowerState(
   deadline?: number,
   reserve = 0
 ): Promise<PowerState> {
+  const view = await readInstanceView(vm, deps, `${vm.name}: instance view`, deadline, reserve);
+  if (view === 'gone') return { code: 'gone' };
+  const provisioning = view.statuses?.find(s => s.code?.startsWith('ProvisioningState/'));
+  const time = provisioning?.time;
+  const failed = /^ProvisioningState\/failed(?:\/(.+))?$/i.exec(provisioning?.code ?? '');
+  return {
+    code: view.statuses?.find(s => s.code?.startsWith('PowerState/'))?.code ?? 'PowerState/unknown',
+    changedAt: time ? new Date(time).getTime() : undefined,
+    updating: provisioning?.code?.toLowerCase() === 'provisioningstate/updating',
+    ...(failed ? { failedCode: failed[1] ?? 'failed' } : {})
+  };
+}
+
+/**
+ * The instance view of a VM, or of a Uniform instance through its scale set ("Get VMSS VMs": the
+ * same per-instance budget), spending one read of the per-VM budget; `gone` when it no longer exists.
+ */
+export async function readInstanceView(
+  vm: VmRecord,
+  deps: VmReadDeps,
+  what: string,
+  deadline?: number,
+  reserve = 0
+): Promise<VirtualMachineInstanceView | 'gone'> {
   const key = vm.id.toLowerCase();
-  const what = `${vm.name}: instance view`;
   try {
     await deps.vmReads.take(key, { reserve, deadline, what });
     const onResponse = (r: { headers: { get(name: string): string | undefined } }) =>
       deps.vmReads.observe(key, r.headers.get('x-ms-ratelimit-remaining-resource'));
     const client = deps.compute(vm.subscriptionId);
-    // A Uniform instance's view comes from its scale set ("Get VMSS VMs": the same per-instance budget).
-    const view = await withTransientRetry(
+    return await withTransientRetry(
       deps.clock,
       what,
-      () =>
+      (): Promise<VirtualMachineInstanceView> =>
         vm.kind === 'vmss-uniform'
           ? client.virtualMachineScaleSetVMs.getInstanceView(
               vm.resourceGroup,
@@ -61,19 +84,9 @@ export async function readPowerState(
       undefined,
       deadline
     );
-    const provisioning = view.statuses?.find(s => s.code?.startsWith('ProvisioningState/'));
-    const time = provisioning?.time;
-    const failed = /^ProvisioningState\/failed(?:\/(.+))?$/i.exec(provisioning?.code ?? '');
-    return {
-      code: view.statuses?.find(s => s.code?.startsWith('PowerState/'))?.code ?? 'PowerState/unknown',
-      changedAt: time ? new Date(time).getTime() : undefined,
-      updating: provisioning?.code?.toLowerCase() === 'provisioningstate/updating',
-      ...(failed ? { failedCode: failed[1] ?? 'failed' } : {})
-    };
   } catch (error) {
     if (error instanceof DeadlineError) throw error;
-    const info = describeAzureError(error);
-    if (info.status === 404) return { code: 'gone' };
+    if (describeAzureError(error).status === 404) return 'gone';
     throw error;
   }
 }

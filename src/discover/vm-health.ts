@@ -9,10 +9,8 @@
  * `extensions[]` and the read-only `vmHealth.status` ("The health status for the VM").
  */
 import type { InstanceViewStatus, VirtualMachineInstanceView } from '@azure/arm-compute';
-import { describeAzureError } from '../azure/errors.js';
-import { DeadlineError, withTransientRetry } from '../azure/retry.js';
 import type { VmRecord } from './discovery.js';
-import type { VmReadDeps } from './power-state.js';
+import { readInstanceView, type VmReadDeps } from './power-state.js';
 
 /** One status as Azure wrote it; `time` in ms since the epoch (Azure's clock). */
 export interface HealthStatus {
@@ -44,34 +42,8 @@ export async function readHealthView(
   deadline: number,
   reserve = 0
 ): Promise<HealthView> {
-  const key = vm.id.toLowerCase();
-  const what = `${vm.name}: instance view (health)`;
-  try {
-    await deps.vmReads.take(key, { reserve, deadline, what });
-    const onResponse = (r: { headers: { get(name: string): string | undefined } }) =>
-      deps.vmReads.observe(key, r.headers.get('x-ms-ratelimit-remaining-resource'));
-    const client = deps.compute(vm.subscriptionId);
-    const view: VirtualMachineInstanceView = await withTransientRetry(
-      deps.clock,
-      what,
-      () =>
-        vm.kind === 'vmss-uniform'
-          ? client.virtualMachineScaleSetVMs.getInstanceView(
-              vm.resourceGroup,
-              vm.scaleSet!.name,
-              vm.instanceId!,
-              { onResponse }
-            )
-          : client.virtualMachines.instanceView(vm.resourceGroup, vm.name, { onResponse }),
-      undefined,
-      deadline
-    );
-    return healthViewOf(view);
-  } catch (error) {
-    if (error instanceof DeadlineError) throw error;
-    if (describeAzureError(error).status === 404) return { power: 'gone', updating: false };
-    throw error;
-  }
+  const view = await readInstanceView(vm, deps, `${vm.name}: instance view (health)`, deadline, reserve);
+  return view === 'gone' ? { power: 'gone', updating: false } : healthViewOf(view);
 }
 
 /** The parts of an instance view (a VM's or a scale-set instance's) that speak of health. */

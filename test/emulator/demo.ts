@@ -330,8 +330,10 @@ function loopTimeline(name: string, agent: AgentProcess, runs: RunRecord[]) {
     deallocated: model('deallocated'),
     startAccepted: model('start accepted'),
     running: model('running'),
-    // verify-health (the example workflow asks for guest-agent): when the run saw the agent Ready.
-    healthy: emulatedSince(vmResultOf(run, name)?.healthyAt),
+    // verify-health (the example workflow asks for guest-agent): when the run that started the VM
+    // saw its agent Ready. With sweep-on-dispatch and GitHub's runner latency, that may be another
+    // VM's run: the VM's own then finds it running.
+    healthy: emulatedSince(runs.map(r => vmResultOf(r, name)?.healthyAt).find(Boolean)),
     runExitCode: run?.exitCode ?? null
   };
 }
