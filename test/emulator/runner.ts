@@ -113,8 +113,6 @@ export interface RunnerOptions {
    * workflow's "15m" lasts 15 emulated minutes at the emulator's time scale. 1: durations are real.
    */
   durationScale?: number;
-  /** Stop jobs at their `timeout-minutes` (GitHub does; EmulatorOptions.jobTimeouts says when not to). */
-  jobTimeouts?: boolean;
   /** The REST API the job's GITHUB_TOKEN talks to (GITHUB_API_URL). */
   apiUrl: () => string;
   /** The OIDC token endpoint the job's runtime points at. */
@@ -235,10 +233,9 @@ export class Runner {
         records.push(record);
         jobs.push({
           name: jobName,
-          timeoutMinutes:
-            this.o.jobTimeouts === false
-              ? Infinity
-              : Number(resolveValue(String(job['timeout-minutes'] ?? JOB_TIMEOUT_MINUTES_DEFAULT), context)),
+          timeoutMinutes: Number(
+            resolveValue(String(job['timeout-minutes'] ?? JOB_TIMEOUT_MINUTES_DEFAULT), context)
+          ),
           execute: signal =>
             this.runStep(
               record,

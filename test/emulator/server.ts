@@ -55,12 +55,6 @@ export interface EmulatorOptions {
    * by the time scale. Off: a workflow's "30s" is 30 real seconds, as most tests want.
    */
   scaleWorkflowDurations?: boolean;
-  /**
-   * Stop a job at its `timeout-minutes` on the emulated clock (default on, as GitHub does). At a high
-   * time scale each real second of the action's own work counts that many seconds on the job's
-   * clock: a scenario that is about something else may turn this off, and says why.
-   */
-  jobTimeouts?: boolean;
   workflowsDir?: string;
   distPath?: string;
 }
@@ -182,7 +176,6 @@ export class Emulator {
       clock: this.clock,
       limits: this.githubState.limits,
       durationScale: this.options.scaleWorkflowDurations ? this.clock.scale : 1,
-      jobTimeouts: this.options.jobTimeouts ?? true,
       apiUrl: () => this.url,
       registerJobToken: (token, grant) => {
         if (grant) {
