@@ -51,10 +51,10 @@ export interface EmulatorOptions {
   /** GitHub's limits (actions-limits.ts): GitHub's published numbers unless a scenario changes one. */
   githubLimits?: Partial<GitHubLimits>;
   /**
-   * Let the workflows' durations (retry-for: 15m, …) last emulated time: the runner divides them
-   * by the time scale. Off: a workflow's "30s" is 30 real seconds, as most tests want.
+   * Run the action on the emulated clock (runner.ts actionOnEmulatedClock): a workflow's
+   * "retry-for: 15m", its polls and its budgets last emulated time. Off: the action keeps real time.
    */
-  scaleWorkflowDurations?: boolean;
+  actionOnEmulatedClock?: boolean;
   workflowsDir?: string;
   distPath?: string;
 }
@@ -175,7 +175,7 @@ export class Emulator {
       actionPath: `${ROOT}action.yml`,
       clock: this.clock,
       limits: this.githubState.limits,
-      durationScale: this.options.scaleWorkflowDurations ? this.clock.scale : 1,
+      actionOnEmulatedClock: this.options.actionOnEmulatedClock,
       apiUrl: () => this.url,
       registerJobToken: (token, grant) => {
         if (grant) {

@@ -186,7 +186,7 @@ export async function runWave(o: WaveOptions): Promise<WaveResult> {
     latencyMs: 100 / o.timeScale, // an ARM round trip of 100 emulated ms
     workflowsDir: workflows,
     distPath: o.distPath,
-    scaleWorkflowDurations: true
+    actionOnEmulatedClock: true
   });
   const realStart = Date.now();
   const agents = new AgentFleet(emu, TOKEN, random, o.agent);
