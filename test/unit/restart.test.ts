@@ -23,7 +23,8 @@ import {
   startAccepted,
   startRefused,
   vm,
-  vmPath
+  vmPath,
+  expectEveryAnswerUsed
 } from '../helpers/arm-nock.js';
 import { fakeClock } from '../helpers/fake-clock.js';
 
@@ -57,11 +58,7 @@ function deps(overrides: Partial<RestartDeps> = {}): RestartDeps & { clock: Retu
 const SWEEP = { kind: 'sweep' } as const;
 const EVICTION = { kind: 'eviction', announcedAt: Date.parse('2026-11-21T11:59:00Z') } as const;
 
-afterEach(() => {
-  const pending = nock.pendingMocks();
-  nock.cleanAll();
-  expect(pending).toEqual([]);
-});
+afterEach(expectEveryAnswerUsed);
 
 describe('restartVm', () => {
   test('started: deallocated, start accepted, operation succeeded', async () => {
