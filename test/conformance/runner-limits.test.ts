@@ -8,31 +8,11 @@ import { describe, expect, test } from '@jest/globals';
 import { JOB_OUTPUTS_MAX_UTF16_BYTES, STEP_SUMMARY_MAX_BYTES } from '../../src/report/github-limits.js';
 import { billedMinutes, GITHUB_LIMITS } from '../emulator/actions-limits.js';
 import { ActionsScheduler, type ConcurrencySpec } from '../emulator/actions-scheduler.js';
-import { enforceLimits, type RunRecord } from '../emulator/runner.js';
+import { enforceLimits, newRunRecord, type RunRecord } from '../emulator/runner.js';
 import { virtualClock } from '../helpers/virtual-clock.js';
 
-function record(): RunRecord {
-  return {
-    id: 1,
-    runId: 1,
-    workflow: 'w.yml',
-    event: 'schedule',
-    displayTitle: 'w',
-    status: 'completed',
-    exitCode: 0,
-    outputs: {},
-    summary: '',
-    summaryPath: '',
-    summaryBytes: 0,
-    outputBytes: 0,
-    largestOutputBytes: 0,
-    limitErrors: [],
-    log: '',
-    queuedAt: 0,
-    startedAt: 0,
-    billedMinutes: 1
-  };
-}
+const record = (): RunRecord =>
+  newRunRecord({ id: 1, runId: 1, workflow: 'w.yml', event: 'schedule', displayTitle: 'w' });
 
 describe('the emulated runner enforces GitHub’s limits', () => {
   test('a summary of exactly 1 MiB is shown; one byte more is refused with GitHub’s message', () => {

@@ -289,27 +289,15 @@ export class Runner {
     payload: Record<string, unknown>,
     matrix: Record<string, unknown> | undefined
   ): RunRecord {
-    return {
+    return newRunRecord({
       id: this.nextJobId++,
       runId,
       workflow,
       event,
       displayTitle,
       matrix,
-      dispatchedVm: (payload.client_payload as { vmResourceId?: string } | undefined)?.vmResourceId,
-      status: 'queued',
-      exitCode: null,
-      outputs: {},
-      summary: '',
-      summaryPath: '',
-      summaryBytes: 0,
-      outputBytes: 0,
-      largestOutputBytes: 0,
-      limitErrors: [],
-      log: '',
-      queuedAt: Date.now(),
-      billedMinutes: 0
-    };
+      dispatchedVm: (payload.client_payload as { vmResourceId?: string } | undefined)?.vmResourceId
+    });
   }
 
   private expandMatrix(job: Job, payload: Record<string, unknown>): (Record<string, unknown> | undefined)[] {
@@ -468,6 +456,27 @@ export class Runner {
       if (spec.default !== undefined) defaults[name] = resolve(String(spec.default), context);
     return defaults;
   }
+}
+
+/** A job just queued: nothing run, nothing handed back yet. */
+export function newRunRecord(
+  job: Pick<RunRecord, 'id' | 'runId' | 'workflow' | 'event' | 'displayTitle'> & Partial<RunRecord>
+): RunRecord {
+  return {
+    status: 'queued',
+    exitCode: null,
+    outputs: {},
+    summary: '',
+    summaryPath: '',
+    summaryBytes: 0,
+    outputBytes: 0,
+    largestOutputBytes: 0,
+    limitErrors: [],
+    log: '',
+    queuedAt: Date.now(),
+    billedMinutes: 0,
+    ...job
+  };
 }
 
 /** The run's concurrency: its group (case-insensitive), cancel-in-progress and queue. */
