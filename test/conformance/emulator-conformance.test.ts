@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { instanceView } from '../emulator/arm.js';
+import { instanceView } from '../emulator/azure/arm.js';
 import { conforms, schemaErrors } from './conforms.js';
 import {
   httpsCall,
@@ -16,9 +16,9 @@ import {
   type Answer,
   type CallOptions
 } from './https-call.js';
-import { DEFAULT_APP } from '../emulator/fleet.js';
+import { DEFAULT_APP } from '../emulator/fleets/fleet.js';
 import type { Emulator } from '../emulator/server.js';
-import { subscriptionIds, TAG } from '../emulator/sample-fleet.js';
+import { subscriptionIds, TAG } from '../emulator/fleets/sample-fleet.js';
 import { emulator } from '../e2e/harness.js';
 import {
   argErrorResponse,
@@ -33,7 +33,7 @@ import {
   vmInstanceView,
   vmSizeList
 } from './azure-schemas.js';
-import { shippedRoleActions } from '../emulator/rbac.js';
+import { shippedRoleActions } from '../emulator/azure/rbac.js';
 
 const require = createRequire(import.meta.url);
 const [SUB] = subscriptionIds(1) as [string];

@@ -15,8 +15,8 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { emulator, until } from '../e2e/harness.js';
-import { DEFAULT_APP } from '../emulator/fleet.js';
-import { subscriptionIds, TAG } from '../emulator/sample-fleet.js';
+import { DEFAULT_APP } from '../emulator/fleets/fleet.js';
+import { subscriptionIds, TAG } from '../emulator/fleets/sample-fleet.js';
 import type { Emulator } from '../emulator/server.js';
 import { virtualMachineScaleSetVMInstanceView, vmInstanceView } from './azure-schemas.js';
 import { conforms } from './conforms.js';

@@ -22,8 +22,8 @@
  * is the code users report, `DisallowedMaxNumberOfJoins` is the emulator's own.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { DEFAULT_APP } from '../emulator/fleet.js';
-import { subscriptionIds, TAG } from '../emulator/sample-fleet.js';
+import { DEFAULT_APP } from '../emulator/fleets/fleet.js';
+import { subscriptionIds, TAG } from '../emulator/fleets/sample-fleet.js';
 import type { Emulator } from '../emulator/server.js';
 import { emulator } from '../e2e/harness.js';
 import { argErrorResponse, argQueryResponse } from './azure-schemas.js';

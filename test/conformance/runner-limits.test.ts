@@ -6,9 +6,9 @@
  */
 import { describe, expect, test } from '@jest/globals';
 import { JOB_OUTPUTS_MAX_UTF16_BYTES, STEP_SUMMARY_MAX_BYTES } from '../../src/report/github-limits.js';
-import { billedMinutes, GITHUB_LIMITS } from '../emulator/actions-limits.js';
-import { ActionsScheduler, type ConcurrencySpec } from '../emulator/actions-scheduler.js';
-import { enforceLimits, newRunRecord, type RunRecord } from '../emulator/runner.js';
+import { billedMinutes, GITHUB_LIMITS } from '../emulator/github/actions-limits.js';
+import { ActionsScheduler, type ConcurrencySpec } from '../emulator/github/actions-scheduler.js';
+import { enforceLimits, newRunRecord, type RunRecord } from '../emulator/github/runner.js';
 import { virtualClock } from '../helpers/virtual-clock.js';
 
 const record = (): RunRecord =>

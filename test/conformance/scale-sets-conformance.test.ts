@@ -8,10 +8,10 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { ComputeManagementClient } from '@azure/arm-compute';
 import { emulator } from '../e2e/harness.js';
-import { DEFAULT_APP } from '../emulator/fleet.js';
-import { shippedRoleActions } from '../emulator/rbac.js';
-import { subscriptionIds, TAG } from '../emulator/sample-fleet.js';
-import { SCALE_SET_ACTIONS } from '../emulator/scale-sets.js';
+import { DEFAULT_APP } from '../emulator/fleets/fleet.js';
+import { shippedRoleActions } from '../emulator/azure/rbac.js';
+import { subscriptionIds, TAG } from '../emulator/fleets/sample-fleet.js';
+import { SCALE_SET_ACTIONS } from '../emulator/azure/scale-sets.js';
 import type { Emulator } from '../emulator/server.js';
 import {
   argQueryResponse,

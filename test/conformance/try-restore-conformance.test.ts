@@ -13,9 +13,9 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { emulator, until } from '../e2e/harness.js';
-import { DEFAULT_APP, type ScaleSetSpec } from '../emulator/fleet.js';
-import { shippedRoleActions } from '../emulator/rbac.js';
-import { subscriptionIds, TAG } from '../emulator/sample-fleet.js';
+import { DEFAULT_APP, type ScaleSetSpec } from '../emulator/fleets/fleet.js';
+import { shippedRoleActions } from '../emulator/azure/rbac.js';
+import { subscriptionIds, TAG } from '../emulator/fleets/sample-fleet.js';
 import type { Emulator } from '../emulator/server.js';
 import { httpsCall, RESOURCE_GRAPH, signIn } from './https-call.js';
 

@@ -2,8 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { Emulator, type EmulatorOptions } from '../emulator/server.js';
 export { githubPost, preemptPayload } from '../emulator/client.js';
-import type { RunRecord } from '../emulator/runner.js';
-import type { FleetSpec } from '../emulator/fleet.js';
+import type { RunRecord } from '../emulator/github/runner.js';
+import type { FleetSpec } from '../emulator/fleets/fleet.js';
 import type { VmResult } from '../../src/report/outcomes.js';
 
 export const TEST_WORKFLOWS = new URL('./workflows', import.meta.url).pathname;

@@ -4,8 +4,8 @@
  * reports them started-unhealthy with what Azure said.
  */
 import { afterEach, describe, expect, test } from '@jest/globals';
-import { DEFAULT_APP, type FleetSpec, type VmSpec } from '../emulator/fleet.js';
-import { subscriptionIds, TAG } from '../emulator/sample-fleet.js';
+import { DEFAULT_APP, type FleetSpec, type VmSpec } from '../emulator/fleets/fleet.js';
+import { subscriptionIds, TAG } from '../emulator/fleets/sample-fleet.js';
 import type { Emulator } from '../emulator/server.js';
 import type { VmResult } from '../../src/report/outcomes.js';
 import { emulator, leakedSecrets, results, TEST_WORKFLOWS } from './harness.js';

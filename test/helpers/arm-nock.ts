@@ -4,7 +4,7 @@ import nock from 'nock';
 import { ComputeManagementClient } from '@azure/arm-compute';
 import type { TokenCredential } from '@azure/identity';
 import type { VmRecord } from '../../src/discover/discovery.js';
-import type { ArmError } from '../emulator/azure-errors.js';
+import type { ArmError } from '../emulator/azure/azure-errors.js';
 
 export const ARM = 'https://management.test';
 export const SUB = '11111111-2222-3333-4444-555555555555';

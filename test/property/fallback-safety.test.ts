@@ -11,9 +11,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
-import { DEFAULT_APP, type FleetSpec, type VmSpec } from '../emulator/fleet.js';
-import { shippedRoleActions } from '../emulator/rbac.js';
-import { subscriptionIds, TAG } from '../emulator/sample-fleet.js';
+import { DEFAULT_APP, type FleetSpec, type VmSpec } from '../emulator/fleets/fleet.js';
+import { shippedRoleActions } from '../emulator/azure/rbac.js';
+import { subscriptionIds, TAG } from '../emulator/fleets/sample-fleet.js';
 import type { Emulator } from '../emulator/server.js';
 import { emulator, results } from '../e2e/harness.js';
 

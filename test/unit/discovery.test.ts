@@ -16,7 +16,7 @@ import { kqlString } from '../../src/azure/kql.js';
 import { buildCurrentAnnotationsQuery } from '../../src/discover/current-annotations.js';
 import { buildHistoryQuery } from '../../src/discover/annotation-history.js';
 import { buildSpotQuery } from '../../src/discover/spot-market.js';
-import { compileQuery } from '../emulator/kql.js';
+import { compileQuery } from '../emulator/azure/kql.js';
 import type { Clock } from '../../src/azure/retry.js';
 import { ARM, SUB, staticCredential, vmPath, expectEveryAnswerUsed } from '../helpers/arm-nock.js';
 

@@ -7,10 +7,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, jest, test } from '@j
 import { SignJWT } from 'jose';
 import { httpsCall, RESOURCE_GRAPH, signIn } from '../conformance/https-call.js';
 import { emulator } from '../e2e/harness.js';
-import { DEFAULT_APP } from '../emulator/fleet.js';
-import { runQuery, QueryError } from '../emulator/kql.js';
-import { allows, shippedRoleActions } from '../emulator/rbac.js';
-import { subscriptionIds, TAG } from '../emulator/sample-fleet.js';
+import { DEFAULT_APP } from '../emulator/fleets/fleet.js';
+import { runQuery, QueryError } from '../emulator/azure/kql.js';
+import { allows, shippedRoleActions } from '../emulator/azure/rbac.js';
+import { subscriptionIds, TAG } from '../emulator/fleets/sample-fleet.js';
 import type { Emulator } from '../emulator/server.js';
 import { makeKey, sign, verify } from '../emulator/tokens.js';
 

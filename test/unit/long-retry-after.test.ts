@@ -8,7 +8,7 @@ import nock from 'nock';
 import { ComputeManagementClient } from '@azure/arm-compute';
 import { describeAzureError } from '../../src/azure/errors.js';
 import { longRetryAfterPolicy } from '../../src/azure/long-retry-after.js';
-import { azureErrors } from '../emulator/azure-errors.js';
+import { azureErrors } from '../emulator/azure/azure-errors.js';
 import { ARM, staticCredential, SUB, vmPath, expectEveryAnswerUsed } from '../helpers/arm-nock.js';
 
 const client = () =>

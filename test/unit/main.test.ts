@@ -9,7 +9,7 @@ import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
 import nock from 'nock';
 import { run } from '../../src/main.js';
 import { PAYLOAD_SCHEMA } from '../../src/plan/payload.js';
-import { openIdConfiguration } from '../emulator/entra-metadata.js';
+import { openIdConfiguration } from '../emulator/azure/entra-metadata.js';
 import { ARM, SUB, instanceView, startAccepted, vmPath } from '../helpers/arm-nock.js';
 import { captureStdout } from '../helpers/capture-stdout.js';
 

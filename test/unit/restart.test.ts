@@ -14,7 +14,7 @@ import {
   UPDATE_VMSS
 } from '../../src/azure/resource-budget.js';
 import { DeadlineError } from '../../src/azure/retry.js';
-import { azureErrors } from '../emulator/azure-errors.js';
+import { azureErrors } from '../emulator/azure/azure-errors.js';
 import {
   ARM,
   SUB,

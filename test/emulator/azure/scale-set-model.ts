@@ -9,8 +9,8 @@
  *   onto it, and `properties.virtualMachineScaleSet.id` pointing back.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import type { ScaledClock } from './clock.js';
-import { machineDefaults, type InstanceSpec, type ScaleSetSpec, type VmSpec } from './fleet.js';
+import type { ScaledClock } from '../clock.js';
+import { machineDefaults, type InstanceSpec, type ScaleSetSpec, type VmSpec } from '../fleets/fleet.js';
 import type { ArmError } from './azure-errors.js';
 import type { Vm } from './spot.js';
 

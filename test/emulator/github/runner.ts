@@ -22,7 +22,7 @@ import {
   JOB_OUTPUTS_MAX_UTF16_BYTES,
   STEP_SUMMARY_MAX_BYTES,
   utf16Bytes
-} from '../../src/report/github-limits.js';
+} from '../../../src/report/github-limits.js';
 import {
   CANCEL_SIGINT_GRACE_MS,
   CANCEL_SIGTERM_GRACE_MS,
@@ -36,12 +36,12 @@ import {
   type RunStatus,
   type ScheduledRun
 } from './actions-scheduler.js';
-import type { ScaledClock } from './clock.js';
+import type { ScaledClock } from '../clock.js';
 import type { RunIdentity } from './github.js';
 import { SlidingWindows } from './sliding-window.js';
 
 /** Puts the action's process on the emulator's clock (actionOnEmulatedClock). */
-const CLOCK_PRELOAD = fileURLToPath(new URL('./emulated-clock-preload.mjs', import.meta.url));
+const CLOCK_PRELOAD = fileURLToPath(new URL('../emulated-clock-preload.mjs', import.meta.url));
 
 const require = createRequire(import.meta.url);
 

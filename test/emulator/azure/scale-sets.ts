@@ -24,7 +24,7 @@ import {
   startAccepted,
   type ArmOptions
 } from './arm.js';
-import { json, type Request, type Response } from './http.js';
+import { json, type Request, type Response } from '../http.js';
 import { liveInstances, scaleSetErrors, scaleSetId, type ScaleSet } from './scale-set-model.js';
 import type { Vm } from './spot.js';
 

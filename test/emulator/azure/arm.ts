@@ -11,9 +11,9 @@
  * example ResourcesFirstPageQuery.json: `type` lower case, `$skipToken`, `resultTruncated` a string).
  */
 import { createHash, randomUUID } from 'node:crypto';
-import type { ScaledClock } from './clock.js';
+import type { ScaledClock } from '../clock.js';
 import { azureErrors, type ArmError } from './azure-errors.js';
-import { empty, json, bearer, type Request, type Response } from './http.js';
+import { empty, json, bearer, type Request, type Response } from '../http.js';
 import { compileQuery, QueryError, type Tables } from './kql.js';
 import type { Rbac } from './rbac.js';
 import { argRowOf, argScaleSets, handleScaleSet, isScaleSetKind, scaleSetKind } from './scale-sets.js';
@@ -22,7 +22,7 @@ import { sizeInfo } from './sizes.js';
 import { handleTags, tagsKind } from './tags.js';
 import { guestHealthView } from './guest-health.js';
 import type { Throttles } from './throttle.js';
-import { verify, type KeyPair } from './tokens.js';
+import { verify, type KeyPair } from '../tokens.js';
 
 export interface ArmOptions {
   model: SpotModel;

@@ -4,7 +4,7 @@
  * (`npm run emulator -- --fleet <file>`) or built in code by tests.
  */
 import { randomUUID } from 'node:crypto';
-import type { SizeRestriction } from './sizes.js';
+import type { SizeRestriction } from '../azure/sizes.js';
 
 export type PowerState = 'running' | 'starting' | 'stopping' | 'stopped' | 'deallocating' | 'deallocated';
 

@@ -13,7 +13,7 @@ import { randomUUID } from 'node:crypto';
 import type { ArmOptions } from './arm.js';
 import { admit, armError, methodNotAllowed, retryHeaders, throttled } from './arm.js';
 import { azureErrors } from './azure-errors.js';
-import { empty, json, type Request, type Response } from './http.js';
+import { empty, json, type Request, type Response } from '../http.js';
 
 export const TAGS_WRITE = 'Microsoft.Resources/tags/write';
 const TAGS_PATH =

@@ -4,7 +4,7 @@
  * start as a long-running operation, Resource Health annotations — all in emulated time.
  */
 import { randomUUID } from 'node:crypto';
-import type { ScaledClock } from './clock.js';
+import type { ScaledClock } from '../clock.js';
 import {
   DEFAULT_PRICE,
   machineDefaults,
@@ -13,7 +13,7 @@ import {
   type PowerState,
   type ScaleSetSpec,
   type VmSpec
-} from './fleet.js';
+} from '../fleets/fleet.js';
 import { azureErrors, type ArmError } from './azure-errors.js';
 import {
   checkScaleSetSpec,
