@@ -14,6 +14,20 @@ export class ScaledClock {
     return this.emulatedStart + (Date.now() - this.realStart) * this.scale;
   }
 
+  /**
+   * Azure's clients keep emulated time (the action on the emulated clock: runner.ts
+   * actionOnEmulatedClock). Then the durations Azure's answers carry (Retry-After, Resource Graph's
+   * quota reset) are emulated ones, as Azure's are; otherwise they are the real time an emulated
+   * duration takes, so that a client on the real clock waits as long as Azure asks. (GitHub's
+   * answers go to the agents, which keep real time.)
+   */
+  azureClientsOnEmulatedClock = false;
+
+  /** A duration as Azure's clients should read it (see azureClientsOnEmulatedClock). */
+  forAzureClients(emulatedMs: number): number {
+    return this.azureClientsOnEmulatedClock ? emulatedMs : this.real(emulatedMs);
+  }
+
   /** Real milliseconds that an emulated duration takes. */
   real(emulatedMs: number): number {
     return emulatedMs / this.scale;

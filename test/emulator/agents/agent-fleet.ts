@@ -59,7 +59,10 @@ export class AgentFleet {
 
   /** Gives Node's global agent back its own CAs. */
   release(): void {
-    globalAgent.options.ca = this.caBefore;
+    // Deleted, not set to undefined: an own property of the agent's options, even undefined,
+    // overrides the request's.
+    if (this.caBefore === undefined) delete globalAgent.options.ca;
+    else globalAgent.options.ca = this.caBefore;
   }
 
   /** Azure announced a Preempt on `vm`: its agent sees it within one poll and dispatches. */

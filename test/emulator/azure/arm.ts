@@ -211,11 +211,15 @@ export function computeThrottled(
   });
 }
 
-/** Retry-After is whole seconds of real time; with a time scale the emulator adds x-ms-retry-after-ms. */
+/**
+ * Retry-After is whole seconds on the client's clock; for a client on the real clock with a time
+ * scale, the emulator adds x-ms-retry-after-ms (which Azure's SDKs read first) for the real wait.
+ */
 export function retryHeaders(emulatedMs: number, o: Pick<ArmOptions, 'clock'>): Record<string, string> {
-  const realMs = Math.ceil(o.clock.real(emulatedMs));
-  const headers: Record<string, string> = { 'Retry-After': String(Math.max(1, Math.ceil(realMs / 1000))) };
-  if (o.clock.scale !== 1) headers['x-ms-retry-after-ms'] = String(realMs);
+  const ms = Math.ceil(o.clock.forAzureClients(emulatedMs));
+  const headers: Record<string, string> = { 'Retry-After': String(Math.max(1, Math.ceil(ms / 1000))) };
+  if (!o.clock.azureClientsOnEmulatedClock && o.clock.scale !== 1)
+    headers['x-ms-retry-after-ms'] = String(ms);
   return headers;
 }
 
@@ -534,7 +538,7 @@ function resourceGraph(req: Request, principal: string, o: ArmOptions): Response
     o.onQuery(typeof text === 'string' ? text : '');
   }
   const quota = o.throttles.arg(principal);
-  const resetsAfter = hms(o.clock.real(quota.resetsAfterMs));
+  const resetsAfter = hms(o.clock.forAzureClients(quota.resetsAfterMs));
   const quotaHeaders: Record<string, string> = {
     'x-ms-user-quota-remaining': String(quota.remaining),
     'x-ms-user-quota-resets-after': resetsAfter

@@ -2,11 +2,13 @@
  * The preload that puts the action's process on the emulator's clock (runner.ts
  * actionOnEmulatedClock): its `Date` reads emulated time and its timers last emulated time, so a
  * process's hour-long wait at time scale 100 000 ends in about 36 real ms — and without it, it
- * would not end within the test's timeout.
+ * would not end within the test's timeout. And the waits Azure's answers ask for are told on the
+ * clock their client keeps.
  */
 import { describe, expect, test } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { retryHeaders } from '../emulator/azure/arm.js';
 import { ScaledClock } from '../emulator/clock.js';
 
 const PRELOAD = fileURLToPath(new URL('../emulator/emulated-clock-preload.mjs', import.meta.url));
@@ -51,5 +53,22 @@ describe('emulated-clock-preload.mjs', () => {
     expect(out.stderr).toContain(
       'EMULATED_CLOCK is "20,soon"; expected "<scale>,<real start ms>,<emulated start ms>"'
     );
+  });
+});
+
+describe("Retry-After on the client's clock", () => {
+  test('a client on the real clock is told the real wait: whole seconds, and the milliseconds in x-ms-retry-after-ms', () => {
+    const clock = new ScaledClock(20);
+    expect(retryHeaders(30_000, { clock })).toEqual({ 'Retry-After': '2', 'x-ms-retry-after-ms': '1500' });
+  });
+
+  test('a client on the emulated clock is told what Azure tells: the emulated seconds, nothing else', () => {
+    const clock = new ScaledClock(20);
+    clock.azureClientsOnEmulatedClock = true;
+    expect(retryHeaders(30_000, { clock })).toEqual({ 'Retry-After': '30' });
+  });
+
+  test('at time scale 1 both clocks are one: whole seconds only', () => {
+    expect(retryHeaders(4_200, { clock: new ScaledClock(1) })).toEqual({ 'Retry-After': '5' });
   });
 });
