@@ -130,6 +130,31 @@ function acceptedSizes(c: Config, i: number): string[] | undefined {
   return undefined;
 }
 
+/**
+ * A configuration in which the action must resize: the VM's size has no capacity and its list
+ * names one that has. It is checked first at every run, so that the check below that the property
+ * saw resizes does not depend on the draw: about one run in ten drew 12 configurations that
+ * resize nothing (seed 1231542192, for one).
+ */
+const RESIZES: Config = {
+  vms: [
+    {
+      vmSize: 'Standard_D2s_v5',
+      running: false,
+      list: ['Standard_D2as_v5'],
+      preferredTag: undefined,
+      maxPrice: -1
+    }
+  ],
+  noCapacity: ['Standard_D2s_v5', 'Standard_E2s_v5'],
+  restricted: [],
+  quota: undefined,
+  prices: {},
+  mode: 'restart',
+  raise: 'no',
+  fleetWide: undefined
+};
+
 describe('fallback sizes and revert never overstep', () => {
   test('over random capacity, quota, restrictions, prices, tags and modes', async () => {
     let resized = 0;
@@ -165,9 +190,9 @@ describe('fallback sizes and revert never overstep', () => {
           await emu.stop();
         }
       }),
-      { numRuns: 12 }
+      { numRuns: 13, examples: [[RESIZES]] }
     );
-    // Not vacuous: the random configurations did make the action resize VMs.
+    // Not vacuous: the configurations checked did make the action resize VMs.
     expect(resized).toBeGreaterThan(0);
   }, 240_000);
 });
