@@ -7,12 +7,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, test } from '@jest/globals';
-import { DEFAULT_APP, type FleetSpec, type VmSpec } from '../emulator/fleet.js';
+import type { FleetSpec, VmSpec } from '../emulator/fleet.js';
 import { shippedRoleActions } from '../emulator/rbac.js';
-import { subscriptionIds, TAG } from '../emulator/sample-fleet.js';
 import type { Emulator } from '../emulator/server.js';
 import {
   emulator,
+  fleetOf,
   githubPost,
   leakedSecrets,
   outcomes,
@@ -22,8 +22,6 @@ import {
   until
 } from './harness.js';
 
-const [SUB] = subscriptionIds(1) as [string];
-const SUBJECT = 'repo:acme/spot-fleet:ref:refs/heads/main';
 const EVIDENCE_WORKFLOWS = new URL('./evidence-workflows', import.meta.url).pathname;
 const GH_TOKEN = 'ghs_evidenceScenarioToken0000000000000000';
 /** The shipped role and the fallback role: the action may resize, reprice and deallocate. */
@@ -41,25 +39,17 @@ function fleet(
   vars: Record<string, string> = {},
   extra: Partial<FleetSpec> = {}
 ): FleetSpec {
-  const specs = typeof vms === 'number' ? Array.from({ length: vms }, () => ({})) : vms;
-  return {
-    subscriptions: [SUB],
-    apps: [{ clientId: DEFAULT_APP, federatedSubjects: [SUBJECT], actions: WRITER }],
-    vms: specs.map((v, i) => ({
-      subscriptionId: SUB,
-      resourceGroup: 'rg-batch',
-      name: `vm-${String(i).padStart(4, '0')}`,
-      tags: TAG,
-      powerState: 'running' as const,
-      ...v
-    })),
-    github: {
-      repository: 'acme/spot-fleet',
+  return fleetOf(
+    vms,
+    {
+      each: { powerState: 'running' },
+      name: i => `vm-${String(i).padStart(4, '0')}`,
+      identity: { actions: WRITER },
       vars,
-      tokens: [{ token: GH_TOKEN, repositories: ['acme/spot-fleet'] }]
+      token: GH_TOKEN
     },
-    ...extra
-  };
+    extra
+  );
 }
 
 let emu: Emulator | undefined;
@@ -301,11 +291,11 @@ describe('decided by the order of Azure events, safe in both directions', () => 
     emu = await emulator(
       fleet(
         [
-          { tags: { ...TAG, ...LIST } }, // resized by the fallback
+          { tags: LIST }, // resized by the fallback
           { maxPrice: 0.01 }, // its max price raised
           {
             vmSize: 'Standard_D2as_v5',
-            tags: { ...TAG, ...LIST, SpotRestarterPreferredSize: 'Standard_D2s_v5' }
+            tags: { ...LIST, SpotRestarterPreferredSize: 'Standard_D2s_v5' }
           } // reverted
         ],
         { RAISE_MAX_PRICE: 'to-current' }
