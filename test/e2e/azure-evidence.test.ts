@@ -13,6 +13,7 @@ import type { Emulator } from '../emulator/server.js';
 import {
   emulator,
   fleetOf,
+  ON_TIME_RUNNER,
   githubPost,
   leakedSecrets,
   outcomes,
@@ -58,12 +59,6 @@ afterEach(async () => {
   await emu?.stop();
   emu = undefined;
 });
-
-/**
- * For the scenarios on the real clock (time scale 1): the runner starts the job within a second,
- * not 10 real seconds later. Neither scenario is about GitHub's runner.
- */
-const ON_TIME_RUNNER = { runnerStartLatencyS: 1 };
 
 const detail = (run: Parameters<typeof results>[0], name: string) => results(run).find(r => r.name === name)!;
 

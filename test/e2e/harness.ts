@@ -19,6 +19,12 @@ export async function emulator(fleet: FleetSpec, options: Partial<EmulatorOption
  */
 export const UNTIMED = 500;
 
+/**
+ * GitHub's limits for a scenario on the real clock (time scale 1) that is not about GitHub's
+ * runner: a job waits a second for it, not 10 real seconds.
+ */
+export const ON_TIME_RUNNER = { runnerStartLatencyS: 1 };
+
 /** The scenarios' subscription, repository, and the subject of its workflows on main. */
 export const SUB = subscriptionIds(1)[0]!;
 export const REPOSITORY = 'acme/spot-fleet';
