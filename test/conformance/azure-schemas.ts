@@ -147,37 +147,50 @@ const guestSide = {
   }
 };
 
-export const vmInstanceView = {
-  type: 'object',
-  properties: {
-    computerName: { type: 'string' },
-    osName: { type: 'string' },
-    osVersion: { type: 'string' },
-    ...guestSide,
-    statuses: { type: 'array', items: instanceViewStatus }
-  }
+/**
+ * What the instance view of a machine says, a VM's (VirtualMachineInstanceView) or a scale-set
+ * instance's (VirtualMachineScaleSetVMInstanceView): its OS, its guest side and its statuses.
+ */
+const machineInstanceView = {
+  computerName: { type: 'string' },
+  osName: { type: 'string' },
+  osVersion: { type: 'string' },
+  ...guestSide,
+  statuses: { type: 'array', items: instanceViewStatus }
+};
+
+export const vmInstanceView = { type: 'object', properties: machineInstanceView };
+
+/** A tracked resource's envelope (common-types Resource: id, name, type, location, tags) and Compute's zones. */
+const trackedResource = {
+  id: { type: 'string' },
+  name: { type: 'string' },
+  location: { type: 'string' },
+  tags: { type: 'object', additionalProperties: { type: 'string' } },
+  zones: { type: 'array', items: { type: 'string' } }
+};
+
+/** What a VM and a scale-set instance both hold in `properties`: the machine itself. */
+const machineProperties = {
+  vmId: { type: 'string' },
+  hardwareProfile: { type: 'object', properties: { vmSize: { type: 'string' } } },
+  provisioningState: { type: 'string' },
+  timeCreated: { type: 'string', format: 'date-time' }
 };
 
 export const virtualMachine = {
   type: 'object',
   required: ['location'],
   properties: {
-    id: { type: 'string' },
-    name: { type: 'string' },
+    ...trackedResource,
     type: { const: 'Microsoft.Compute/virtualMachines' },
-    location: { type: 'string' },
-    tags: { type: 'object', additionalProperties: { type: 'string' } },
-    zones: { type: 'array', items: { type: 'string' } },
     properties: {
       type: 'object',
       properties: {
-        vmId: { type: 'string' },
-        hardwareProfile: { type: 'object', properties: { vmSize: { type: 'string' } } },
-        provisioningState: { type: 'string' },
+        ...machineProperties,
         priority: { enum: ['Regular', 'Low', 'Spot'] },
         evictionPolicy: { enum: ['Deallocate', 'Delete'] },
-        billingProfile: { type: 'object', properties: { maxPrice: { type: 'number' } } },
-        timeCreated: { type: 'string', format: 'date-time' }
+        billingProfile: { type: 'object', properties: { maxPrice: { type: 'number' } } }
       }
     }
   }
@@ -257,13 +270,9 @@ export const virtualMachineScaleSet = {
   type: 'object',
   required: ['location'],
   properties: {
-    id: { type: 'string' },
-    name: { type: 'string' },
+    ...trackedResource,
     type: { const: 'Microsoft.Compute/virtualMachineScaleSets' },
-    location: { type: 'string' },
-    tags: { type: 'object', additionalProperties: { type: 'string' } },
     sku,
-    zones: { type: 'array', items: { type: 'string' } },
     properties: {
       type: 'object',
       properties: {
@@ -299,23 +308,16 @@ export const virtualMachineScaleSetVM = {
   type: 'object',
   required: ['location'],
   properties: {
-    id: { type: 'string' },
-    name: { type: 'string' },
+    ...trackedResource,
     type: { type: 'string' },
-    location: { type: 'string' },
-    tags: { type: 'object', additionalProperties: { type: 'string' } },
     instanceId: { type: 'string' },
     sku,
-    zones: { type: 'array', items: { type: 'string' } },
     properties: {
       type: 'object',
       properties: {
         latestModelApplied: { type: 'boolean' },
         modelDefinitionApplied: { type: 'string' },
-        vmId: { type: 'string' },
-        hardwareProfile: { type: 'object', properties: { vmSize: { type: 'string' } } },
-        provisioningState: { type: 'string' },
-        timeCreated: { type: 'string', format: 'date-time' }
+        ...machineProperties
       }
     }
   }
@@ -326,11 +328,7 @@ export const virtualMachineScaleSetVMInstanceView = {
   properties: {
     platformUpdateDomain: { type: 'integer' },
     platformFaultDomain: { type: 'integer' },
-    computerName: { type: 'string' },
-    osName: { type: 'string' },
-    osVersion: { type: 'string' },
-    ...guestSide,
-    statuses: { type: 'array', items: instanceViewStatus }
+    ...machineInstanceView
   }
 };
 

@@ -22,30 +22,23 @@
  * is the code users report, `DisallowedMaxNumberOfJoins` is the emulator's own.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { Ajv } from 'ajv';
-import { DEFAULT_APP } from '../emulator/fleet.js';
-import { subscriptionIds, TAG } from '../emulator/sample-fleet.js';
+import { DEFAULT_APP } from '../emulator/fleets/fleet.js';
+import { subscriptionIds, TAG } from '../emulator/fleets/sample-fleet.js';
 import type { Emulator } from '../emulator/server.js';
 import { emulator } from '../e2e/harness.js';
 import { argErrorResponse, argQueryResponse } from './azure-schemas.js';
-import { httpsCall, type Answer } from './https-call.js';
+import { conforms } from './conforms.js';
+import { httpsCall, RESOURCE_GRAPH, signIn, type Answer } from './https-call.js';
 
 const SUBS = subscriptionIds(3);
 const [SUB] = SUBS as [string];
 const SECRET = 'graph-conformance-secret';
-const ajv = new Ajv({ strict: false, allErrors: true });
-const PATH = '/providers/Microsoft.ResourceGraph/resources?api-version=2024-04-01';
 
 let emu: Emulator;
 let token = '';
 
-function conforms(schema: object, body: unknown): void {
-  const validate = ajv.compile(schema);
-  expect(validate(body) ? [] : validate.errors).toEqual([]);
-}
-
 const query = (body: Record<string, unknown>): Promise<Answer> =>
-  httpsCall(emu, 'POST', PATH, { auth: token, body: { subscriptions: [SUB], ...body } });
+  httpsCall(emu, 'POST', RESOURCE_GRAPH, { auth: token, body: { subscriptions: [SUB], ...body } });
 
 const ids = (answer: Answer) => (answer.body as { data: { id: string }[] }).data.map(r => r.id);
 
@@ -77,15 +70,7 @@ beforeAll(async () => {
     // Quota windows are counted in emulated time: at scale 1 a window lasts Azure's 5 seconds.
     { throttling: true, timeScale: 1 }
   );
-  const answer = await httpsCall(emu, 'POST', `/${emu.tenantId}/oauth2/v2.0/token`, {
-    form: {
-      grant_type: 'client_credentials',
-      client_id: DEFAULT_APP,
-      client_secret: SECRET,
-      scope: `${emu.url}/.default`
-    }
-  });
-  token = `Bearer ${(answer.body as { access_token: string }).access_token}`;
+  token = await signIn(emu, DEFAULT_APP, SECRET);
 });
 afterAll(() => emu.stop());
 
@@ -181,7 +166,7 @@ describe('paging a changing result ("Guidance for pagination")', () => {
 
 describe('scope and quota ("Guidance for throttled requests in Azure Resource Graph")', () => {
   test('at tenant scope past the limit: the first subscriptions only, and x-ms-tenant-subscription-limit-hit: true', async () => {
-    const tenant = await httpsCall(emu, 'POST', PATH, {
+    const tenant = await httpsCall(emu, 'POST', RESOURCE_GRAPH, {
       auth: token,
       body: { query: 'resources | project id, subscriptionId' }
     });

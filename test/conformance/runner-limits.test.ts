@@ -6,32 +6,13 @@
  */
 import { describe, expect, test } from '@jest/globals';
 import { JOB_OUTPUTS_MAX_UTF16_BYTES, STEP_SUMMARY_MAX_BYTES } from '../../src/report/github-limits.js';
-import { billedMinutes, GITHUB_LIMITS } from '../emulator/actions-limits.js';
-import { ActionsScheduler, type ConcurrencySpec } from '../emulator/actions-scheduler.js';
-import { enforceLimits, type RunRecord } from '../emulator/runner.js';
+import { billedMinutes, GITHUB_LIMITS } from '../emulator/github/actions-limits.js';
+import { ActionsScheduler, type ConcurrencySpec } from '../emulator/github/actions-scheduler.js';
+import { enforceLimits, newRunRecord, type RunRecord } from '../emulator/github/runner.js';
+import { virtualClock } from '../helpers/virtual-clock.js';
 
-function record(): RunRecord {
-  return {
-    id: 1,
-    runId: 1,
-    workflow: 'w.yml',
-    event: 'schedule',
-    displayTitle: 'w',
-    status: 'completed',
-    exitCode: 0,
-    outputs: {},
-    summary: '',
-    summaryPath: '',
-    summaryBytes: 0,
-    outputBytes: 0,
-    largestOutputBytes: 0,
-    limitErrors: [],
-    log: '',
-    queuedAt: 0,
-    startedAt: 0,
-    billedMinutes: 1
-  };
-}
+const record = (): RunRecord =>
+  newRunRecord({ id: 1, runId: 1, workflow: 'w.yml', event: 'schedule', displayTitle: 'w' });
 
 describe('the emulated runner enforces GitHub’s limits', () => {
   test('a summary of exactly 1 MiB is shown; one byte more is refused with GitHub’s message', () => {
@@ -67,34 +48,6 @@ describe('the emulated runner enforces GitHub’s limits', () => {
     expect(over.limitErrors).toEqual([expect.stringContaining("over GitHub's limit of 1000000 per job")]);
   });
 });
-
-/** Emulated time that moves only when the test says, running what falls due in order. */
-function manualClock() {
-  let now = 0;
-  let timers: { at: number; fn: () => void }[] = [];
-  const settle = () => new Promise(r => setImmediate(r));
-  return {
-    now: () => now,
-    after(ms: number, fn: () => void) {
-      timers.push({ at: now + ms, fn });
-      return undefined;
-    },
-    async advance(ms: number) {
-      const end = now + ms;
-      await settle();
-      for (;;) {
-        const due = timers.filter(t => t.at <= end).sort((a, b) => a.at - b.at)[0];
-        if (!due) break;
-        timers = timers.filter(t => t !== due);
-        now = due.at;
-        due.fn();
-        await settle();
-      }
-      now = end;
-      await settle();
-    }
-  };
-}
 
 /** A job whose steps end when the test ends them (or when GitHub stops it). */
 function job(name = 'restart', timeoutMinutes = 360) {
@@ -132,7 +85,7 @@ describe('the emulated Actions queue is as strict as GitHub’s', () => {
   // pending job or workflow in the same concurrency group will be canceled and the new queued job or
   // workflow will take its place." Group names are case insensitive.
   test('a concurrency group holds one run in progress and one pending: a newer run cancels the pending one', async () => {
-    const clock = manualClock();
+    const clock = virtualClock(0);
     const actions = new ActionsScheduler(clock, LIMITS);
     const [a, b, c] = [job(), job(), job()];
     const runA = actions.submit(1, 'acme/fleet', [a.spec], group('spot-restart'))!;
@@ -155,7 +108,7 @@ describe('the emulated Actions queue is as strict as GitHub’s', () => {
   // Same page: "To also cancel any currently running job or workflow in the same concurrency group,
   // specify cancel-in-progress: true." "Canceling a workflow": the step's process gets SIGINT.
   test('cancel-in-progress stops the run in progress; the new one runs once it has ended', async () => {
-    const clock = manualClock();
+    const clock = virtualClock(0);
     const actions = new ActionsScheduler(clock, LIMITS);
     const [a, b] = [job(), job()];
     const runA = actions.submit(1, 'acme/fleet', [a.spec], group('g', { cancelInProgress: true }))!;
@@ -172,7 +125,7 @@ describe('the emulated Actions queue is as strict as GitHub’s', () => {
   // queue: max and cancel-in-progress: true is not allowed and will result in a workflow
   // validation error." Pending runs go first in, first out.
   test('queue: max keeps 100 pending runs in order and cancels the 101st', async () => {
-    const clock = manualClock();
+    const clock = virtualClock(0);
     const actions = new ActionsScheduler(clock, LIMITS);
     const first = job();
     actions.submit(0, 'acme/fleet', [first.spec], group('g', { queue: 'max' }));
@@ -193,7 +146,7 @@ describe('the emulated Actions queue is as strict as GitHub’s', () => {
   // "Limits in GitHub Actions", Job concurrency limits for GitHub-hosted runners: 20 concurrent
   // jobs on GitHub Free; the rest wait in the queue.
   test('at most 20 jobs run at once by default; the 21st starts when one ends', async () => {
-    const clock = manualClock();
+    const clock = virtualClock(0);
     const actions = new ActionsScheduler(clock, GITHUB_LIMITS);
     expect(GITHUB_LIMITS.concurrentJobs).toBe(20);
     const jobs = Array.from({ length: 25 }, () => job());
@@ -210,7 +163,7 @@ describe('the emulated Actions queue is as strict as GitHub’s', () => {
 
   // A job with its slot waits for its runner before its first step; the wait is not billed.
   test('a job starts its steps only after the runner start latency', async () => {
-    const clock = manualClock();
+    const clock = virtualClock(0);
     const actions = new ActionsScheduler(clock, { ...GITHUB_LIMITS, runnerStartLatencyS: 25 });
     const a = job();
     const run = actions.submit(1, 'acme/fleet', [a.spec])!;
@@ -224,7 +177,7 @@ describe('the emulated Actions queue is as strict as GitHub’s', () => {
   // "Actions runner pricing": "GitHub rounds the minutes and partial minutes each job uses up to
   // the nearest whole minute."
   test('each job is billed its running time in whole minutes, rounded up', async () => {
-    const clock = manualClock();
+    const clock = virtualClock(0);
     const actions = new ActionsScheduler(clock, LIMITS);
     const [short, long] = [job(), job()];
     const runs = [
@@ -244,7 +197,7 @@ describe('the emulated Actions queue is as strict as GitHub’s', () => {
   // limit is reached, the workflow runs that were supposed to be triggered … will be blocked and
   // will not be queued."
   test('500 runs queued in 10 s per repository: the 501st is blocked, and queues again 10 s later', async () => {
-    const clock = manualClock();
+    const clock = virtualClock(0);
     const actions = new ActionsScheduler(clock, { ...LIMITS, concurrentJobs: 1000 });
     const queued = Array.from({ length: 501 }, (_, i) => actions.submit(i + 1, 'acme/fleet', [job().spec]));
     expect(queued.filter(Boolean)).toHaveLength(500);
@@ -258,7 +211,7 @@ describe('the emulated Actions queue is as strict as GitHub’s', () => {
   // "Workflow syntax": timeout-minutes, "The maximum number of minutes to let a job run before
   // GitHub automatically cancels it"; the job fails.
   test('a job past its timeout-minutes is stopped and fails', async () => {
-    const clock = manualClock();
+    const clock = virtualClock(0);
     const actions = new ActionsScheduler(clock, LIMITS);
     const a = job('restart', 30);
     const run = actions.submit(1, 'acme/fleet', [a.spec])!;

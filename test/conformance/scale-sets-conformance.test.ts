@@ -7,13 +7,11 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { ComputeManagementClient } from '@azure/arm-compute';
-import { Ajv } from 'ajv';
-import addFormats from 'ajv-formats';
 import { emulator } from '../e2e/harness.js';
-import { DEFAULT_APP } from '../emulator/fleet.js';
-import { shippedRoleActions } from '../emulator/rbac.js';
-import { subscriptionIds, TAG } from '../emulator/sample-fleet.js';
-import { SCALE_SET_ACTIONS } from '../emulator/scale-sets.js';
+import { DEFAULT_APP } from '../emulator/fleets/fleet.js';
+import { shippedRoleActions } from '../emulator/azure/rbac.js';
+import { subscriptionIds, TAG } from '../emulator/fleets/sample-fleet.js';
+import { SCALE_SET_ACTIONS } from '../emulator/azure/scale-sets.js';
 import type { Emulator } from '../emulator/server.js';
 import {
   argQueryResponse,
@@ -23,45 +21,26 @@ import {
   virtualMachineScaleSetVM,
   virtualMachineScaleSetVMInstanceView
 } from './azure-schemas.js';
-import { httpsCall, type Answer } from './https-call.js';
+import { conforms } from './conforms.js';
+import { httpsCall, RESOURCE_GRAPH, signIn, type Answer, type CallOptions } from './https-call.js';
 
 const [SUB] = subscriptionIds(1) as [string];
 const SECRET = 'conformance-secret';
 const NARROW_APP = '0b1c2d3e-0000-4000-8000-00000000000a';
-const ajv = new Ajv({ strict: false, allErrors: true });
-(addFormats as unknown as (a: Ajv) => void)(ajv);
 
 let emu: Emulator;
 let token = '';
 let narrowToken = '';
 
-const call = (method: string, path: string, options: Parameters<typeof httpsCall>[3] = {}) =>
+const call = (method: string, path: string, options: CallOptions = {}) =>
   httpsCall(emu, method, path, { auth: token, ...options });
-
-function conforms(schema: object, body: unknown): void {
-  const validate = ajv.compile(schema);
-  const ok = validate(body);
-  expect(ok ? [] : validate.errors).toEqual([]);
-}
 
 const ssPath = (name: string) =>
   `/subscriptions/${SUB}/resourceGroups/rg-pool/providers/Microsoft.Compute/virtualMachineScaleSets/${name}`;
 const API = 'api-version=2024-11-01';
 
-async function signIn(clientId: string): Promise<string> {
-  const answer = await httpsCall(emu, 'POST', `/${emu.tenantId}/oauth2/v2.0/token`, {
-    form: {
-      grant_type: 'client_credentials',
-      client_id: clientId,
-      client_secret: SECRET,
-      scope: `${emu.url}/.default`
-    }
-  });
-  return `Bearer ${(answer.body as { access_token: string }).access_token}`;
-}
-
 const query = (q: string, auth = token) =>
-  call('POST', '/providers/Microsoft.ResourceGraph/resources?api-version=2024-04-01', {
+  call('POST', RESOURCE_GRAPH, {
     auth,
     body: { subscriptions: [SUB], query: q }
   });
@@ -106,8 +85,8 @@ beforeAll(async () => {
     },
     { throttling: true, runDispatchedWorkflows: false }
   );
-  token = await signIn(DEFAULT_APP);
-  narrowToken = await signIn(NARROW_APP);
+  token = await signIn(emu, DEFAULT_APP, SECRET);
+  narrowToken = await signIn(emu, NARROW_APP, SECRET);
 });
 afterAll(() => emu.stop());
 
@@ -323,7 +302,7 @@ describe("Compute's scale-set throttling", () => {
     let refused: Answer | undefined;
     let other: Answer | undefined;
     try {
-      const auth = await signIn(DEFAULT_APP);
+      const auth = await signIn(emu, DEFAULT_APP, SECRET);
       for (let i = 0; i < 38; i++) {
         const answer = await httpsCall(
           emu,

@@ -13,16 +13,15 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { emulator, until } from '../e2e/harness.js';
-import { DEFAULT_APP, type ScaleSetSpec } from '../emulator/fleet.js';
-import { shippedRoleActions } from '../emulator/rbac.js';
-import { subscriptionIds, TAG } from '../emulator/sample-fleet.js';
+import { DEFAULT_APP, type ScaleSetSpec } from '../emulator/fleets/fleet.js';
+import { shippedRoleActions } from '../emulator/azure/rbac.js';
+import { subscriptionIds, TAG } from '../emulator/fleets/sample-fleet.js';
 import type { Emulator } from '../emulator/server.js';
-import { httpsCall } from './https-call.js';
+import { httpsCall, RESOURCE_GRAPH, signIn } from './https-call.js';
 
 const [SUB] = subscriptionIds(1) as [string];
 const SECRET = 'try-restore-conformance';
 const BLIND_APP = '0b1c2d3e-0000-4000-8000-0000000000b1';
-const PATH = '/providers/Microsoft.ResourceGraph/resources?api-version=2024-04-01';
 
 let emu: Emulator;
 const tokens: Record<string, string> = {};
@@ -61,17 +60,7 @@ beforeAll(async () => {
     // The platform tries a minute after the eviction; the short scale set gives up after 30 s.
     { timeScale: 1000, timing: { tryRestoreDelayS: 60 } }
   );
-  for (const app of [DEFAULT_APP, BLIND_APP]) {
-    const answer = await httpsCall(emu, 'POST', `/${emu.tenantId}/oauth2/v2.0/token`, {
-      form: {
-        grant_type: 'client_credentials',
-        client_id: app,
-        client_secret: SECRET,
-        scope: `${emu.url}/.default`
-      }
-    });
-    tokens[app] = `Bearer ${(answer.body as { access_token: string }).access_token}`;
-  }
+  for (const app of [DEFAULT_APP, BLIND_APP]) tokens[app] = await signIn(emu, app, SECRET);
 });
 afterAll(() => emu.stop());
 
@@ -80,7 +69,7 @@ describe('autoscale settings in Resource Graph', () => {
     "resources | where type =~ 'microsoft.insights/autoscalesettings' | project id, type, properties";
 
   test('an enabled setting targets its scale set, in the shape of getAutoscaleSetting.json; the target may differ in case', async () => {
-    const answer = await httpsCall(emu, 'POST', PATH, {
+    const answer = await httpsCall(emu, 'POST', RESOURCE_GRAPH, {
       auth: tokens[DEFAULT_APP],
       body: { subscriptions: [SUB], query }
     });
@@ -94,7 +83,7 @@ describe('autoscale settings in Resource Graph', () => {
   });
 
   test('an identity without Microsoft.Insights/autoscalesettings/read is shown none', async () => {
-    const answer = await httpsCall(emu, 'POST', PATH, {
+    const answer = await httpsCall(emu, 'POST', RESOURCE_GRAPH, {
       auth: tokens[BLIND_APP],
       body: { subscriptions: [SUB], query }
     });

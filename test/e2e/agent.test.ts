@@ -10,10 +10,10 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, test } from '@jest/globals';
 import { DRAIN_WAIT_MS } from '../../agent/src/monitor.js';
 import { validatePayload } from '../../src/plan/payload.js';
-import type { FleetSpec } from '../emulator/fleet.js';
-import { subscriptionIds, TAG } from '../emulator/sample-fleet.js';
+import type { FleetSpec } from '../emulator/fleets/fleet.js';
+import { subscriptionIds, TAG } from '../emulator/fleets/sample-fleet.js';
 import type { Emulator } from '../emulator/server.js';
-import { agentEnv, msg, startAgent, type AgentProcess } from '../emulator/agents.js';
+import { agentEnv, msg, startAgent, type AgentProcess } from '../emulator/agents/agent-processes.js';
 import { emulator, until } from './harness.js';
 
 const [SUB] = subscriptionIds(1) as [string];

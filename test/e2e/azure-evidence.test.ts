@@ -7,8 +7,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, test } from '@jest/globals';
-import type { FleetSpec, VmSpec } from '../emulator/fleet.js';
-import { shippedRoleActions } from '../emulator/rbac.js';
+import type { FleetSpec, VmSpec } from '../emulator/fleets/fleet.js';
+import { shippedRoleActions } from '../emulator/azure/rbac.js';
 import type { Emulator } from '../emulator/server.js';
 import {
   emulator,

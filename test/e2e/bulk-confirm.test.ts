@@ -4,7 +4,7 @@
  * operation only for a VM the listing shows down again — whose outcome needs the operation's error.
  */
 import { afterEach, expect, test } from '@jest/globals';
-import { scaleFleet } from '../emulator/scale-fleet.js';
+import { scaleFleet } from '../emulator/fleets/scale-fleet.js';
 import type { Emulator } from '../emulator/server.js';
 import { emulator, results, TEST_WORKFLOWS } from './harness.js';
 

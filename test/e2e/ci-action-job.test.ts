@@ -11,7 +11,7 @@
 import { readFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { afterAll, describe, expect, test } from '@jest/globals';
-import { runJob, type JobRun, type WorkflowStep } from '../emulator/job-runner.js';
+import { runJob, type JobRun, type WorkflowStep } from '../emulator/github/job-runner.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 

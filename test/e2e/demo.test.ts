@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import type { SavedSummary } from '../emulator/demo-summaries.js';
+import type { SavedSummary } from '../emulator/scenarios/demo-summaries.js';
 import { TOOL_CACHES } from '../emulator/scratch.js';
 import { expectReadable, SCREENSHOTS } from '../render/expect-readable.js';
 import { CHROMIUM_MISSING, findChromium, SummaryRenderer } from '../render/render-summary.js';
@@ -24,7 +24,7 @@ let demo: any;
 beforeAll(() => {
   const result = spawnSync(
     process.execPath,
-    ['--import', 'tsx', 'test/emulator/demo.ts', '--json', '--out', out],
+    ['--import', 'tsx', 'test/emulator/scenarios/demo.ts', '--json', '--out', out],
     { encoding: 'utf8', timeout: 180_000, env: { ...process.env, TMPDIR: demoTmp } }
   );
   expect(result.status).toBe(0);

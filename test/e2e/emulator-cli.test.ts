@@ -26,7 +26,7 @@ afterAll(() => rmSync(home, { recursive: true, force: true }));
 
 /** Starts the emulator as `npm run emulator` would, or its process alone; resolves once it serves. */
 async function startEmulator(via: 'npm' | 'process', tmp: string) {
-  const args = ['--fleet', 'test/emulator/fleet.example.yml'];
+  const args = ['--fleet', 'test/emulator/fleets/fleet.example.yml'];
   // A process group of its own, so that a failing test can still end whatever it started.
   const options = { env: { ...process.env, TMPDIR: tmp }, detached: true };
   const child =

@@ -6,10 +6,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, test } from '@jest/globals';
-import type { FleetSpec, VmSpec } from '../emulator/fleet.js';
-import { TAG } from '../emulator/sample-fleet.js';
+import type { FleetSpec, VmSpec } from '../emulator/fleets/fleet.js';
+import { TAG } from '../emulator/fleets/sample-fleet.js';
 import type { Emulator } from '../emulator/server.js';
-import { shippedRoleActions } from '../emulator/rbac.js';
+import { shippedRoleActions } from '../emulator/azure/rbac.js';
 import { emulator, fleetOf, leakedSecrets, results, SUB } from './harness.js';
 
 const WORKFLOWS = new URL('./fallback-workflows', import.meta.url).pathname;

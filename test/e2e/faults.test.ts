@@ -5,7 +5,7 @@
  * restarts in agent.test.ts.)
  */
 import { afterEach, describe, expect, test } from '@jest/globals';
-import { DEFAULT_APP, type FleetSpec } from '../emulator/fleet.js';
+import { DEFAULT_APP, type FleetSpec } from '../emulator/fleets/fleet.js';
 import type { Emulator } from '../emulator/server.js';
 import {
   emulator,

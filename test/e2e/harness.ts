@@ -2,9 +2,9 @@
 import { readFileSync } from 'node:fs';
 import { Emulator, type EmulatorOptions } from '../emulator/server.js';
 export { githubPost, preemptPayload } from '../emulator/client.js';
-import type { RunRecord } from '../emulator/runner.js';
-import { DEFAULT_APP, type AppSpec, type FleetSpec, type VmSpec } from '../emulator/fleet.js';
-import { subscriptionIds, TAG } from '../emulator/sample-fleet.js';
+import type { RunRecord } from '../emulator/github/runner.js';
+import { DEFAULT_APP, type AppSpec, type FleetSpec, type VmSpec } from '../emulator/fleets/fleet.js';
+import { subscriptionIds, TAG } from '../emulator/fleets/sample-fleet.js';
 import type { VmResult } from '../../src/report/outcomes.js';
 
 export const TEST_WORKFLOWS = new URL('./workflows', import.meta.url).pathname;

@@ -4,8 +4,8 @@
  * reports them started-unhealthy with what Azure said.
  */
 import { afterEach, describe, expect, test } from '@jest/globals';
-import type { FleetSpec, VmSpec } from '../emulator/fleet.js';
-import { TAG } from '../emulator/sample-fleet.js';
+import type { FleetSpec, VmSpec } from '../emulator/fleets/fleet.js';
+import { TAG } from '../emulator/fleets/sample-fleet.js';
 import type { Emulator } from '../emulator/server.js';
 import type { VmResult } from '../../src/report/outcomes.js';
 import { emulator, fleetOf, leakedSecrets, results, SUB, TEST_WORKFLOWS } from './harness.js';

@@ -11,8 +11,8 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { JOB_OUTPUTS_MAX_UTF16_BYTES, STEP_SUMMARY_MAX_BYTES } from '../../src/report/github-limits.js';
 import type { VmResult } from '../../src/report/outcomes.js';
-import type { RunRecord } from '../emulator/runner.js';
-import { scaleFleet } from '../emulator/scale-fleet.js';
+import type { RunRecord } from '../emulator/github/runner.js';
+import { scaleFleet } from '../emulator/fleets/scale-fleet.js';
 import type { Emulator } from '../emulator/server.js';
 import { emulator, leakedSecrets, TEST_WORKFLOWS } from './harness.js';
 

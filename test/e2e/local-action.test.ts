@@ -1,6 +1,6 @@
 /**
  * A local run with GitHub's own debugger, as the README tells a developer to do it:
- * `npm run emulator -- --fleet test/emulator/fleet.example.yml --write-env <file>`, then
+ * `npm run emulator -- --fleet test/emulator/fleets/fleet.example.yml --write-env <file>`, then
  * `npm run local-action`, which runs src/main.ts under @github/local-action (its own
  * @actions/core in place of ours) against the emulator. A real sweep: the evicted VM is started.
  */
@@ -41,7 +41,7 @@ describe('npm run emulator -- --write-env, then npm run local-action', () => {
         'emulator',
         '--',
         '--fleet',
-        'test/emulator/fleet.example.yml',
+        'test/emulator/fleets/fleet.example.yml',
         '--time-scale',
         '50',
         '--write-env',

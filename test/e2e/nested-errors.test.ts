@@ -1,13 +1,13 @@
 /**
  * Errors as Azure nests them, end to end: the emulator fails a start operation for want of
  * capacity the way Azure does — `ResourceOperationFailure` with `AllocationFailed` in `details[]`,
- * or `ZonalAllocationFailed` in `innererror` (test/emulator/azure-errors.ts) — and the bundled
+ * or `ZonalAllocationFailed` in `innererror` (test/emulator/azure/azure-errors.ts) — and the bundled
  * action must read the nested code: retried as capacity, reported `capacity-unavailable`, never
  * `failed`.
  */
 import { afterEach, expect, test } from '@jest/globals';
-import { DEFAULT_APP, type FleetSpec } from '../emulator/fleet.js';
-import { subscriptionIds, TAG } from '../emulator/sample-fleet.js';
+import { DEFAULT_APP, type FleetSpec } from '../emulator/fleets/fleet.js';
+import { subscriptionIds, TAG } from '../emulator/fleets/sample-fleet.js';
 import type { Emulator } from '../emulator/server.js';
 import { emulator, leakedSecrets, results, TEST_WORKFLOWS, until } from './harness.js';
 

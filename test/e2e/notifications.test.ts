@@ -13,11 +13,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { parse } from 'yaml';
-import { shippedRoleActions } from '../emulator/rbac.js';
-import { resolve, type RunRecord } from '../emulator/runner.js';
+import { shippedRoleActions } from '../emulator/azure/rbac.js';
+import { resolve, type RunRecord } from '../emulator/github/runner.js';
 import type { Emulator } from '../emulator/server.js';
-import { DEFAULT_APP } from '../emulator/fleet.js';
-import { subscriptionIds } from '../emulator/sample-fleet.js';
+import { DEFAULT_APP } from '../emulator/fleets/fleet.js';
+import { subscriptionIds } from '../emulator/fleets/sample-fleet.js';
 import { emulator, until } from './harness.js';
 
 const WORKFLOW = 'restart-with-notifications.yml';

@@ -1,16 +1,16 @@
 /**
  * Permissions where roles are given: the bundled action against an emulator whose roles can sit on
- * a subscription or on a resource group (test/emulator/rbac.ts), and whose permissions listing is
- * Azure's resource-group operation, paged by nextLink one entry a page (test/emulator/arm.ts). The
+ * a subscription or on a resource group (test/emulator/azure/rbac.ts), and whose permissions listing is
+ * Azure's resource-group operation, paged by nextLink one entry a page (test/emulator/azure/arm.ts). The
  * check before acting is a warning naming the action and the scope; only a real 403 fails a VM.
  */
 import { afterEach, describe, expect, test } from '@jest/globals';
-import type { AppSpec, FleetSpec, VmSpec } from '../emulator/fleet.js';
-import { shippedRoleActions } from '../emulator/rbac.js';
+import type { AppSpec, FleetSpec, VmSpec } from '../emulator/fleets/fleet.js';
+import { shippedRoleActions } from '../emulator/azure/rbac.js';
 import { ACTIONS_BY_KIND, type RequiredAction } from '../../src/azure/permissions.js';
-import { TAG } from '../emulator/sample-fleet.js';
+import { TAG } from '../emulator/fleets/sample-fleet.js';
 import type { Emulator } from '../emulator/server.js';
-import type { RunRecord } from '../emulator/runner.js';
+import type { RunRecord } from '../emulator/github/runner.js';
 import {
   emulator,
   evictAndSettle,

@@ -5,10 +5,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, test } from '@jest/globals';
-import { DEFAULT_APP, type FleetSpec, type VmSpec } from '../emulator/fleet.js';
-import { subscriptionIds, TAG } from '../emulator/sample-fleet.js';
+import { DEFAULT_APP, type FleetSpec, type VmSpec } from '../emulator/fleets/fleet.js';
+import { subscriptionIds, TAG } from '../emulator/fleets/sample-fleet.js';
 import type { Emulator } from '../emulator/server.js';
-import type { RunRecord } from '../emulator/runner.js';
+import type { RunRecord } from '../emulator/github/runner.js';
 import type { RunReport } from '../../src/report/run-report.js';
 import { emulator, leakedSecrets, ON_TIME_RUNNER, outcomes, TEST_WORKFLOWS, until } from './harness.js';
 

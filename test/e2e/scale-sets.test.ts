@@ -3,10 +3,10 @@
  * Uniform instance, with the bundle as GitHub runs it against the emulated Azure.
  */
 import { afterEach, describe, expect, test } from '@jest/globals';
-import { agentEnv, msg, startAgent, type AgentProcess } from '../emulator/agents.js';
-import { DEFAULT_APP, type FleetSpec } from '../emulator/fleet.js';
-import { shippedRoleActions } from '../emulator/rbac.js';
-import { subscriptionIds, TAG } from '../emulator/sample-fleet.js';
+import { agentEnv, msg, startAgent, type AgentProcess } from '../emulator/agents/agent-processes.js';
+import { DEFAULT_APP, type FleetSpec } from '../emulator/fleets/fleet.js';
+import { shippedRoleActions } from '../emulator/azure/rbac.js';
+import { subscriptionIds, TAG } from '../emulator/fleets/sample-fleet.js';
 import type { Emulator } from '../emulator/server.js';
 import type { VmResult } from '../../src/report/outcomes.js';
 import { emulator, evictAndSettle, leakedSecrets, results, UNTIMED, until } from './harness.js';

@@ -3,9 +3,9 @@
  * result read from the emulator's state and the run's outputs.
  */
 import { afterEach, describe, expect, test } from '@jest/globals';
-import type { FleetSpec } from '../emulator/fleet.js';
-import { DEFAULT_APP } from '../emulator/fleet.js';
-import { shippedRoleActions } from '../emulator/rbac.js';
+import type { FleetSpec } from '../emulator/fleets/fleet.js';
+import { DEFAULT_APP } from '../emulator/fleets/fleet.js';
+import { shippedRoleActions } from '../emulator/azure/rbac.js';
 import type { Emulator } from '../emulator/server.js';
 import {
   emulator,

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { STEP_SUMMARY_MAX_BYTES } from '../../src/report/github-limits.js';
 import { buildSummary } from '../../src/report/summary.js';
-import { problemFleet } from '../emulator/problem-fleet.js';
+import { problemFleet } from '../emulator/fleets/problem-fleet.js';
 import { syntheticReport } from '../helpers/synthetic-report.js';
 import { expectReadable, SCREENSHOTS } from '../render/expect-readable.js';
 import { CHROMIUM_MISSING, findChromium, SummaryRenderer } from '../render/render-summary.js';

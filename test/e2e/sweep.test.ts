@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { Emulator } from '../emulator/server.js';
-import { sampleFleet } from '../emulator/sample-fleet.js';
+import { sampleFleet } from '../emulator/fleets/sample-fleet.js';
 import { emulator, leakedSecrets, outcomes, results, until } from './harness.js';
 
 describe('a scheduled sweep (restart-on-schedule.yml)', () => {

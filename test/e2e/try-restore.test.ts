@@ -6,9 +6,9 @@
  * `platform-restores` for instances nobody will bring back.
  */
 import { afterEach, describe, expect, test } from '@jest/globals';
-import { DEFAULT_APP, type FleetSpec, type ScaleSetSpec } from '../emulator/fleet.js';
-import { shippedRoleActions } from '../emulator/rbac.js';
-import { subscriptionIds, TAG } from '../emulator/sample-fleet.js';
+import { DEFAULT_APP, type FleetSpec, type ScaleSetSpec } from '../emulator/fleets/fleet.js';
+import { shippedRoleActions } from '../emulator/azure/rbac.js';
+import { subscriptionIds, TAG } from '../emulator/fleets/sample-fleet.js';
 import type { Emulator } from '../emulator/server.js';
 import { emulator, leakedSecrets, results, TEST_WORKFLOWS, until } from './harness.js';
 

@@ -6,7 +6,7 @@
  */
 import { describe, expect, test } from '@jest/globals';
 import { fileURLToPath } from 'node:url';
-import { runWave } from '../emulator/wave-scenario.js';
+import { runWave } from '../emulator/scenarios/wave-scenario.js';
 
 const WORKFLOW = fileURLToPath(new URL('../../workflows-examples/restart-on-eviction.yml', import.meta.url));
 

@@ -15,7 +15,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parse } from 'yaml';
 import { emulatorEnv, writeDotenv } from './dotenv.js';
-import type { FleetSpec } from './fleet.js';
+import type { FleetSpec } from './fleets/fleet.js';
 import { scratchTmpdir, stopOnSignals } from './scratch.js';
 import { Emulator } from './server.js';
 

@@ -1,7 +1,7 @@
 /** Talking to the emulator from outside, as a caller would: the tests, the demo and the benchmarks. */
 import { buildPayload, type DispatchPayload } from '../../src/plan/payload.js';
 import type { Emulator } from './server.js';
-import type { ScheduledEvent, Vm } from './spot.js';
+import type { ScheduledEvent, Vm } from './azure/spot.js';
 
 /** The payload the agent would send for this VM and its Preempt event. */
 export function preemptPayload(

@@ -36,6 +36,14 @@ export class ScaledClock {
     return this.realStart + (emulatedMs - this.emulatedStart) / this.scale;
   }
 
+  /**
+   * The clock as emulated-clock-preload.mjs reads it from `EMULATED_CLOCK`: a process started with
+   * it keeps this clock's time, and its timers run at this clock's pace.
+   */
+  processSpec(): string {
+    return `${this.scale},${this.realStart},${this.emulatedStart}`;
+  }
+
   iso(ms = this.now()): string {
     return new Date(ms).toISOString();
   }

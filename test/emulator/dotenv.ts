@@ -6,7 +6,7 @@
  */
 import { renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { FleetSpec } from './fleet.js';
+import type { FleetSpec } from './fleets/fleet.js';
 import type { Emulator } from './server.js';
 
 export interface DotenvOptions {

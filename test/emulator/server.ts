@@ -9,21 +9,21 @@ import { createServer as createHttpsServer, type Server as HttpsServer } from 'n
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { ScaledClock } from './clock.js';
-import { handleArm, armKind, retryHeaders } from './arm.js';
-import { azureErrors } from './azure-errors.js';
-import { handleEntra } from './entra.js';
+import { handleArm, armKind, retryHeaders } from './azure/arm.js';
+import { azureErrors } from './azure/azure-errors.js';
+import { handleEntra } from './azure/entra.js';
 import { Faults, type FaultTarget } from './faults.js';
-import { DEFAULT_APP, DEFAULT_TENANT, type FleetSpec } from './fleet.js';
-import { GITHUB_LIMITS, type GitHubLimits } from './actions-limits.js';
-import { GitHubState, handleGitHub, type Dispatch, type RunIdentity } from './github.js';
+import { DEFAULT_APP, DEFAULT_TENANT, type FleetSpec } from './fleets/fleet.js';
+import { GITHUB_LIMITS, type GitHubLimits } from './github/actions-limits.js';
+import { GitHubState, handleGitHub, type Dispatch, type RunIdentity } from './github/github.js';
 import { json, makeRequest, readBody, type Request, type Response } from './http.js';
-import { handleImds, imdsPrefix } from './imds.js';
-import { runQuery } from './kql.js';
-import { Rbac } from './rbac.js';
-import type { ScaleSet } from './scale-set-model.js';
-import { repositoryDispatchPayload, Runner, type RunRecord } from './runner.js';
-import { DEFAULT_TIMING, SpotModel, type Timing, type Vm } from './spot.js';
-import { Throttles } from './throttle.js';
+import { handleImds, imdsPrefix } from './azure/imds.js';
+import { runQuery } from './azure/kql.js';
+import { Rbac } from './azure/rbac.js';
+import type { ScaleSet } from './azure/scale-set-model.js';
+import { repositoryDispatchPayload, Runner, type RunRecord } from './github/runner.js';
+import { DEFAULT_TIMING, SpotModel, type Timing, type Vm } from './azure/spot.js';
+import { Throttles } from './azure/throttle.js';
 import { slowLink, type SlowLink } from './link.js';
 import { makeTls, type Tls } from './tls.js';
 import { makeKey, type KeyPair } from './tokens.js';
@@ -51,10 +51,10 @@ export interface EmulatorOptions {
   /** GitHub's limits (actions-limits.ts): GitHub's published numbers unless a scenario changes one. */
   githubLimits?: Partial<GitHubLimits>;
   /**
-   * Let the workflows' durations (retry-for: 15m, …) last emulated time: the runner divides them
-   * by the time scale. Off: a workflow's "30s" is 30 real seconds, as most tests want.
+   * Run the action on the emulated clock (runner.ts actionOnEmulatedClock): a workflow's
+   * "retry-for: 15m", its polls and its budgets last emulated time. Off: the action keeps real time.
    */
-  scaleWorkflowDurations?: boolean;
+  actionOnEmulatedClock?: boolean;
   workflowsDir?: string;
   distPath?: string;
 }
@@ -175,7 +175,7 @@ export class Emulator {
       actionPath: `${ROOT}action.yml`,
       clock: this.clock,
       limits: this.githubState.limits,
-      durationScale: this.options.scaleWorkflowDurations ? this.clock.scale : 1,
+      actionOnEmulatedClock: this.options.actionOnEmulatedClock,
       apiUrl: () => this.url,
       registerJobToken: (token, grant) => {
         if (grant) {

@@ -1,9 +1,10 @@
 /** Azure Resource Manager answers for nock, shaped like Compute's and Resource Graph's. */
+import { expect } from '@jest/globals';
 import nock from 'nock';
 import { ComputeManagementClient } from '@azure/arm-compute';
 import type { TokenCredential } from '@azure/identity';
 import type { VmRecord } from '../../src/discover/discovery.js';
-import type { ArmError } from '../emulator/azure-errors.js';
+import type { ArmError } from '../emulator/azure/azure-errors.js';
 
 export const ARM = 'https://management.test';
 export const SUB = '11111111-2222-3333-4444-555555555555';
@@ -12,6 +13,13 @@ export const SUB = '11111111-2222-3333-4444-555555555555';
 export const staticCredential: TokenCredential = {
   getToken: async () => ({ token: 'test-access-token', expiresOnTimestamp: Date.now() + 3_600_000 })
 };
+
+/** After a test: every answer it set up was asked for (one left over is a request the code did not make); none carries over. */
+export function expectEveryAnswerUsed(): void {
+  const pending = nock.pendingMocks();
+  nock.cleanAll();
+  expect(pending).toEqual([]);
+}
 
 export function computeClient(): ComputeManagementClient {
   return new ComputeManagementClient(staticCredential, SUB, {

@@ -7,7 +7,7 @@
 import type { VmResult } from '../../src/report/outcomes.js';
 import { shouldFail } from '../../src/report/report.js';
 import type { RunReport } from '../../src/report/run-report.js';
-import { subscriptionIds } from '../emulator/sample-fleet.js';
+import { subscriptionIds } from '../emulator/fleets/sample-fleet.js';
 
 const BEGAN = Date.parse('2026-03-02T10:00:00Z');
 const SUBSCRIPTIONS = subscriptionIds(10);

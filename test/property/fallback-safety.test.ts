@@ -11,8 +11,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
-import type { FleetSpec } from '../emulator/fleet.js';
-import { shippedRoleActions } from '../emulator/rbac.js';
+import type { FleetSpec } from '../emulator/fleets/fleet.js';
+import { shippedRoleActions } from '../emulator/azure/rbac.js';
 import type { Emulator } from '../emulator/server.js';
 import { emulator, fleetOf, results } from '../e2e/harness.js';
 

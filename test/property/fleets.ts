@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { buildHistoryQuery, historyByVm, needsHistory } from '../../src/discover/annotation-history.js';
 import { buildVmQuery, DOWN_STATES, type VmFilter, type VmRecord } from '../../src/discover/discovery.js';
 import { judge, judgeDeallocation } from '../../src/judge/eligibility.js';
-import { runQuery } from '../emulator/kql.js';
+import { runQuery } from '../emulator/azure/kql.js';
 
 export const SUBS = [
   '11111111-0000-4000-8000-000000000001',

@@ -9,7 +9,7 @@ import { InputError, readSettings } from '../../src/plan/inputs.js';
 import { kqlString } from '../../src/azure/kql.js';
 import { PAYLOAD_SCHEMA, validatePayload } from '../../src/plan/payload.js';
 import { parseVmResourceId } from '../../src/azure/resource-id.js';
-import { runQuery } from '../emulator/kql.js';
+import { runQuery } from '../emulator/azure/kql.js';
 
 const nasty = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 300 }),

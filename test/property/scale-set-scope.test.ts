@@ -9,7 +9,7 @@ import { describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
 import { buildQueries, toRecord, type VmRecord } from '../../src/discover/discovery.js';
 import { judge } from '../../src/judge/eligibility.js';
-import { runQuery } from '../emulator/kql.js';
+import { runQuery } from '../emulator/azure/kql.js';
 import { SUBS, TAG } from './fleets.js';
 
 const tagArb = fc.option(

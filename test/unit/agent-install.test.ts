@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from '@jest/globals';
-import { shippedAgentLaunch } from '../emulator/shipped-agent.js';
+import { shippedAgentLaunch } from '../emulator/agents/shipped-agent.js';
 
 /** The Node.js flags of the Windows task: its Arguments less the settings file and the bundle. */
 function windowsTaskNodeFlags(): string[] {

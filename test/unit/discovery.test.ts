@@ -16,9 +16,9 @@ import { kqlString } from '../../src/azure/kql.js';
 import { buildCurrentAnnotationsQuery } from '../../src/discover/current-annotations.js';
 import { buildHistoryQuery } from '../../src/discover/annotation-history.js';
 import { buildSpotQuery } from '../../src/discover/spot-market.js';
-import { compileQuery } from '../emulator/kql.js';
+import { compileQuery } from '../emulator/azure/kql.js';
 import type { Clock } from '../../src/azure/retry.js';
-import { ARM, SUB, staticCredential, vmPath } from '../helpers/arm-nock.js';
+import { ARM, SUB, staticCredential, vmPath, expectEveryAnswerUsed } from '../helpers/arm-nock.js';
 
 const ARG_PATH = '/providers/Microsoft.ResourceGraph/resources';
 
@@ -66,11 +66,7 @@ const row = (i: number) => ({
   annotationAt: ''
 });
 
-afterEach(() => {
-  const pending = nock.pendingMocks();
-  nock.cleanAll();
-  expect(pending).toEqual([]);
-});
+afterEach(expectEveryAnswerUsed);
 
 describe('queryRows: paging by hash partitions (Microsoft Learn, "Guidance for pagination")', () => {
   /** One interceptor per partition (or the first, unpartitioned request): they may be read at once. */

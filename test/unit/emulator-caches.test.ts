@@ -5,12 +5,12 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import { SignJWT } from 'jose';
-import { httpsCall } from '../conformance/https-call.js';
+import { httpsCall, RESOURCE_GRAPH, signIn } from '../conformance/https-call.js';
 import { emulator } from '../e2e/harness.js';
-import { DEFAULT_APP } from '../emulator/fleet.js';
-import { runQuery, QueryError } from '../emulator/kql.js';
-import { allows, shippedRoleActions } from '../emulator/rbac.js';
-import { subscriptionIds, TAG } from '../emulator/sample-fleet.js';
+import { DEFAULT_APP } from '../emulator/fleets/fleet.js';
+import { runQuery, QueryError } from '../emulator/azure/kql.js';
+import { allows, shippedRoleActions } from '../emulator/azure/rbac.js';
+import { subscriptionIds, TAG } from '../emulator/fleets/sample-fleet.js';
 import type { Emulator } from '../emulator/server.js';
 import { makeKey, sign, verify } from '../emulator/tokens.js';
 
@@ -165,17 +165,7 @@ describe('Resource Graph pages over a moving model', () => {
       },
       { runDispatchedWorkflows: false }
     );
-    for (const app of [DEFAULT_APP, GROUP_APP]) {
-      const answer = await httpsCall(emu, 'POST', `/${emu.tenantId}/oauth2/v2.0/token`, {
-        form: {
-          grant_type: 'client_credentials',
-          client_id: app,
-          client_secret: SECRET,
-          scope: `${emu.url}/.default`
-        }
-      });
-      tokens[app] = `Bearer ${(answer.body as { access_token: string }).access_token}`;
-    }
+    for (const app of [DEFAULT_APP, GROUP_APP]) tokens[app] = await signIn(emu, app, SECRET);
   });
   afterAll(() => emu.stop());
 
@@ -189,15 +179,10 @@ describe('Resource Graph pages over a moving model', () => {
   ].join('\n');
 
   const page = async (app: string, skipToken?: string) => {
-    const answer = await httpsCall(
-      emu,
-      'POST',
-      '/providers/Microsoft.ResourceGraph/resources?api-version=2024-04-01',
-      {
-        auth: tokens[app],
-        body: { query: QUERY, options: { $top: 2, ...(skipToken ? { $skipToken: skipToken } : {}) } }
-      }
-    );
+    const answer = await httpsCall(emu, 'POST', RESOURCE_GRAPH, {
+      auth: tokens[app],
+      body: { query: QUERY, options: { $top: 2, ...(skipToken ? { $skipToken: skipToken } : {}) } }
+    });
     expect(answer.status).toBe(200);
     return answer.body as { data: { name: string }[]; $skipToken?: string; totalRecords: number };
   };

@@ -3,10 +3,10 @@
  * Events naming the instance as Azure does), and the agent bundle, unchanged, watching it.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { agentEnv, msg, startAgent, type AgentProcess } from '../emulator/agents.js';
+import { agentEnv, msg, startAgent, type AgentProcess } from '../emulator/agents/agent-processes.js';
 import { emulator } from '../e2e/harness.js';
-import { subscriptionIds, TAG } from '../emulator/sample-fleet.js';
-import { flexibleInstanceName } from '../emulator/scale-set-model.js';
+import { subscriptionIds, TAG } from '../emulator/fleets/sample-fleet.js';
+import { flexibleInstanceName } from '../emulator/azure/scale-set-model.js';
 import type { Emulator } from '../emulator/server.js';
 
 const [SUB] = subscriptionIds(1) as [string];

@@ -1,9 +1,9 @@
 /** The emulator's scale sets: identities, the shared Spot state machine, one start for many instances, Try & restore. */
 import { describe, expect, test } from '@jest/globals';
 import { ScaledClock } from '../emulator/clock.js';
-import type { FleetSpec } from '../emulator/fleet.js';
-import { flexibleInstanceName } from '../emulator/scale-set-model.js';
-import { DEFAULT_TIMING, SpotModel, type Operation, type Vm } from '../emulator/spot.js';
+import type { FleetSpec } from '../emulator/fleets/fleet.js';
+import { flexibleInstanceName } from '../emulator/azure/scale-set-model.js';
+import { DEFAULT_TIMING, SpotModel, type Operation, type Vm } from '../emulator/azure/spot.js';
 
 const SUB = '00000001-5107-4e5f-9d3a-000000000001';
 const SCALE = 2000;

@@ -1,7 +1,7 @@
 /** Compute's scale-set throttling policies in the emulator, with Microsoft's documented numbers. */
 import { describe, expect, test } from '@jest/globals';
 import { ScaledClock } from '../emulator/clock.js';
-import { Throttles } from '../emulator/throttle.js';
+import { Throttles } from '../emulator/azure/throttle.js';
 
 /** A clock that does not move: no bucket refills while the test counts. */
 const frozen = () => Object.assign(new ScaledClock(1), { now: () => 1_700_000_000_000 });

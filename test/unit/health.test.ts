@@ -9,7 +9,7 @@ import { LOW_COST_GET_VM, ResourceBudget } from '../../src/azure/resource-budget
 import { healthViewOf, type HealthView } from '../../src/discover/vm-health.js';
 import { judgeHealth, type HealthCheck, type HealthVerdict } from '../../src/judge/health.js';
 import type { VmResult } from '../../src/report/outcomes.js';
-import { ARM, computeClient, vm, vmPath } from '../helpers/arm-nock.js';
+import { ARM, computeClient, vm, vmPath, expectEveryAnswerUsed } from '../helpers/arm-nock.js';
 import { fakeClock } from '../helpers/fake-clock.js';
 
 /** spec example VirtualMachine_Get_InstanceView.json (2024-07-01): the agent Ready. */
@@ -205,11 +205,7 @@ describe('judgeHealth: one instance view', () => {
 
 // ---- the wait ---------------------------------------------------------------------------------
 
-afterEach(() => {
-  const pending = nock.pendingMocks();
-  nock.cleanAll();
-  expect(pending).toEqual([]);
-});
+afterEach(expectEveryAnswerUsed);
 
 function deps(check: 'guest-agent' | 'application-health', timeoutMs = 60_000) {
   const client = computeClient();

@@ -3,6 +3,7 @@ import { describe, expect, test } from '@jest/globals';
 import { parse } from 'yaml';
 import { Inputs, readSettings } from '../../src/plan/inputs.js';
 import { Outputs } from '../../src/report/report.js';
+import { captureStdout } from '../helpers/capture-stdout.js';
 
 const inputs = (values: Record<string, string>) => (name: string) => values[name] ?? '';
 const SUB = '11111111-2222-3333-4444-555555555555';
@@ -61,17 +62,12 @@ describe('readSettings', () => {
   });
 
   test('environment azurechinacloud: a warning up front that Spot VMs are not offered in Azure operated by 21Vianet', () => {
-    const written: string[] = [];
-    const write = process.stdout.write.bind(process.stdout);
-    process.stdout.write = ((chunk: string) => (
-      written.push(String(chunk)),
-      true
-    )) as typeof process.stdout.write;
+    const { written, release } = captureStdout();
     try {
       expect(readSettings(inputs({ environment: 'AzureChinaCloud' })).environment).toBe('azurechinacloud');
       readSettings(inputs({}));
     } finally {
-      process.stdout.write = write;
+      release();
     }
     const warnings = written.filter(l => l.startsWith('::warning'));
     expect(warnings).toHaveLength(1);

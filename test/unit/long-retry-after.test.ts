@@ -8,8 +8,8 @@ import nock from 'nock';
 import { ComputeManagementClient } from '@azure/arm-compute';
 import { describeAzureError } from '../../src/azure/errors.js';
 import { longRetryAfterPolicy } from '../../src/azure/long-retry-after.js';
-import { azureErrors } from '../emulator/azure-errors.js';
-import { ARM, staticCredential, SUB, vmPath } from '../helpers/arm-nock.js';
+import { azureErrors } from '../emulator/azure/azure-errors.js';
+import { ARM, staticCredential, SUB, vmPath, expectEveryAnswerUsed } from '../helpers/arm-nock.js';
 
 const client = () =>
   new ComputeManagementClient(staticCredential, SUB, {
@@ -26,11 +26,7 @@ const throttled = azureErrors.computeThrottled(
   '2026-11-21T12:20:00Z'
 );
 
-afterEach(() => {
-  const pending = nock.pendingMocks();
-  nock.cleanAll();
-  expect(pending).toEqual([]);
-});
+afterEach(expectEveryAnswerUsed);
 
 describe('longRetryAfterPolicy', () => {
   test('a 1200 s Retry-After reaches us after one request, with the wait', async () => {

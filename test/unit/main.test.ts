@@ -9,8 +9,9 @@ import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
 import nock from 'nock';
 import { run } from '../../src/main.js';
 import { PAYLOAD_SCHEMA } from '../../src/plan/payload.js';
-import { openIdConfiguration } from '../emulator/entra-metadata.js';
+import { openIdConfiguration } from '../emulator/azure/entra-metadata.js';
 import { ARM, SUB, instanceView, startAccepted, vmPath } from '../helpers/arm-nock.js';
+import { captureStdout } from '../helpers/capture-stdout.js';
 
 const AUTHORITY = 'https://login.test';
 const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47';
@@ -227,16 +228,11 @@ describe('run', () => {
       .get(`/${TENANT}/v2.0/.well-known/openid-configuration`)
       .optionally()
       .reply(200, openIdConfiguration(AUTHORITY, TENANT));
-    const messages: string[] = [];
-    const write = process.stdout.write.bind(process.stdout);
-    process.stdout.write = ((chunk: string) => (
-      messages.push(String(chunk)),
-      true
-    )) as typeof process.stdout.write;
+    const { written: messages, release } = captureStdout();
     try {
       await run({ getInput: inputs({}) });
     } finally {
-      process.stdout.write = write;
+      release();
     }
     expect(process.exitCode).toBe(1);
     expect(messages.join('')).toContain('add `permissions: id-token: write`');

@@ -10,7 +10,7 @@ import { describeAzureError, innermostKnownError, isTransient } from '../../src/
 import { surfaceNestedErrors } from '../../src/azure/nested-errors.js';
 import { classifyStartFailure } from '../../src/act/start-failure.js';
 import type { Outcome } from '../../src/report/outcomes.js';
-import { azureErrors, type ArmError } from '../emulator/azure-errors.js';
+import { azureErrors, type ArmError } from '../emulator/azure/azure-errors.js';
 import { ARM, SUB, staticCredential, startAccepted, startRefused } from '../helpers/arm-nock.js';
 
 beforeAll(() => nock.disableNetConnect());

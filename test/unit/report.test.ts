@@ -31,6 +31,7 @@ import {
 } from '../../src/report/summary.js';
 import { logProgress } from '../../src/report/progress.js';
 import { syntheticReport } from '../helpers/synthetic-report.js';
+import { captureStdout } from '../helpers/capture-stdout.js';
 
 const SUB = '00000000-0000-4000-8000-000000000001';
 
@@ -396,12 +397,7 @@ describe('outputs and the result file', () => {
   });
 
   test('at most 10 annotations, one per group, the last saying how many groups it left out', () => {
-    const written: string[] = [];
-    const write = process.stdout.write.bind(process.stdout);
-    process.stdout.write = ((chunk: string) => (
-      written.push(String(chunk)),
-      true
-    )) as typeof process.stdout.write;
+    const { written, release } = captureStdout();
     try {
       annotate(
         report(
@@ -414,7 +410,7 @@ describe('outputs and the result file', () => {
         )
       );
     } finally {
-      process.stdout.write = write;
+      release();
     }
     const annotations = written
       .join('')
@@ -439,12 +435,7 @@ describe('outputs and the result file', () => {
 
 describe('progress while VMs are worked on', () => {
   test('a line names the VMs in progress and for how long; nothing when none is', async () => {
-    const written: string[] = [];
-    const write = process.stdout.write.bind(process.stdout);
-    process.stdout.write = ((chunk: string) => (
-      written.push(String(chunk)),
-      true
-    )) as typeof process.stdout.write;
+    const { written, release } = captureStdout();
     const inProgress = new Map<string, number>();
     const stop = logProgress(inProgress, () => 100_000, 5);
     try {
@@ -454,7 +445,7 @@ describe('progress while VMs are worked on', () => {
       while (!written.join('').includes('Still working')) await new Promise(r => setTimeout(r, 5));
     } finally {
       stop();
-      process.stdout.write = write;
+      release();
     }
     expect(written.join('')).toContain('Still working on 1 VM(s): worker-1 (40 s).');
   });

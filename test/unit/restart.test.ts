@@ -14,7 +14,7 @@ import {
   UPDATE_VMSS
 } from '../../src/azure/resource-budget.js';
 import { DeadlineError } from '../../src/azure/retry.js';
-import { azureErrors } from '../emulator/azure-errors.js';
+import { azureErrors } from '../emulator/azure/azure-errors.js';
 import {
   ARM,
   SUB,
@@ -23,7 +23,8 @@ import {
   startAccepted,
   startRefused,
   vm,
-  vmPath
+  vmPath,
+  expectEveryAnswerUsed
 } from '../helpers/arm-nock.js';
 import { fakeClock } from '../helpers/fake-clock.js';
 
@@ -57,11 +58,7 @@ function deps(overrides: Partial<RestartDeps> = {}): RestartDeps & { clock: Retu
 const SWEEP = { kind: 'sweep' } as const;
 const EVICTION = { kind: 'eviction', announcedAt: Date.parse('2026-11-21T11:59:00Z') } as const;
 
-afterEach(() => {
-  const pending = nock.pendingMocks();
-  nock.cleanAll();
-  expect(pending).toEqual([]);
-});
+afterEach(expectEveryAnswerUsed);
 
 describe('restartVm', () => {
   test('started: deallocated, start accepted, operation succeeded', async () => {

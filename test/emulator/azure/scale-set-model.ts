@@ -9,8 +9,8 @@
  *   onto it, and `properties.virtualMachineScaleSet.id` pointing back.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import type { ScaledClock } from './clock.js';
-import type { InstanceSpec, ScaleSetSpec, VmSpec } from './fleet.js';
+import type { ScaledClock } from '../clock.js';
+import { machineDefaults, type InstanceSpec, type ScaleSetSpec, type VmSpec } from '../fleets/fleet.js';
 import type { ArmError } from './azure-errors.js';
 import type { Vm } from './spot.js';
 
@@ -88,15 +88,8 @@ export function newScaleSet(spec: ScaleSetSpec, clock: ScaledClock): ScaleSet {
     resourceGroup: spec.resourceGroup,
     name: spec.name,
     orchestration: spec.orchestration,
-    location: spec.location ?? 'eastus',
-    vmSize: spec.vmSize ?? 'Standard_D2s_v5',
-    zone: spec.zone,
-    priority: spec.priority ?? 'Spot',
-    evictionPolicy: spec.evictionPolicy ?? 'Deallocate',
-    maxPrice: spec.maxPrice ?? -1,
-    osType: spec.osType ?? 'Linux',
+    ...machineDefaults(spec),
     hasProfile: spec.orchestration === 'Uniform' || spec.priority !== undefined,
-    tags: spec.tags ?? {},
     spotRestore: spec.spotRestore ?? false,
     restoreTimeout: spec.restoreTimeout,
     restoreTimeoutS: spec.restoreTimeout === undefined ? undefined : isoSeconds(spec.restoreTimeout),

@@ -9,12 +9,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { globalAgent } from 'node:https';
-import { buildPayload } from '../../src/plan/payload.js';
-import type { DispatchOptions, DispatchResult } from '../../agent/src/dispatch.js';
-import { dispatchDeadline, dispatchInWave } from '../../agent/src/wave.js';
-import { AGENT_VERSION } from '../../agent/src/version.js';
-import type { Emulator } from './server.js';
-import type { ScheduledEvent, Vm } from './spot.js';
+import { buildPayload } from '../../../src/plan/payload.js';
+import type { DispatchOptions, DispatchResult } from '../../../agent/src/dispatch.js';
+import { dispatchDeadline, dispatchInWave } from '../../../agent/src/wave.js';
+import { AGENT_VERSION } from '../../../agent/src/version.js';
+import type { Emulator } from '../server.js';
+import type { ScheduledEvent, Vm } from '../azure/spot.js';
 
 export interface AgentDispatch {
   vm: string;
@@ -41,6 +41,7 @@ export const SHIPPED_AGENT: AgentBehaviour = { dispatch: dispatchInWave, deadlin
 export class AgentFleet {
   readonly dispatches: AgentDispatch[] = [];
   private readonly inFlight: Promise<unknown>[] = [];
+  private readonly caBefore: typeof globalAgent.options.ca;
 
   constructor(
     private readonly emu: Emulator,
@@ -49,8 +50,16 @@ export class AgentFleet {
     private readonly behaviour: AgentBehaviour = SHIPPED_AGENT,
     private readonly pollIntervalS = 1
   ) {
-    // The agent's HTTPS client uses Node's global agent: trust the emulator's CA there.
+    // The agent's HTTPS client uses Node's global agent: trust the emulator's CA there, until
+    // release() — the global agent's options override a request's own `ca`, so a CA left behind
+    // would make every later HTTPS call of the process to another emulator fail its handshake.
+    this.caBefore = globalAgent.options.ca;
     globalAgent.options.ca = readFileSync(emu.caFile);
+  }
+
+  /** Gives Node's global agent back its own CAs. */
+  release(): void {
+    globalAgent.options.ca = this.caBefore;
   }
 
   /** Azure announced a Preempt on `vm`: its agent sees it within one poll and dispatches. */

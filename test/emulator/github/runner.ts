@@ -16,13 +16,13 @@ import { appendFileSync, mkdtempSync, readdirSync, readFileSync, writeFileSync }
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import {
   JOB_OUTPUTS_MAX_UTF16_BYTES,
   STEP_SUMMARY_MAX_BYTES,
   utf16Bytes
-} from '../../src/report/github-limits.js';
-import { parseDuration } from '../../src/plan/duration.js';
+} from '../../../src/report/github-limits.js';
 import {
   CANCEL_SIGINT_GRACE_MS,
   CANCEL_SIGTERM_GRACE_MS,
@@ -36,9 +36,12 @@ import {
   type RunStatus,
   type ScheduledRun
 } from './actions-scheduler.js';
-import type { ScaledClock } from './clock.js';
+import type { ScaledClock } from '../clock.js';
 import type { RunIdentity } from './github.js';
 import { SlidingWindows } from './sliding-window.js';
+
+/** Puts the action's process on the emulator's clock (actionOnEmulatedClock). */
+const CLOCK_PRELOAD = fileURLToPath(new URL('../emulated-clock-preload.mjs', import.meta.url));
 
 const require = createRequire(import.meta.url);
 
@@ -109,10 +112,12 @@ export interface RunnerOptions {
   clock: ScaledClock;
   limits: GitHubLimits;
   /**
-   * Divide the action's duration inputs (retry-for, wait-for-deallocation, …) by this, so that a
-   * workflow's "15m" lasts 15 emulated minutes at the emulator's time scale. 1: durations are real.
+   * Run the action's process on the emulator's clock (emulated-clock-preload.mjs): its `Date` and
+   * timers keep emulated time, so a workflow's "15m", a 5 s poll and a budget's refill each last
+   * what they would on Azure, measured on the emulated Azure's and GitHub's clock. Off: the action
+   * keeps real time, as most tests want.
    */
-  durationScale?: number;
+  actionOnEmulatedClock?: boolean;
   /** The REST API the job's GITHUB_TOKEN talks to (GITHUB_API_URL). */
   apiUrl: () => string;
   /** The OIDC token endpoint the job's runtime points at. */
@@ -143,9 +148,6 @@ type Job = {
   strategy?: { matrix?: Record<string, unknown> };
   steps?: { uses?: string; with?: Record<string, unknown> }[];
 };
-
-/** The action's inputs that are durations: scaled with the emulator's clock when asked. */
-const DURATION_INPUTS = ['wait-for-deallocation', 'retry-for', 'retry-interval', 'request-timeout'];
 
 /** GitHub's default for a repository's GITHUB_TOKEN when a workflow names no permissions ("restricted"). */
 const DEFAULT_PERMISSIONS = { contents: 'read', packages: 'read', metadata: 'read' };
@@ -287,27 +289,15 @@ export class Runner {
     payload: Record<string, unknown>,
     matrix: Record<string, unknown> | undefined
   ): RunRecord {
-    return {
+    return newRunRecord({
       id: this.nextJobId++,
       runId,
       workflow,
       event,
       displayTitle,
       matrix,
-      dispatchedVm: (payload.client_payload as { vmResourceId?: string } | undefined)?.vmResourceId,
-      status: 'queued',
-      exitCode: null,
-      outputs: {},
-      summary: '',
-      summaryPath: '',
-      summaryBytes: 0,
-      outputBytes: 0,
-      largestOutputBytes: 0,
-      limitErrors: [],
-      log: '',
-      queuedAt: Date.now(),
-      billedMinutes: 0
-    };
+      dispatchedVm: (payload.client_payload as { vmResourceId?: string } | undefined)?.vmResourceId
+    });
   }
 
   private expandMatrix(job: Job, payload: Record<string, unknown>): (Record<string, unknown> | undefined)[] {
@@ -400,7 +390,6 @@ export class Runner {
       env[`INPUT_${name.toUpperCase()}`] = raw;
     for (const [name, raw] of Object.entries(inputs))
       env[`INPUT_${name.toUpperCase()}`] = String(resolve(String(raw), context));
-    for (const name of DURATION_INPUTS) this.scaleDuration(env, name);
     for (const [name, value] of Object.entries(this.o.inputOverrides()))
       env[`INPUT_${name.toUpperCase()}`] = value;
     if (permissions['id-token'] === 'write') {
@@ -419,7 +408,11 @@ export class Runner {
     record.startedAt = Date.now();
     try {
       record.exitCode = await new Promise<number | null>(done => {
-        const child = spawn(process.execPath, [this.o.distPath], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+        const args = this.o.actionOnEmulatedClock
+          ? ['--import', CLOCK_PRELOAD, this.o.distPath]
+          : [this.o.distPath];
+        if (this.o.actionOnEmulatedClock) env.EMULATED_CLOCK = this.o.clock.processSpec();
+        const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
         // The log is also written as it comes, so a run still going can be looked at (log.txt).
         const append = (c: Buffer) => {
           record.log += c;
@@ -463,14 +456,27 @@ export class Runner {
       if (spec.default !== undefined) defaults[name] = resolve(String(spec.default), context);
     return defaults;
   }
+}
 
-  private scaleDuration(env: Record<string, string>, input: string): void {
-    const scale = this.o.durationScale ?? 1;
-    const key = `INPUT_${input.toUpperCase()}`;
-    const ms = env[key] ? parseDuration(env[key]) : undefined;
-    if (scale === 1 || ms === undefined) return;
-    env[key] = `${Math.round(ms / scale)}ms`;
-  }
+/** A job just queued: nothing run, nothing handed back yet. */
+export function newRunRecord(
+  job: Pick<RunRecord, 'id' | 'runId' | 'workflow' | 'event' | 'displayTitle'> & Partial<RunRecord>
+): RunRecord {
+  return {
+    status: 'queued',
+    exitCode: null,
+    outputs: {},
+    summary: '',
+    summaryPath: '',
+    summaryBytes: 0,
+    outputBytes: 0,
+    largestOutputBytes: 0,
+    limitErrors: [],
+    log: '',
+    queuedAt: Date.now(),
+    billedMinutes: 0,
+    ...job
+  };
 }
 
 /** The run's concurrency: its group (case-insensitive), cancel-in-progress and queue. */

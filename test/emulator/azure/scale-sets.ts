@@ -11,18 +11,20 @@
  * `instanceId` and `sku`; VirtualMachineScaleSetVMs_GetInstanceView → VirtualMachineScaleSetVMInstanceView).
  * Actions: Microsoft Learn, "Azure permissions for Compute" (Microsoft.Compute/virtualMachineScaleSets/…).
  */
-import { randomUUID } from 'node:crypto';
 import {
-  armError,
+  admit,
   argExtended,
+  argPlacement,
+  armError,
   argVm,
   computeThrottled,
-  forbidden,
   instanceView,
-  throttled,
+  methodNotAllowed,
+  operationUrl,
+  startAccepted,
   type ArmOptions
 } from './arm.js';
-import { empty, json, type Request, type Response } from './http.js';
+import { json, type Request, type Response } from '../http.js';
 import { liveInstances, scaleSetErrors, scaleSetId, type ScaleSet } from './scale-set-model.js';
 import type { Vm } from './spot.js';
 
@@ -61,22 +63,14 @@ export function handleScaleSet(req: Request, kind: ScaleSetKind, principal: stri
   const subscription = sub!.toLowerCase();
   const isWrite = kind === 'scaleSetStart';
   if (req.method !== (isWrite ? 'POST' : 'GET')) {
-    return json(405, {
-      error: {
-        code: 'MethodNotAllowed',
-        message: `The requested resource does not support http method '${req.method}'.`
-      }
-    });
+    return methodNotAllowed(req.method);
   }
   const ssId = scaleSetId({ subscriptionId: sub!, resourceGroup: rg!, name: name! });
   const scope = instanceId ? `${ssId}/virtualMachines/${instanceId}` : ssId;
   const action = ACTION_OF[kind];
-  if (!o.rbac.can(principal, action, scope)) return forbidden(principal, action, scope);
-  const bucket = isWrite
-    ? o.throttles.write(principal, subscription)
-    : o.throttles.read(principal, subscription);
-  if (!bucket.ok) return throttled(bucket.retryAfterMs, o);
-  const limitHeader = bucket.headers;
+  const admitted = admit(o, principal, action, scope, subscription, isWrite);
+  if ('refused' in admitted) return admitted.refused;
+  const limitHeader = admitted.headers;
   const scaleSet = o.model.getScaleSet(ssId);
   if (!scaleSet)
     return armError(
@@ -118,11 +112,8 @@ export function handleScaleSet(req: Request, kind: ScaleSetKind, principal: stri
     if (!update.ok) return computeThrottled(update, o);
     const started = o.model.startScaleSet(scaleSet, ids);
     if ('error' in started) return armError(started.error, limitHeader);
-    const statusUrl = `${o.base()}/subscriptions/${sub}/providers/Microsoft.Compute/locations/${scaleSet.location}/operations/${started.operation.id}?p=${randomUUID()}&api-version=${req.url.searchParams.get('api-version')}`;
-    return empty(202, {
+    return startAccepted(operationUrl(req, o, sub!, scaleSet.location, started.operation.id), {
       ...limitHeader,
-      'Azure-AsyncOperation': statusUrl,
-      Location: `${statusUrl}&monitor=true`,
       'x-ms-ratelimit-remaining-resource': update.header
     });
   }
@@ -231,11 +222,7 @@ export function argScaleSet(ss: ScaleSet, tenantId: string) {
     id: ss.id,
     name: ss.name,
     type: 'microsoft.compute/virtualmachinescalesets',
-    tenantId,
-    kind: '',
-    location: ss.location,
-    resourceGroup: ss.resourceGroup.toLowerCase(),
-    subscriptionId: ss.subscriptionId,
+    ...argPlacement(ss, tenantId),
     managedBy: '',
     sku: { name: ss.vmSize, tier: 'Standard', capacity: liveInstances(ss).length },
     plan: null,
@@ -257,11 +244,7 @@ export function argScaleSetVm(vm: Vm, tenantId: string) {
     id: vm.scaleSet?.lowerCaseInstanceIds ? vm.id.toLowerCase() : vm.id,
     name: vm.name,
     type: 'microsoft.compute/virtualmachinescalesets/virtualmachines',
-    tenantId,
-    kind: '',
-    location: vm.location,
-    resourceGroup: vm.resourceGroup.toLowerCase(),
-    subscriptionId: vm.subscriptionId,
+    ...argPlacement(vm, tenantId),
     managedBy: '',
     sku: { name: vm.vmSize },
     plan: null,
@@ -329,11 +312,7 @@ export function argAutoscaleSetting(ss: ScaleSet, tenantId: string) {
     id,
     name: `${ss.name}-autoscale`,
     type: 'microsoft.insights/autoscalesettings',
-    tenantId,
-    kind: '',
-    location: ss.location,
-    resourceGroup: ss.resourceGroup.toLowerCase(),
-    subscriptionId: ss.subscriptionId,
+    ...argPlacement(ss, tenantId),
     properties: {
       name: `${ss.name}-autoscale`,
       enabled: true,

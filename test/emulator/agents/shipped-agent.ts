@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export const SYSTEMD_UNIT = fileURLToPath(
-  new URL('../../agent/install/linux/azure-spot-restarter-agent.service', import.meta.url)
+  new URL('../../../agent/install/linux/azure-spot-restarter-agent.service', import.meta.url)
 );
 export interface AgentLaunch {
   /** Flags given to node before the bundle, e.g. `--jitless`. */

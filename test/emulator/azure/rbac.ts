@@ -8,9 +8,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { AppSpec } from './fleet.js';
+import type { AppSpec } from '../fleets/fleet.js';
 
-const ROLE_FILE = fileURLToPath(new URL('../../docs/spot-restarter-role.json', import.meta.url));
+const ROLE_FILE = fileURLToPath(new URL('../../../docs/spot-restarter-role.json', import.meta.url));
 
 export function shippedRoleActions(): string[] {
   return (JSON.parse(readFileSync(ROLE_FILE, 'utf8')) as { Actions: string[] }).Actions;

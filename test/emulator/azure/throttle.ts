@@ -7,7 +7,7 @@
  *   instance view) per subscription 24 000, refill 8 000/min, per VM 36, refill 12/min; "Get
  *   Operation" per subscription 15 000, refill 5 000/min, per resource 45, refill 15/min.
  */
-import type { ScaledClock } from './clock.js';
+import type { ScaledClock } from '../clock.js';
 
 export class TokenBucket {
   private tokens: number;

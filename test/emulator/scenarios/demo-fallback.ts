@@ -5,10 +5,10 @@
  * (workflows-examples/revert-to-preferred-size.yml) brings it home. The identity holds both roles.
  */
 import { readFileSync } from 'node:fs';
-import { DEFAULT_APP, type FleetSpec } from './fleet.js';
-import { shippedRoleActions } from './rbac.js';
-import type { RunRecord } from './runner.js';
-import { Emulator, type EmulatorOptions } from './server.js';
+import { DEFAULT_APP, type FleetSpec } from '../fleets/fleet.js';
+import { shippedRoleActions } from '../azure/rbac.js';
+import type { RunRecord } from '../github/runner.js';
+import { Emulator, type EmulatorOptions } from '../server.js';
 
 export interface FallbackStory {
   summary: { vm: string; preferred: string; used: string | null; reverted: boolean };
@@ -18,7 +18,7 @@ export interface FallbackStory {
 
 const FALLBACK_ROLE = (
   JSON.parse(
-    readFileSync(new URL('../../docs/spot-restarter-fallback-role.json', import.meta.url), 'utf8')
+    readFileSync(new URL('../../../docs/spot-restarter-fallback-role.json', import.meta.url), 'utf8')
   ) as {
     Actions: string[];
   }

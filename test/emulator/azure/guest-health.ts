@@ -23,8 +23,8 @@
  * extension starts with the agent and settles `appHealthSettleS` after it (Binary Health States
  * report Unhealthy meanwhile — they have no Initializing; Rich ones report Initializing).
  */
-import type { ScaledClock } from './clock.js';
-import type { AppHealthSpec, GuestAgentSpec } from './fleet.js';
+import type { ScaledClock } from '../clock.js';
+import type { AppHealthSpec, GuestAgentSpec } from '../fleets/fleet.js';
 
 export type AppHealthState = 'healthy' | 'unhealthy' | 'unknown' | 'initializing';
 

@@ -11,9 +11,9 @@
  * example ResourcesFirstPageQuery.json: `type` lower case, `$skipToken`, `resultTruncated` a string).
  */
 import { createHash, randomUUID } from 'node:crypto';
-import type { ScaledClock } from './clock.js';
+import type { ScaledClock } from '../clock.js';
 import { azureErrors, type ArmError } from './azure-errors.js';
-import { empty, json, bearer, type Request, type Response } from './http.js';
+import { empty, json, bearer, type Request, type Response } from '../http.js';
 import { compileQuery, QueryError, type Tables } from './kql.js';
 import type { Rbac } from './rbac.js';
 import { argRowOf, argScaleSets, handleScaleSet, isScaleSetKind, scaleSetKind } from './scale-sets.js';
@@ -22,7 +22,7 @@ import { sizeInfo } from './sizes.js';
 import { handleTags, tagsKind } from './tags.js';
 import { guestHealthView } from './guest-health.js';
 import type { Throttles } from './throttle.js';
-import { verify, type KeyPair } from './tokens.js';
+import { verify, type KeyPair } from '../tokens.js';
 
 export interface ArmOptions {
   model: SpotModel;
@@ -264,19 +264,11 @@ function compute(req: Request, kind: string, principal: string, o: ArmOptions): 
         : ARM_ACTIONS.read;
   const reads = ['get', 'instanceView', 'vmSizes'];
   if (!action || (isWrite ? reads.includes(kind) : !reads.includes(kind))) {
-    return json(405, {
-      error: {
-        code: 'MethodNotAllowed',
-        message: `The requested resource does not support http method '${req.method}'.`
-      }
-    });
+    return methodNotAllowed(req.method);
   }
-  if (!o.rbac.can(principal, action, scope)) return forbidden(principal, action, scope);
-  const bucket = isWrite
-    ? o.throttles.write(principal, subscription)
-    : o.throttles.read(principal, subscription);
-  if (!bucket.ok) return throttled(bucket.retryAfterMs, o);
-  let limitHeader = bucket.headers;
+  const admitted = admit(o, principal, action, scope, subscription, isWrite);
+  if ('refused' in admitted) return admitted.refused;
+  let limitHeader = admitted.headers;
   const vm = o.model.get(scope);
   if (!vm) return armError(azureErrors.notFound(rg!, name!), limitHeader);
 
@@ -315,11 +307,8 @@ function compute(req: Request, kind: string, principal: string, o: ArmOptions): 
           ...limitHeader,
           'x-ms-ratelimit-remaining-resource': update.header
         });
-      const statusUrl = `${o.base()}/subscriptions/${sub}/providers/Microsoft.Compute/locations/${vm.location}/operations/${started.operation.id}?p=${randomUUID()}&api-version=${req.url.searchParams.get('api-version')}`;
-      return empty(202, {
+      return startAccepted(operationUrl(req, o, sub!, vm.location, started.operation.id), {
         ...limitHeader,
-        'Azure-AsyncOperation': statusUrl,
-        Location: `${statusUrl}&monitor=true`,
         'x-ms-ratelimit-remaining-resource': update.header
       });
     }
@@ -341,13 +330,7 @@ export const PERMISSIONS_PAGE_SIZE = 1;
  */
 function permissions(req: Request, principal: string, o: ArmOptions): Response {
   const [, sub, group] = PERMISSIONS_PATH.exec(req.path)!;
-  if (req.method !== 'GET')
-    return json(405, {
-      error: {
-        code: 'MethodNotAllowed',
-        message: `The requested resource does not support http method '${req.method}'.`
-      }
-    });
+  if (req.method !== 'GET') return methodNotAllowed(req.method);
   if (!req.url.searchParams.get('api-version'))
     return json(400, {
       error: {
@@ -395,6 +378,64 @@ function sameGroup(vm: Vm, subscriptionId: string, group: string): boolean {
 
 export function forbidden(principal: string, action: string, scope: string): Response {
   return armError(azureErrors.authorizationFailed(principal, action, scope));
+}
+
+export function methodNotAllowed(method: string): Response {
+  return json(405, {
+    error: {
+      code: 'MethodNotAllowed',
+      message: `The requested resource does not support http method '${method}'.`
+    }
+  });
+}
+
+/**
+ * The caller's role on the scope, then its ARM read or write bucket in the subscription: the
+ * refusal to send, or the bucket's headers for the answer.
+ */
+export function admit(
+  o: ArmOptions,
+  principal: string,
+  action: string,
+  scope: string,
+  subscription: string,
+  write: boolean
+): { refused: Response } | { headers: Record<string, string> } {
+  if (!o.rbac.can(principal, action, scope)) return { refused: forbidden(principal, action, scope) };
+  const bucket = write
+    ? o.throttles.write(principal, subscription)
+    : o.throttles.read(principal, subscription);
+  return bucket.ok ? { headers: bucket.headers } : { refused: throttled(bucket.retryAfterMs, o) };
+}
+
+/** Where the status of a Compute operation is read (Azure-AsyncOperation), at the caller's api-version. */
+export function operationUrl(
+  req: Request,
+  o: ArmOptions,
+  subscription: string,
+  location: string,
+  operationId: string
+): string {
+  return `${o.base()}/subscriptions/${subscription}/providers/Microsoft.Compute/locations/${location}/operations/${operationId}?p=${randomUUID()}&api-version=${req.url.searchParams.get('api-version')}`;
+}
+
+/** A start taken on: 202, its status to poll (Azure-AsyncOperation) and its end to wait for (Location). */
+export function startAccepted(statusUrl: string, headers: Record<string, string>): Response {
+  return empty(202, { ...headers, 'Azure-AsyncOperation': statusUrl, Location: `${statusUrl}&monitor=true` });
+}
+
+/** Where Resource Graph places each row: the tenant, no kind, the location, the group lower-cased, the subscription. */
+export function argPlacement(
+  r: { location: string; resourceGroup: string; subscriptionId: string },
+  tenantId: string
+) {
+  return {
+    tenantId,
+    kind: '',
+    location: r.location,
+    resourceGroup: r.resourceGroup.toLowerCase(),
+    subscriptionId: r.subscriptionId
+  };
 }
 
 /** The VM as `GET …/virtualMachines/{name}` returns it (the fields a Spot VM has). */
@@ -711,11 +752,7 @@ function annotationRow(vm: Vm, a: Annotation, tenantId: string) {
     id: annotationId(vm),
     name: 'current',
     type: 'microsoft.resourcehealth/resourceannotations',
-    tenantId,
-    kind: '',
-    location: vm.location,
-    resourceGroup: vm.resourceGroup.toLowerCase(),
-    subscriptionId: vm.subscriptionId,
+    ...argPlacement(vm, tenantId),
     properties: {
       targetResourceId: vm.id,
       targetResourceType:
@@ -753,11 +790,7 @@ function annotationChanges(vm: Vm, annotations: Annotation[], tenantId: string) 
       id: `${annotationId(vm)}/providers/Microsoft.Resources/changes/${changeId}`,
       name: changeId,
       type: 'microsoft.resources/changes',
-      tenantId,
-      kind: '',
-      location: vm.location,
-      resourceGroup: vm.resourceGroup.toLowerCase(),
-      subscriptionId: vm.subscriptionId,
+      ...argPlacement(vm, tenantId),
       properties: {
         targetResourceId: annotationId(vm),
         targetResourceType: 'microsoft.resourcehealth/resourceannotations',
@@ -793,11 +826,7 @@ export function argVm(vm: Vm, tenantId: string) {
     id: vm.id,
     name: vm.name,
     type: 'microsoft.compute/virtualmachines',
-    tenantId,
-    kind: '',
-    location: vm.location,
-    resourceGroup: vm.resourceGroup.toLowerCase(),
-    subscriptionId: vm.subscriptionId,
+    ...argPlacement(vm, tenantId),
     managedBy: '',
     sku: null,
     plan: null,
@@ -879,13 +908,7 @@ function vmSizeEntry(name: string) {
  */
 function resourceSkus(req: Request, principal: string, o: ArmOptions): Response {
   const [, sub] = SKUS_PATH.exec(req.path)!;
-  if (req.method !== 'GET')
-    return json(405, {
-      error: {
-        code: 'MethodNotAllowed',
-        message: `The requested resource does not support http method '${req.method}'.`
-      }
-    });
+  if (req.method !== 'GET') return methodNotAllowed(req.method);
   if (!o.rbac.can(principal, ARM_ACTIONS.skus, sub!))
     return forbidden(principal, ARM_ACTIONS.skus, `/subscriptions/${sub}`);
   const read = o.throttles.read(principal, sub!.toLowerCase());
@@ -1008,7 +1031,7 @@ function updateVm(req: Request, principal: string, o: ArmOptions): Response {
     { ...resource, properties: { ...resource.properties, provisioningState: 'Updating' } },
     {
       ...headers,
-      'Azure-AsyncOperation': `${o.base()}/subscriptions/${sub}/providers/Microsoft.Compute/locations/${vm.location}/operations/${refused.id}?p=${randomUUID()}&api-version=${req.url.searchParams.get('api-version')}`
+      'Azure-AsyncOperation': operationUrl(req, o, sub!, vm.location, refused.id)
     }
   );
 }
@@ -1026,17 +1049,9 @@ export const LIST_PAGE_SIZE = 200;
 function listAll(req: Request, principal: string, o: ArmOptions): Response {
   const [, sub] = LIST_ALL_PATH.exec(req.path)!;
   const subscription = sub!.toLowerCase();
-  if (req.method !== 'GET')
-    return json(405, {
-      error: {
-        code: 'MethodNotAllowed',
-        message: `The requested resource does not support http method '${req.method}'.`
-      }
-    });
-  if (!o.rbac.can(principal, ARM_ACTIONS.read, `/subscriptions/${sub}`))
-    return forbidden(principal, ARM_ACTIONS.read, `/subscriptions/${sub}`);
-  const read = o.throttles.read(principal, subscription);
-  if (!read.ok) return throttled(read.retryAfterMs, o);
+  if (req.method !== 'GET') return methodNotAllowed(req.method);
+  const admitted = admit(o, principal, ARM_ACTIONS.read, `/subscriptions/${sub}`, subscription, false);
+  if ('refused' in admitted) return admitted.refused;
   const listed = o.throttles.computeList(subscription);
   if (!listed.ok) return computeThrottled(listed, o);
   const statusOnly = req.url.searchParams.get('statusOnly') === 'true';
@@ -1050,7 +1065,7 @@ function listAll(req: Request, principal: string, o: ArmOptions): Response {
     return json(
       400,
       { error: { code: 'InvalidSkipToken', message: 'The skip token is invalid.' } },
-      read.headers
+      admitted.headers
     );
   const page = all.slice(offset, offset + LIST_PAGE_SIZE);
   const next = new URL(`${o.base()}${req.path}`);
@@ -1070,6 +1085,6 @@ function listAll(req: Request, principal: string, o: ArmOptions): Response {
       }),
       ...(offset + LIST_PAGE_SIZE < all.length ? { nextLink: next.toString() } : {})
     },
-    { ...read.headers, 'x-ms-ratelimit-remaining-resource': listed.header }
+    { ...admitted.headers, 'x-ms-ratelimit-remaining-resource': listed.header }
   );
 }

@@ -4,7 +4,7 @@
  * approval (`StartRequests`). Like IMDS it wants `Metadata: true` and answers 400 without it.
  */
 import { createHash } from 'node:crypto';
-import { empty, json, type Request, type Response } from './http.js';
+import { empty, json, type Request, type Response } from '../http.js';
 import type { SpotModel, Vm } from './spot.js';
 
 export interface ImdsOptions {

@@ -11,7 +11,7 @@
 import { createRequire } from 'node:module';
 import { FILTERED_RUNS_MAX } from './actions-limits.js';
 import { grantFor, type GitHubOptions } from './github.js';
-import { json, bearer, type Request, type Response } from './http.js';
+import { json, bearer, type Request, type Response } from '../http.js';
 import type { WorkflowRunEntry } from './runner.js';
 
 const require = createRequire(import.meta.url);

@@ -11,12 +11,12 @@ import { createPublicKey, randomBytes, verify as verifySignature } from 'node:cr
 import { createRequire } from 'node:module';
 import { Ajv } from 'ajv';
 import type { GitHubLimits } from './actions-limits.js';
-import type { GitHubSpec } from './fleet.js';
-import { empty, json, bearer, type Request, type Response } from './http.js';
+import type { GitHubSpec } from '../fleets/fleet.js';
+import { empty, json, bearer, type Request, type Response } from '../http.js';
 import type { JobTokenGrant, WorkflowRunEntry } from './runner.js';
 import { handleRuns } from './runs-api.js';
 import { SlidingWindows } from './sliding-window.js';
-import { GITHUB_ISSUER, sign, type KeyPair } from './tokens.js';
+import { GITHUB_ISSUER, sign, type KeyPair } from '../tokens.js';
 
 const require = createRequire(import.meta.url);
 const DOCS = 'https://docs.github.com/rest/repos/repos#create-a-repository-dispatch-event';

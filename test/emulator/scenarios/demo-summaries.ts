@@ -6,8 +6,8 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { summaryPage } from '../render/summary-page.js';
-import type { RunRecord } from './runner.js';
+import { summaryPage } from '../../render/summary-page.js';
+import type { RunRecord } from '../github/runner.js';
 
 export const DEFAULT_SUMMARIES_DIR = () => join(tmpdir(), 'azure-spot-restarter-demo');
 

@@ -10,10 +10,10 @@
 import { copyFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { AgentFleet, type AgentBehaviour } from './agent-fleet.js';
-import type { FleetSpec, VmSpec } from './fleet.js';
-import { subscriptionIds, TAG } from './sample-fleet.js';
-import { Emulator } from './server.js';
+import { AgentFleet, type AgentBehaviour } from '../agents/agent-fleet.js';
+import type { FleetSpec, VmSpec } from '../fleets/fleet.js';
+import { subscriptionIds, TAG } from '../fleets/sample-fleet.js';
+import { Emulator } from '../server.js';
 
 export const WAVE_REGION = 'eastus';
 export const WAVE_SIZE = 'Standard_D4s_v5';
@@ -186,7 +186,7 @@ export async function runWave(o: WaveOptions): Promise<WaveResult> {
     latencyMs: 100 / o.timeScale, // an ARM round trip of 100 emulated ms
     workflowsDir: workflows,
     distPath: o.distPath,
-    scaleWorkflowDurations: true
+    actionOnEmulatedClock: true
   });
   const realStart = Date.now();
   const agents = new AgentFleet(emu, TOKEN, random, o.agent);
@@ -328,6 +328,7 @@ export async function runWave(o: WaveOptions): Promise<WaveResult> {
       real_s: round((Date.now() - realStart) / 1000)
     };
   } finally {
+    agents.release();
     await emu.stop();
   }
 }

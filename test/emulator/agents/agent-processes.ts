@@ -7,12 +7,12 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Emulator } from './server.js';
+import type { Emulator } from '../server.js';
 import { shippedAgentLaunch } from './shipped-agent.js';
-import type { Vm } from './spot.js';
+import type { Vm } from '../azure/spot.js';
 
 export const AGENT = fileURLToPath(
-  new URL('../../agent/dist/azure-spot-restarter-agent.cjs', import.meta.url)
+  new URL('../../../agent/dist/azure-spot-restarter-agent.cjs', import.meta.url)
 );
 
 /** Tests, demo and benchmarks run the agent as it is shipped: the systemd unit's flags and environment. */

@@ -4,11 +4,12 @@
  * (`npm run emulator -- --fleet <file>`) or built in code by tests.
  */
 import { randomUUID } from 'node:crypto';
-import type { SizeRestriction } from './sizes.js';
+import type { SizeRestriction } from '../azure/sizes.js';
 
 export type PowerState = 'running' | 'starting' | 'stopping' | 'stopped' | 'deallocating' | 'deallocated';
 
-export interface VmSpec {
+/** What a VM and a scale set's model both say of their machines: where, what size, the Spot terms, the OS. */
+export interface MachineSpec {
   subscriptionId: string;
   resourceGroup: string;
   name: string;
@@ -19,15 +20,32 @@ export interface VmSpec {
   evictionPolicy?: 'Deallocate' | 'Delete';
   /** -1: never evicted for price. */
   maxPrice?: number;
+  /** The OS disk's type (a scale set's: its model's image); Spot prices differ per OS (default Linux). */
+  osType?: 'Linux' | 'Windows';
   tags?: Record<string, string>;
+}
+
+/** What a spec leaves out: a Linux Spot Standard_D2s_v5 in eastus, deallocated when evicted, no price cap, no tags. */
+export function machineDefaults(spec: MachineSpec) {
+  return {
+    location: spec.location ?? 'eastus',
+    vmSize: spec.vmSize ?? 'Standard_D2s_v5',
+    zone: spec.zone,
+    priority: spec.priority ?? 'Spot',
+    evictionPolicy: spec.evictionPolicy ?? 'Deallocate',
+    maxPrice: spec.maxPrice ?? -1,
+    osType: spec.osType ?? 'Linux',
+    tags: spec.tags ?? {}
+  };
+}
+
+export interface VmSpec extends MachineSpec {
   powerState?: PowerState;
   /** The latest Resource Health annotation, e.g. VirtualMachinePreempted or VirtualMachineDeallocationInitiated. */
   annotation?: 'VirtualMachinePreempted' | 'VirtualMachineDeallocationInitiated';
   /** Minutes before the emulator starts that the VM's last operation ended (default 0); its annotation began a minute before. */
   sinceMinutes?: number;
   vmId?: string;
-  /** The OS disk's type; Spot prices differ per OS (default Linux). */
-  osType?: 'Linux' | 'Windows';
   /** The guest agent after a start: Ready some seconds after running (default), or never (it stays Not Ready). */
   guestAgent?: GuestAgentSpec;
   /** The Application Health extension, if the VM has one (then its instance view carries vmHealth). */
@@ -117,25 +135,13 @@ export interface InstanceSpec {
   applicationHealth?: AppHealthSpec;
 }
 
-export interface ScaleSetSpec {
-  subscriptionId: string;
-  resourceGroup: string;
-  name: string;
+export interface ScaleSetSpec extends MachineSpec {
   /**
    * Uniform: instances live in Resource Graph's ComputeResources and start through the scale set;
    * Flexible: each instance is an ordinary VM (Microsoft Learn, "Orchestration modes for Virtual
    * Machine Scale Sets").
    */
   orchestration: 'Uniform' | 'Flexible';
-  location?: string;
-  vmSize?: string;
-  zone?: string;
-  priority?: 'Spot' | 'Regular' | 'Low';
-  evictionPolicy?: 'Deallocate' | 'Delete';
-  /** The OS of its model's image (virtualMachineProfile.storageProfile.osDisk.osType); default Linux. */
-  osType?: 'Linux' | 'Windows';
-  maxPrice?: number;
-  tags?: Record<string, string>;
   /** Try & restore (`spotRestorePolicy.enabled`): the platform restores evicted instances by itself. */
   spotRestore?: boolean;
   /** The Application Health extension in the scale set's model: every instance reports vmHealth. */

@@ -11,9 +11,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ArmOptions } from './arm.js';
-import { armError, forbidden, retryHeaders, throttled } from './arm.js';
+import { admit, armError, methodNotAllowed, retryHeaders, throttled } from './arm.js';
 import { azureErrors } from './azure-errors.js';
-import { empty, json, type Request, type Response } from './http.js';
+import { empty, json, type Request, type Response } from '../http.js';
 
 export const TAGS_WRITE = 'Microsoft.Resources/tags/write';
 const TAGS_PATH =
@@ -60,17 +60,10 @@ export function handleTags(
     );
   }
   const [, scope, sub, rg, name] = TAGS_PATH.exec(req.path)!;
-  if (req.method !== 'PATCH')
-    return json(405, {
-      error: {
-        code: 'MethodNotAllowed',
-        message: `The requested resource does not support http method '${req.method}'.`
-      }
-    });
-  if (!o.rbac.can(principal, TAGS_WRITE, scope!)) return forbidden(principal, TAGS_WRITE, scope!);
-  const write = o.throttles.write(principal, sub!.toLowerCase());
-  if (!write.ok) return throttled(write.retryAfterMs, o);
-  const headers = write.headers;
+  if (req.method !== 'PATCH') return methodNotAllowed(req.method);
+  const admitted = admit(o, principal, TAGS_WRITE, scope!, sub!.toLowerCase(), true);
+  if ('refused' in admitted) return admitted.refused;
+  const headers = admitted.headers;
   const vm = o.model.get(scope!);
   if (!vm) return armError(azureErrors.notFound(rg!, name!), headers);
   const invalid = (message: string) =>

@@ -11,7 +11,7 @@
  * - and some come back: evicted ones, and one without evidence past the bound.
  */
 import { DEFAULT_APP, type FleetSpec, type VmSpec } from './fleet.js';
-import { shippedRoleActions } from './rbac.js';
+import { shippedRoleActions } from '../azure/rbac.js';
 import { subscriptionIds, TAG } from './sample-fleet.js';
 
 export const PROBLEM_REPOSITORY = 'acme/spot-fleet';

@@ -4,10 +4,10 @@
  * against the app's federated credentials (issuer, subject, audience), refused with Entra's
  * AADSTS codes when it does not match.
  */
-import type { AppSpec } from './fleet.js';
-import { json, type Request, type Response } from './http.js';
+import type { AppSpec } from '../fleets/fleet.js';
+import { json, type Request, type Response } from '../http.js';
 import { entraError, openIdConfiguration } from './entra-metadata.js';
-import { GITHUB_ISSUER, peek, sign, verify, type KeyPair } from './tokens.js';
+import { GITHUB_ISSUER, peek, sign, verify, type KeyPair } from '../tokens.js';
 
 export const FEDERATED_AUDIENCE = 'api://AzureADTokenExchange';
 const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';

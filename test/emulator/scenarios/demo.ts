@@ -21,14 +21,14 @@
  */
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
-import { agentEnv, msg, startAgent, type AgentProcess } from './agents.js';
+import { agentEnv, msg, startAgent, type AgentProcess } from '../agents/agent-processes.js';
 import { DEFAULT_SUMMARIES_DIR, DemoSummaries } from './demo-summaries.js';
-import type { RunRecord } from './runner.js';
-import { sampleFleet, type Role } from './sample-fleet.js';
-import { scratchTmpdir, stopOnSignals } from './scratch.js';
-import { GITHUB_LIMITS } from './actions-limits.js';
-import { Emulator, type EmulatorOptions } from './server.js';
-import { DEFAULT_TIMING, type Timing } from './spot.js';
+import type { RunRecord } from '../github/runner.js';
+import { sampleFleet, type Role } from '../fleets/sample-fleet.js';
+import { scratchTmpdir, stopOnSignals } from '../scratch.js';
+import { GITHUB_LIMITS } from '../github/actions-limits.js';
+import { Emulator, type EmulatorOptions } from '../server.js';
+import { DEFAULT_TIMING, type Timing } from '../azure/spot.js';
 import { fallbackAct, type FallbackStory } from './demo-fallback.js';
 
 const { values } = parseArgs({

@@ -4,15 +4,16 @@
  * start as a long-running operation, Resource Health annotations — all in emulated time.
  */
 import { randomUUID } from 'node:crypto';
-import type { ScaledClock } from './clock.js';
+import type { ScaledClock } from '../clock.js';
 import {
   DEFAULT_PRICE,
+  machineDefaults,
   vmIdOf,
   type FleetSpec,
   type PowerState,
   type ScaleSetSpec,
   type VmSpec
-} from './fleet.js';
+} from '../fleets/fleet.js';
 import { azureErrors, type ArmError } from './azure-errors.js';
 import {
   checkScaleSetSpec,
@@ -291,14 +292,7 @@ export class SpotModel {
       subscriptionId: spec.subscriptionId,
       resourceGroup: spec.resourceGroup,
       name: spec.name,
-      location: spec.location ?? 'eastus',
-      vmSize: spec.vmSize ?? 'Standard_D2s_v5',
-      zone: spec.zone,
-      osType: spec.osType ?? 'Linux',
-      priority: spec.priority ?? 'Spot',
-      evictionPolicy: spec.evictionPolicy ?? 'Deallocate',
-      maxPrice: spec.maxPrice ?? -1,
-      tags: spec.tags ?? {},
+      ...machineDefaults(spec),
       powerState,
       argPowerState: powerState,
       deleted: false,
@@ -471,21 +465,36 @@ export class SpotModel {
    * until it ends (a few emulated seconds), and a start meanwhile is refused as "in progress".
    */
   private updateOperation(vm: Vm): Operation {
-    const operation: Operation = {
-      id: randomUUID(),
-      vmKey: vm.key,
-      status: 'InProgress',
-      startTime: this.clock.iso()
-    };
-    this.operations.set(operation.id, operation);
+    const operation = this.beginOperation(vm.key);
     vm.provisioning = 'updating';
     this.clock.after(2000, () => {
-      operation.status = 'Succeeded';
-      operation.endTime = this.clock.iso();
+      this.endOperation(operation, 'Succeeded');
       vm.provisioning = 'succeeded';
       vm.changedAt = this.clock.iso();
     });
     return operation;
+  }
+
+  /** A new asynchronous operation on a VM or scale set (by its key), in progress and open to status reads. */
+  private beginOperation(key: string): Operation {
+    const operation: Operation = {
+      id: randomUUID(),
+      vmKey: key,
+      status: 'InProgress',
+      startTime: this.clock.iso()
+    };
+    this.operations.set(operation.id, operation);
+    return operation;
+  }
+
+  private endOperation(
+    operation: Operation,
+    status: Exclude<Operation['status'], 'InProgress'>,
+    error?: Operation['error']
+  ): void {
+    operation.status = status;
+    operation.endTime = this.clock.iso();
+    if (error) operation.error = error;
   }
 
   /** Free Spot capacity of a pool; absent pools have plenty. */
@@ -538,12 +547,10 @@ export class SpotModel {
     const op = vm.pendingStart;
     vm.pendingStart = undefined;
     if (!op || op.status !== 'InProgress') return;
-    op.status = 'Canceled';
-    op.endTime = this.clock.iso();
-    op.error = {
+    this.endOperation(op, 'Canceled', {
       code: 'OperationPreempted',
       message: 'Operation execution has been preempted by a more recent operation.'
-    };
+    });
     this.log(vm, 'start preempted by a more recent operation');
   }
 
@@ -694,16 +701,9 @@ export class SpotModel {
         error: azureErrors.operationInProgress(vm.name, vm.powerState === 'starting' ? 'start' : 'deallocate')
       };
     }
-    const operation: Operation = {
-      id: randomUUID(),
-      vmKey: vm.key,
-      status: 'InProgress',
-      startTime: this.clock.iso()
-    };
-    this.operations.set(operation.id, operation);
+    const operation = this.beginOperation(vm.key);
     if (vm.powerState === 'running') {
-      operation.status = 'Succeeded';
-      operation.endTime = this.clock.iso();
+      this.endOperation(operation, 'Succeeded');
       return { operation, alreadyRunning: true };
     }
     const refused = this.sizeRefusal(vm, vm.vmSize, false);
@@ -726,9 +726,7 @@ export class SpotModel {
       vm.provisioning = 'updating';
       this.clock.after(1000, () => {
         const error = azureErrors.startAllocationFailed(Boolean(vm.zone)).body.error;
-        operation.status = 'Failed';
-        operation.endTime = this.clock.iso();
-        operation.error = error;
+        this.endOperation(operation, 'Failed', error);
         vm.provisioning = 'failed';
         vm.provisioningError = allocationCode(error);
         vm.changedAt = this.clock.iso();
@@ -748,8 +746,7 @@ export class SpotModel {
       if (operation.status !== 'InProgress') return; // preempted
       vm.pendingStart = undefined;
       this.setPower(vm, 'running');
-      operation.status = 'Succeeded';
-      operation.endTime = this.clock.iso();
+      this.endOperation(operation, 'Succeeded');
       this.log(vm, 'running');
     });
     return { operation, alreadyRunning: false };
@@ -873,22 +870,14 @@ export class SpotModel {
       }
       parts.push(started.operation);
     }
-    const operation: Operation = {
-      id: randomUUID(),
-      vmKey: scaleSet.key,
-      status: 'InProgress',
-      startTime: this.clock.iso()
-    };
-    this.operations.set(operation.id, operation);
+    const operation = this.beginOperation(scaleSet.key);
     const settle = () => {
       if (parts.some(p => p.status === 'InProgress')) {
         this.clock.after(1000, settle);
         return;
       }
       const failed = parts.find(p => p.status === 'Failed');
-      operation.status = failed ? 'Failed' : 'Succeeded';
-      if (failed?.error) operation.error = failed.error;
-      operation.endTime = this.clock.iso();
+      this.endOperation(operation, failed ? 'Failed' : 'Succeeded', failed?.error);
     };
     settle();
     return { operation };
