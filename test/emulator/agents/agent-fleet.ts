@@ -59,7 +59,9 @@ export class AgentFleet {
 
   /** Gives Node's global agent back its own CAs. */
   release(): void {
-    globalAgent.options.ca = this.caBefore;
+    // A `ca` key left at undefined still overrides a request's own: remove it when there was none.
+    if (this.caBefore === undefined) delete globalAgent.options.ca;
+    else globalAgent.options.ca = this.caBefore;
   }
 
   /** Azure announced a Preempt on `vm`: its agent sees it within one poll and dispatches. */
