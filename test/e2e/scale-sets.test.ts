@@ -9,7 +9,7 @@ import { shippedRoleActions } from '../emulator/azure/rbac.js';
 import { subscriptionIds, TAG } from '../emulator/fleets/sample-fleet.js';
 import type { Emulator } from '../emulator/server.js';
 import type { VmResult } from '../../src/report/outcomes.js';
-import { emulator, evictAndSettle, leakedSecrets, results, UNTIMED, until } from './harness.js';
+import { emulator, evictAndSettle, leakedSecrets, results, until } from './harness.js';
 
 const [SUB] = subscriptionIds(1) as [string];
 const SUBJECT = 'repo:acme/spot-fleet:ref:refs/heads/main';
@@ -97,7 +97,7 @@ describe('scale sets', () => {
   });
 
   test('instances autoscale deleted just before the start: each refusal drops one, the rest start at once', async () => {
-    emu = await emulator(fleet(), { timeScale: UNTIMED, timing: { tryRestoreDelayS: 3600 } });
+    emu = await emulator(fleet(), { timing: { tryRestoreDelayS: 3600 } });
     const render = emu.scaleSet('render').instances.slice(0, 10);
     await evictAndSettle(
       emu,
@@ -122,7 +122,7 @@ describe('scale sets', () => {
   });
 
   test('a manual run names instances by resource ID and by resource-group/scale-set/instance-id', async () => {
-    emu = await emulator(fleet(), { timeScale: UNTIMED });
+    emu = await emulator(fleet());
     const [a, b] = emu.scaleSet('render').instances;
     const flex = emu.scaleSet('flex').instances[0]!;
     await evictAndSettle(emu, [a!.name, b!.name, flex.name]);
@@ -163,7 +163,7 @@ describe('scale sets', () => {
 
   test('without the scale-set start permission: a warning names it, the Uniform instances fail naming it, the rest start', async () => {
     const START = 'Microsoft.Compute/virtualMachineScaleSets/start/action';
-    emu = await emulator(fleet(shippedRoleActions().filter(a => a !== START)), { timeScale: UNTIMED });
+    emu = await emulator(fleet(shippedRoleActions().filter(a => a !== START)));
     const [a, b] = emu.scaleSet('render').instances;
     await evictAndSettle(emu, [a!.name, b!.name, 'solo-1']);
     const [run] = await emu.schedule('restart-on-schedule.yml');
