@@ -6,14 +6,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, test } from '@jest/globals';
-import { DEFAULT_APP, type FleetSpec, type VmSpec } from '../emulator/fleets/fleet.js';
-import { subscriptionIds, TAG } from '../emulator/fleets/sample-fleet.js';
+import type { FleetSpec, VmSpec } from '../emulator/fleets/fleet.js';
+import { TAG } from '../emulator/fleets/sample-fleet.js';
 import type { Emulator } from '../emulator/server.js';
 import { shippedRoleActions } from '../emulator/azure/rbac.js';
-import { emulator, leakedSecrets, results } from './harness.js';
+import { emulator, fleetOf, leakedSecrets, results, SUB } from './harness.js';
 
-const [SUB] = subscriptionIds(1) as [string];
-const SUBJECT = 'repo:acme/spot-fleet:ref:refs/heads/main';
 const WORKFLOWS = new URL('./fallback-workflows', import.meta.url).pathname;
 const FALLBACK_ROLE = (
   JSON.parse(
@@ -30,22 +28,15 @@ function fleet(
   vars: Record<string, string> = {},
   actions = [...shippedRoleActions(), ...FALLBACK_ROLE]
 ): FleetSpec {
-  return {
-    subscriptions: [SUB],
-    apps: [{ clientId: DEFAULT_APP, federatedSubjects: [SUBJECT], actions }],
-    vms: vms.map((v, i) => ({
-      subscriptionId: SUB,
-      resourceGroup: 'rg-batch',
-      name: `vm-${i}`,
-      vmSize: 'Standard_D2s_v5',
-      powerState: 'deallocated' as const,
-      annotation: 'VirtualMachinePreempted' as const,
-      ...v,
-      tags: { ...TAG, ...v.tags }
-    })),
-    github: { repository: 'acme/spot-fleet', vars },
-    ...extra
-  };
+  return fleetOf(
+    vms,
+    {
+      each: { vmSize: 'Standard_D2s_v5', powerState: 'deallocated', annotation: 'VirtualMachinePreempted' },
+      identity: { actions },
+      vars
+    },
+    extra
+  );
 }
 
 const noCapacity = (...sizes: string[]) => sizes.map(vmSize => ({ location: 'eastus', vmSize, capacity: 0 }));

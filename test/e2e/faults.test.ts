@@ -6,34 +6,27 @@
  */
 import { afterEach, describe, expect, test } from '@jest/globals';
 import { DEFAULT_APP, type FleetSpec } from '../emulator/fleets/fleet.js';
-import { subscriptionIds, TAG } from '../emulator/fleets/sample-fleet.js';
 import type { Emulator } from '../emulator/server.js';
 import {
   emulator,
+  evictAndSettle,
+  fleetOf,
   githubPost,
   leakedSecrets,
   preemptPayload,
   results,
   TEST_WORKFLOWS,
+  UNTIMED,
   until
 } from './harness.js';
 
-const [SUB] = subscriptionIds(1) as [string];
-const SUBJECT = 'repo:acme/spot-fleet:ref:refs/heads/main';
 const GH_TOKEN = 'ghs_faultMatrixToken00000000000000000000';
 const NAMES = Array.from({ length: 8 }, (_, i) => `vm-${i}`);
+/** The faults are counted in requests and real seconds; the emulated clock only has to pass evictions. */
+const OPTIONS = { timeScale: UNTIMED, workflowsDir: TEST_WORKFLOWS };
 
 function fleet(vars: Record<string, string> = {}): FleetSpec {
-  return {
-    subscriptions: [SUB],
-    apps: [{ clientId: DEFAULT_APP, federatedSubjects: [SUBJECT] }],
-    vms: NAMES.map(name => ({ subscriptionId: SUB, resourceGroup: 'rg-batch', name, tags: TAG })),
-    github: {
-      repository: 'acme/spot-fleet',
-      tokens: [{ token: GH_TOKEN, repositories: ['acme/spot-fleet'] }],
-      vars
-    }
-  };
+  return fleetOf(NAMES.length, { vars, token: GH_TOKEN });
 }
 
 let emu: Emulator | undefined;
@@ -53,15 +46,6 @@ afterEach(async () => {
   emu = undefined;
 });
 
-async function evicted(e: Emulator): Promise<void> {
-  for (const n of NAMES) e.model.evict(e.vm(n), 'simulated');
-  await until(
-    () => NAMES.every(n => e.vm(n).powerState === 'deallocated' && e.model.settled(e.vm(n))),
-    30_000,
-    'eviction and its evidence'
-  );
-}
-
 /** How many faults of a kind the emulator injected, over every kind of request. */
 function injected(e: Emulator, kind: string): number {
   return Object.entries(e.faults.injected)
@@ -75,8 +59,8 @@ async function allRunning(e: Emulator): Promise<void> {
 
 describe('fault matrix', () => {
   test('dropped connections on one Azure request in five', async () => {
-    emu = await emulator(fleet(), { workflowsDir: TEST_WORKFLOWS });
-    await evicted(emu);
+    emu = await emulator(fleet(), OPTIONS);
+    await evictAndSettle(emu, NAMES);
     emu.faults.add({ target: 'arm', kind: 'reset', probability: 0.2 });
     const [run] = await emu.schedule();
     expect(run!.exitCode).toBe(0);
@@ -86,8 +70,8 @@ describe('fault matrix', () => {
   });
 
   test('one Azure answer in five a 5xx', async () => {
-    emu = await emulator(fleet(), { workflowsDir: TEST_WORKFLOWS });
-    await evicted(emu);
+    emu = await emulator(fleet(), OPTIONS);
+    await evictAndSettle(emu, NAMES);
     emu.faults.add({ target: 'arm', kind: '500', probability: 0.1 });
     emu.faults.add({ target: 'arm', kind: '503', probability: 0.1 });
     const [run] = await emu.schedule();
@@ -98,8 +82,8 @@ describe('fault matrix', () => {
   });
 
   test('answers slower than the request timeout are given up and retried', async () => {
-    emu = await emulator(fleet({}), { workflowsDir: TEST_WORKFLOWS });
-    await evicted(emu);
+    emu = await emulator(fleet(), OPTIONS);
+    await evictAndSettle(emu, NAMES);
     emu.faults.add({ target: 'instanceView', kind: 'slow', delayMs: 4000, count: 3 });
     emu.faults.add({ target: 'start', kind: 'slow', delayMs: 4000, count: 2 });
     const [run] = await emu.runner.trigger('schedule', { schedule: '*/5 * * * *' }, undefined, {
@@ -112,15 +96,15 @@ describe('fault matrix', () => {
 
   test('access tokens that expire during the run are renewed', async () => {
     emu = await emulator(fleet({ RETRY_FOR: '20s', RETRY_INTERVAL: '1s' }), {
-      workflowsDir: TEST_WORKFLOWS,
+      ...OPTIONS,
       tokenLifetimeS: 1
     });
-    await evicted(emu);
+    await evictAndSettle(emu, NAMES);
     const vm = emu.vm('vm-0');
     emu.model.setCapacity(vm.location, vm.vmSize, 0);
     const running = emu.schedule();
     // Hold the run for a few seconds on capacity retries, then give capacity back.
-    await new Promise(r => setTimeout(r, 7000));
+    await new Promise(r => setTimeout(r, 4000));
     emu.model.setCapacity(vm.location, vm.vmSize, 100);
     const [run] = await running;
     if (run!.exitCode !== 0) console.log(JSON.stringify(results(run).filter(r => r.outcome !== 'started')));

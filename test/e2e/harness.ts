@@ -3,13 +3,91 @@ import { readFileSync } from 'node:fs';
 import { Emulator, type EmulatorOptions } from '../emulator/server.js';
 export { githubPost, preemptPayload } from '../emulator/client.js';
 import type { RunRecord } from '../emulator/github/runner.js';
-import type { FleetSpec } from '../emulator/fleets/fleet.js';
+import { DEFAULT_APP, type AppSpec, type FleetSpec, type VmSpec } from '../emulator/fleets/fleet.js';
+import { subscriptionIds, TAG } from '../emulator/fleets/sample-fleet.js';
 import type { VmResult } from '../../src/report/outcomes.js';
 
 export const TEST_WORKFLOWS = new URL('./workflows', import.meta.url).pathname;
 
 export async function emulator(fleet: FleetSpec, options: Partial<EmulatorOptions> = {}): Promise<Emulator> {
   return Emulator.start({ fleet, timeScale: 100, ...options });
+}
+
+/**
+ * The time scale of a scenario about what a run decides, not about when: at 500-fold an eviction
+ * and its evidence (about four emulated minutes) pass in half a second. Only with a job whose
+ * timeout-minutes allows it: the test workflow's 360 minutes last 43 real seconds, the examples'
+ * 15 minutes under 2.
+ */
+export const UNTIMED = 500;
+
+/**
+ * GitHub's limits for a scenario on the real clock (time scale 1) that is not about GitHub's
+ * runner: a job waits a second for it, not 10 real seconds.
+ */
+export const ON_TIME_RUNNER = { runnerStartLatencyS: 1 };
+
+/** The scenarios' subscription, repository, and the subject of its workflows on main. */
+export const SUB = subscriptionIds(1)[0]!;
+export const REPOSITORY = 'acme/spot-fleet';
+export const SUBJECT = `repo:${REPOSITORY}:ref:refs/heads/main`;
+
+export interface FleetOf {
+  /** What every VM is unless its own spec says otherwise (after: in SUB, rg-batch, opted in). */
+  each?: Partial<VmSpec>;
+  /** The i-th VM's name, unless its spec names it: `vm-<i>` by default. */
+  name?: (i: number) => string;
+  /** The workflows' identity beyond its client ID and federated subject: its role, a secret. */
+  identity?: Partial<AppSpec>;
+  vars?: Record<string, string>;
+  secrets?: Record<string, string>;
+  /** A token that may dispatch to the repository (for agents and tests that post events). */
+  token?: string;
+}
+
+/**
+ * One subscription of opted-in Spot VMs (the opt-in tag merged with a VM's own tags), the
+ * repository, and the identity its workflows sign in as with GitHub OIDC. `extra` is laid over it.
+ */
+export function fleetOf(
+  vms: Partial<VmSpec>[] | number,
+  o: FleetOf = {},
+  extra: Partial<FleetSpec> = {}
+): FleetSpec {
+  const specs: Partial<VmSpec>[] = typeof vms === 'number' ? Array.from({ length: vms }, () => ({})) : vms;
+  return {
+    subscriptions: [SUB],
+    apps: [{ clientId: DEFAULT_APP, federatedSubjects: [SUBJECT], ...o.identity }],
+    vms: specs.map((v, i) => ({
+      subscriptionId: SUB,
+      resourceGroup: 'rg-batch',
+      name: o.name?.(i) ?? `vm-${i}`,
+      ...o.each,
+      ...v,
+      tags: { ...TAG, ...o.each?.tags, ...v.tags }
+    })),
+    github: {
+      repository: REPOSITORY,
+      vars: o.vars ?? {},
+      secrets: o.secrets ?? {},
+      ...(o.token ? { tokens: [{ token: o.token, repositories: [REPOSITORY] }] } : {})
+    },
+    ...extra
+  };
+}
+
+/** Evicts the named VMs and waits (real time) until each is deallocated and its evidence is in Resource Graph. */
+export async function evictAndSettle(
+  emu: Emulator,
+  names: string[],
+  cause: 'capacity' | 'price' | 'simulated' = 'simulated'
+): Promise<void> {
+  for (const n of names) emu.model.evict(emu.vm(n), cause);
+  await until(
+    () => names.every(n => emu.vm(n).powerState === 'deallocated' && emu.model.settled(emu.vm(n))),
+    30_000,
+    'eviction and its evidence'
+  );
 }
 
 /**

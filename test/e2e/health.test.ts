@@ -4,14 +4,11 @@
  * reports them started-unhealthy with what Azure said.
  */
 import { afterEach, describe, expect, test } from '@jest/globals';
-import { DEFAULT_APP, type FleetSpec, type VmSpec } from '../emulator/fleets/fleet.js';
-import { subscriptionIds, TAG } from '../emulator/fleets/sample-fleet.js';
+import type { FleetSpec, VmSpec } from '../emulator/fleets/fleet.js';
+import { TAG } from '../emulator/fleets/sample-fleet.js';
 import type { Emulator } from '../emulator/server.js';
 import type { VmResult } from '../../src/report/outcomes.js';
-import { emulator, leakedSecrets, results, TEST_WORKFLOWS } from './harness.js';
-
-const [SUB] = subscriptionIds(1) as [string];
-const SUBJECT = 'repo:acme/spot-fleet:ref:refs/heads/main';
+import { emulator, fleetOf, leakedSecrets, results, SUB, TEST_WORKFLOWS } from './harness.js';
 
 /** VMs evicted ten minutes ago, with Azure's evidence in: a schedule run starts them at once. */
 function fleet(
@@ -19,22 +16,20 @@ function fleet(
   vars: Record<string, string>,
   extra: Partial<FleetSpec> = {}
 ): FleetSpec {
-  return {
-    subscriptions: [SUB],
-    apps: [{ clientId: DEFAULT_APP, federatedSubjects: [SUBJECT] }],
-    vms: vms.map((v, i) => ({
-      subscriptionId: SUB,
-      resourceGroup: 'rg-web',
-      name: `web-${i + 1}`,
-      tags: TAG,
-      powerState: 'deallocated' as const,
-      annotation: 'VirtualMachinePreempted' as const,
-      sinceMinutes: 10,
-      ...v
-    })),
-    github: { repository: 'acme/spot-fleet', vars },
-    ...extra
-  };
+  return fleetOf(
+    vms,
+    {
+      each: {
+        resourceGroup: 'rg-web',
+        powerState: 'deallocated',
+        annotation: 'VirtualMachinePreempted',
+        sinceMinutes: 10
+      },
+      name: i => `web-${i + 1}`,
+      vars
+    },
+    extra
+  );
 }
 
 let emu: Emulator | undefined;

@@ -5,28 +5,33 @@
  * check before acting is a warning naming the action and the scope; only a real 403 fails a VM.
  */
 import { afterEach, describe, expect, test } from '@jest/globals';
-import { DEFAULT_APP, type AppSpec, type FleetSpec, type VmSpec } from '../emulator/fleets/fleet.js';
+import type { AppSpec, FleetSpec, VmSpec } from '../emulator/fleets/fleet.js';
 import { shippedRoleActions } from '../emulator/azure/rbac.js';
 import { ACTIONS_BY_KIND, type RequiredAction } from '../../src/azure/permissions.js';
-import { subscriptionIds, TAG } from '../emulator/fleets/sample-fleet.js';
+import { TAG } from '../emulator/fleets/sample-fleet.js';
 import type { Emulator } from '../emulator/server.js';
 import type { RunRecord } from '../emulator/github/runner.js';
 import {
   emulator,
+  evictAndSettle,
+  fleetOf,
   githubPost,
   leakedSecrets,
   outcomes,
   preemptPayload,
   results,
+  SUB,
   TEST_WORKFLOWS,
+  UNTIMED,
   until
 } from './harness.js';
 
-const [SUB] = subscriptionIds(1) as [string];
-const SUBJECT = 'repo:acme/spot-fleet:ref:refs/heads/main';
 const GH_TOKEN = 'ghs_emulatedInstallationToken0000000000';
 const START = 'Microsoft.Compute/virtualMachines/start/action';
 const group = (name: string) => `/subscriptions/${SUB}/resourceGroups/${name}`;
+
+/** Nothing here is about time. */
+const OPTIONS = { timeScale: UNTIMED, workflowsDir: TEST_WORKFLOWS };
 
 let emu: Emulator | undefined;
 afterEach(async () => {
@@ -35,29 +40,16 @@ afterEach(async () => {
   emu = undefined;
 });
 
-function vmsIn(resourceGroup: string, names: string[]): VmSpec[] {
-  return names.map(name => ({ subscriptionId: SUB, resourceGroup, name, tags: TAG, powerState: 'running' }));
+function vmsIn(resourceGroup: string, names: string[]): Partial<VmSpec>[] {
+  return names.map(name => ({ resourceGroup, name }));
 }
 
-function fleet(app: Omit<AppSpec, 'clientId' | 'federatedSubjects'>, vms: VmSpec[]): FleetSpec {
-  return {
-    subscriptions: [SUB],
-    apps: [{ clientId: DEFAULT_APP, federatedSubjects: [SUBJECT], ...app }],
-    vms,
-    github: {
-      repository: 'acme/spot-fleet',
-      tokens: [{ token: GH_TOKEN, repositories: ['acme/spot-fleet'] }]
-    }
-  };
-}
-
-async function evict(e: Emulator, names: string[]): Promise<void> {
-  for (const n of names) e.model.evict(e.vm(n), 'simulated');
-  await until(
-    () => names.every(n => e.vm(n).powerState === 'deallocated' && e.model.settled(e.vm(n))),
-    30_000,
-    'eviction and its evidence'
-  );
+function fleet(
+  identity: Partial<AppSpec>,
+  vms: Partial<VmSpec>[],
+  extra: Partial<FleetSpec> = {}
+): FleetSpec {
+  return fleetOf(vms, { identity, token: GH_TOKEN }, extra);
 }
 
 const annotations = (run: RunRecord | undefined, kind: 'warning' | 'error') =>
@@ -70,9 +62,9 @@ describe('roles on resource groups', () => {
         ...vmsIn('rg-batch', ['vm-a', 'vm-b']),
         ...vmsIn('rg-other', ['vm-x'])
       ]),
-      { workflowsDir: TEST_WORKFLOWS }
+      OPTIONS
     );
-    await evict(emu, ['vm-a', 'vm-b', 'vm-x']);
+    await evictAndSettle(emu, ['vm-a', 'vm-b', 'vm-x']);
     const [run] = await emu.schedule();
     expect(run!.exitCode).toBe(0);
     // vm-x is in a group the identity has no role on: Resource Graph does not show it, nothing touches it.
@@ -99,9 +91,9 @@ describe('roles on resource groups', () => {
         },
         [...vmsIn('rg-a', ['a-1', 'a-2', 'a-3']), ...vmsIn('rg-b', ['b-1', 'b-2', 'b-3'])]
       ),
-      { workflowsDir: TEST_WORKFLOWS }
+      OPTIONS
     );
-    await evict(emu, ['a-1', 'a-2', 'a-3', 'b-1', 'b-2', 'b-3']);
+    await evictAndSettle(emu, ['a-1', 'a-2', 'a-3', 'b-1', 'b-2', 'b-3']);
     const [run] = await emu.schedule();
 
     const gapWarnings = annotations(run, 'warning').filter(l => l.includes('Missing permissions'));
@@ -135,8 +127,7 @@ describe('least privilege: the shipped role is enough, and each of its actions i
     const actions = shippedRoleActions().filter(a => a !== missing);
     const onVm = forVm.includes(missing as RequiredAction);
     emu = await emulator(
-      {
-        ...fleet({ actions }, onVm ? vmsIn('rg-batch', ['vm-a']) : []),
+      fleet({ actions }, onVm ? vmsIn('rg-batch', ['vm-a']) : [], {
         scaleSets: onVm
           ? []
           : [
@@ -149,8 +140,8 @@ describe('least privilege: the shipped role is enough, and each of its actions i
                 instances: 1
               }
             ]
-      },
-      { workflowsDir: TEST_WORKFLOWS }
+      }),
+      OPTIONS
     );
     const vm = emu.vm(onVm ? 'vm-a' : 'farm_0');
     const event = emu.model.evict(vm, 'simulated')!;
@@ -173,10 +164,8 @@ describe('least privilege: the shipped role is enough, and each of its actions i
 
   test('a group holding no scale set draws no warning for the scale-set actions a role lacks', async () => {
     const actions = shippedRoleActions().filter(a => forVm.includes(a as RequiredAction));
-    emu = await emulator(fleet({ actions }, vmsIn('rg-batch', ['vm-a', 'vm-b'])), {
-      workflowsDir: TEST_WORKFLOWS
-    });
-    await evict(emu, ['vm-a', 'vm-b']);
+    emu = await emulator(fleet({ actions }, vmsIn('rg-batch', ['vm-a', 'vm-b'])), OPTIONS);
+    await evictAndSettle(emu, ['vm-a', 'vm-b']);
     const [run] = await emu.schedule();
     expect(run!.exitCode).toBe(0);
     expect(outcomes(run)).toEqual({ 'vm-a': 'started', 'vm-b': 'started' });

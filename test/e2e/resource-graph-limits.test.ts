@@ -10,7 +10,7 @@ import { subscriptionIds, TAG } from '../emulator/fleets/sample-fleet.js';
 import type { Emulator } from '../emulator/server.js';
 import type { RunRecord } from '../emulator/github/runner.js';
 import type { RunReport } from '../../src/report/run-report.js';
-import { emulator, leakedSecrets, outcomes, TEST_WORKFLOWS, until } from './harness.js';
+import { emulator, leakedSecrets, ON_TIME_RUNNER, outcomes, TEST_WORKFLOWS, until } from './harness.js';
 
 const SUBS = subscriptionIds(3);
 const [SUB] = SUBS as [string];
@@ -134,7 +134,8 @@ describe('Resource Graph scope and quota (Microsoft Learn, "Guidance for throttl
       workflowsDir: TEST_WORKFLOWS,
       throttling: true,
       timeScale: 1,
-      timing: { startDurationS: 1 }
+      timing: { startDurationS: 1 },
+      githubLimits: ON_TIME_RUNNER
     });
     // Another tool of the same identity spends 13 of the window's 15 queries just before the run's first.
     emu.beforeQuery = (_, n) => {

@@ -9,7 +9,7 @@ import { shippedRoleActions } from '../emulator/azure/rbac.js';
 import { subscriptionIds, TAG } from '../emulator/fleets/sample-fleet.js';
 import type { Emulator } from '../emulator/server.js';
 import type { VmResult } from '../../src/report/outcomes.js';
-import { emulator, leakedSecrets, results, until } from './harness.js';
+import { emulator, evictAndSettle, leakedSecrets, results, until } from './harness.js';
 
 const [SUB] = subscriptionIds(1) as [string];
 const SUBJECT = 'repo:acme/spot-fleet:ref:refs/heads/main';
@@ -55,15 +55,6 @@ afterEach(async () => {
 });
 
 const byName = (list: VmResult[]) => Object.fromEntries(list.map(r => [r.name, r]));
-
-async function evictAndSettle(e: Emulator, names: string[]): Promise<void> {
-  for (const n of names) e.model.evict(e.vm(n), 'simulated');
-  await until(
-    () => names.every(n => e.vm(n).powerState === 'deallocated' && e.model.settled(e.vm(n))),
-    30_000,
-    'evictions and their evidence'
-  );
-}
 
 describe('scale sets', () => {
   test('a sweep starts exactly the evicted, opted-in instances of both kinds; Uniform ones in one call per scale set', async () => {

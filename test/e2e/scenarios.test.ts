@@ -6,46 +6,37 @@ import { afterEach, describe, expect, test } from '@jest/globals';
 import type { FleetSpec } from '../emulator/fleets/fleet.js';
 import { DEFAULT_APP } from '../emulator/fleets/fleet.js';
 import { shippedRoleActions } from '../emulator/azure/rbac.js';
-import { subscriptionIds, TAG } from '../emulator/fleets/sample-fleet.js';
 import type { Emulator } from '../emulator/server.js';
 import {
   emulator,
+  evictAndSettle,
+  fleetOf,
   githubPost,
   leakedSecrets,
   outcomes,
   preemptPayload,
   results,
+  SUBJECT,
   TEST_WORKFLOWS,
+  UNTIMED,
   until
 } from './harness.js';
 
-const [SUB] = subscriptionIds(1) as [string];
-const SUBJECT = 'repo:acme/spot-fleet:ref:refs/heads/main';
 const GH_TOKEN = 'ghs_emulatedInstallationToken0000000000';
+const NAMES = ['vm-a', 'vm-b', 'vm-c'];
+/** Nothing here is about time but the dispatch's wait for its eviction. */
+const OPTIONS = { timeScale: UNTIMED, workflowsDir: TEST_WORKFLOWS };
 
 function fleet(
   overrides: Partial<FleetSpec> = {},
   vars: Record<string, string> = {},
   secrets: Record<string, string> = {}
 ): FleetSpec {
-  return {
-    subscriptions: [SUB],
-    apps: [{ clientId: DEFAULT_APP, federatedSubjects: [SUBJECT] }],
-    vms: ['vm-a', 'vm-b', 'vm-c'].map(name => ({
-      subscriptionId: SUB,
-      resourceGroup: 'rg-batch',
-      name,
-      tags: TAG,
-      powerState: 'running' as const
-    })),
-    github: {
-      repository: 'acme/spot-fleet',
-      tokens: [{ token: GH_TOKEN, repositories: ['acme/spot-fleet'] }],
-      vars,
-      secrets
-    },
-    ...overrides
-  };
+  return fleetOf(
+    NAMES.map(name => ({ name })),
+    { vars, secrets, token: GH_TOKEN },
+    overrides
+  );
 }
 
 let emu: Emulator | undefined;
@@ -55,23 +46,10 @@ afterEach(async () => {
   emu = undefined;
 });
 
-async function evictAll(
-  e: Emulator,
-  names = ['vm-a', 'vm-b', 'vm-c'],
-  cause: 'capacity' | 'price' | 'simulated' = 'simulated'
-) {
-  for (const n of names) e.model.evict(e.vm(n), cause);
-  await until(
-    () => names.every(n => e.vm(n).powerState === 'deallocated' && e.model.settled(e.vm(n))),
-    30_000,
-    'eviction and its evidence'
-  );
-}
-
 describe('authentication', () => {
   test('GitHub OIDC: the federated credential matches, VMs are started', async () => {
-    emu = await emulator(fleet(), { workflowsDir: TEST_WORKFLOWS });
-    await evictAll(emu);
+    emu = await emulator(fleet(), OPTIONS);
+    await evictAndSettle(emu, NAMES);
     const [run] = await emu.schedule();
     expect(run!.exitCode).toBe(0);
     expect(Object.values(outcomes(run))).toEqual(['started', 'started', 'started']);
@@ -82,9 +60,9 @@ describe('authentication', () => {
     const secret = 'Zx8Q~emulatedClientSecretValue.0123456789';
     emu = await emulator(
       fleet({ apps: [{ clientId: DEFAULT_APP, secret }] }, {}, { AZURE_CLIENT_SECRET: secret }),
-      { workflowsDir: TEST_WORKFLOWS }
+      OPTIONS
     );
-    await evictAll(emu, ['vm-a']);
+    await evictAndSettle(emu, ['vm-a']);
     const [run] = await emu.schedule();
     expect(run!.exitCode).toBe(0);
     expect(outcomes(run)).toEqual({ 'vm-a': 'started' });
@@ -96,9 +74,9 @@ describe('authentication', () => {
   test('a wrong federated subject fails with the subject to add', async () => {
     emu = await emulator(
       fleet({ apps: [{ clientId: DEFAULT_APP, federatedSubjects: ['repo:acme/other:environment:prod'] }] }),
-      { workflowsDir: TEST_WORKFLOWS }
+      OPTIONS
     );
-    await evictAll(emu, ['vm-a']);
+    await evictAndSettle(emu, ['vm-a']);
     const [run] = await emu.schedule();
     expect(run!.exitCode).toBe(1);
     const error = run!.log.split('\n').find(l => l.startsWith('::error::'));
@@ -157,8 +135,8 @@ describe('repository_dispatch (restart-on-eviction.yml)', () => {
 
 describe('capacity and price', () => {
   test('capacity taken away: capacity-unavailable after retry-for', async () => {
-    emu = await emulator(fleet({}, { RETRY_FOR: '0' }), { workflowsDir: TEST_WORKFLOWS });
-    await evictAll(emu, ['vm-a'], 'capacity');
+    emu = await emulator(fleet({}, { RETRY_FOR: '0' }), OPTIONS);
+    await evictAndSettle(emu, ['vm-a'], 'capacity');
     const [run] = await emu.schedule();
     expect(run!.exitCode).toBe(0); // fail-on: error does not count capacity
     expect(results(run)).toMatchObject([
@@ -169,10 +147,8 @@ describe('capacity and price', () => {
   });
 
   test('capacity given back within retry-for: started', async () => {
-    emu = await emulator(fleet({}, { RETRY_FOR: '30s', RETRY_INTERVAL: '500ms' }), {
-      workflowsDir: TEST_WORKFLOWS
-    });
-    await evictAll(emu, ['vm-a'], 'capacity');
+    emu = await emulator(fleet({}, { RETRY_FOR: '30s', RETRY_INTERVAL: '500ms' }), OPTIONS);
+    await evictAndSettle(emu, ['vm-a'], 'capacity');
     const vm = emu.vm('vm-a');
     const running = emu.schedule();
     await until(
@@ -189,25 +165,14 @@ describe('capacity and price', () => {
 
   test('price above the max: price-above-max with the current price', async () => {
     emu = await emulator(
-      fleet(
-        {
-          vms: [
-            {
-              subscriptionId: SUB,
-              resourceGroup: 'rg-batch',
-              name: 'vm-a',
-              tags: TAG,
-              maxPrice: 0.015,
-              powerState: 'running'
-            }
-          ],
-          prices: { 'eastus/Standard_D2s_v5': 0.012 }
-        },
-        { FAIL_ON: 'capacity' }
+      fleetOf(
+        [{ name: 'vm-a', maxPrice: 0.015 }],
+        { vars: { FAIL_ON: 'capacity' }, token: GH_TOKEN },
+        { prices: { 'eastus/Standard_D2s_v5': 0.012 } }
       ),
-      { workflowsDir: TEST_WORKFLOWS }
+      OPTIONS
     );
-    await evictAll(emu, ['vm-a'], 'price');
+    await evictAndSettle(emu, ['vm-a'], 'price');
     const [run] = await emu.schedule();
     expect(run!.exitCode).toBe(1); // fail-on: capacity
     expect(results(run)).toMatchObject([
@@ -219,19 +184,8 @@ describe('capacity and price', () => {
 describe('faults', () => {
   test('a 429 storm and 10 % server errors still end with every eligible VM started', async () => {
     const names = Array.from({ length: 12 }, (_, i) => `vm-${i}`);
-    emu = await emulator(
-      fleet({
-        vms: names.map(name => ({
-          subscriptionId: SUB,
-          resourceGroup: 'rg-batch',
-          name,
-          tags: TAG,
-          powerState: 'running' as const
-        }))
-      }),
-      { workflowsDir: TEST_WORKFLOWS }
-    );
-    await evictAll(emu, names);
+    emu = await emulator(fleetOf(names.length, { token: GH_TOKEN }), OPTIONS);
+    await evictAndSettle(emu, names);
     emu.faults.add({ target: 'arg', kind: '429', count: 3, retryAfterS: 1 });
     emu.faults.add({ target: 'start', kind: '429', count: 12, retryAfterS: 1 });
     emu.faults.add({ target: 'arm', kind: '503', probability: 0.1 });
@@ -251,9 +205,9 @@ describe('least privilege', () => {
     const actions = shippedRoleActions().filter(a => !a.endsWith('/start/action'));
     emu = await emulator(
       fleet({ apps: [{ clientId: DEFAULT_APP, federatedSubjects: [SUBJECT], actions }] }),
-      { workflowsDir: TEST_WORKFLOWS }
+      OPTIONS
     );
-    await evictAll(emu, ['vm-a']);
+    await evictAndSettle(emu, ['vm-a']);
     const [run] = await emu.schedule();
     expect(run!.exitCode).toBe(1);
     const [result] = results(run);

@@ -8,8 +8,7 @@ import { readFileSync } from 'node:fs';
 import { DEFAULT_APP, type FleetSpec } from '../fleets/fleet.js';
 import { shippedRoleActions } from '../azure/rbac.js';
 import type { RunRecord } from '../github/runner.js';
-import { Emulator } from '../server.js';
-import type { Timing } from '../azure/spot.js';
+import { Emulator, type EmulatorOptions } from '../server.js';
 
 export interface FallbackStory {
   summary: { vm: string; preferred: string; used: string | null; reverted: boolean };
@@ -27,7 +26,7 @@ const FALLBACK_ROLE = (
 
 export async function fallbackAct(
   say: (line?: string) => void,
-  timing: Partial<Timing>
+  shortened: Pick<EmulatorOptions, 'timing' | 'githubLimits'>
 ): Promise<FallbackStory> {
   const name = 'batch-7';
   const preferred = 'Standard_D4s_v5';
@@ -55,7 +54,7 @@ export async function fallbackAct(
     ],
     github: { repository: 'acme/spot-fleet' }
   };
-  const emu = await Emulator.start({ fleet, timeScale: 1, timing });
+  const emu = await Emulator.start({ fleet, timeScale: 1, ...shortened });
   try {
     const vm = emu.vm(name);
     say();

@@ -14,7 +14,8 @@
  * web page rendered as GitHub renders it; everything else the demo made is removed when it ends,
  * or when it is stopped (Ctrl-C, SIGTERM).
  * One clock: the emulated Azure runs on real time, as the agents and the action do, with Azure's
- * timings shortened (`--speed`, 10-fold by default: a 30 s eviction notice lasts 3 s, a start 4 s),
+ * timings and the wait for GitHub's runner shortened (`--speed`, 10-fold by default: a 30 s
+ * eviction notice lasts 3 s, a start 4 s, a job's wait for its runner 1 s),
  * so every time in a job summary is on the same clock as the others.
  * `--json` prints one object for scripts instead.
  */
@@ -25,7 +26,8 @@ import { DEFAULT_SUMMARIES_DIR, DemoSummaries } from './demo-summaries.js';
 import type { RunRecord } from '../github/runner.js';
 import { sampleFleet, type Role } from '../fleets/sample-fleet.js';
 import { scratchTmpdir, stopOnSignals } from '../scratch.js';
-import { Emulator } from '../server.js';
+import { GITHUB_LIMITS } from '../github/actions-limits.js';
+import { Emulator, type EmulatorOptions } from '../server.js';
 import { DEFAULT_TIMING, type Timing } from '../azure/spot.js';
 import { fallbackAct, type FallbackStory } from './demo-fallback.js';
 
@@ -72,7 +74,7 @@ fleet.github = {
   tokens: [{ token: TOKEN, repositories: ['acme/spot-fleet'] }]
 };
 // Resource Health annotations arrive a minute and a half after the eviction (Azure: within about 5).
-const emu = await Emulator.start({ fleet, timeScale: 1, timing: shortened(speed, { annotationLagS: 90 }) });
+const emu = await Emulator.start({ fleet, timeScale: 1, ...shortened(speed, { annotationLagS: 90 }) });
 const agents: AgentProcess[] = [];
 // Everyone in the story: the fleet's VMs, and the farm's instances (four of them will be evicted).
 const farm = emu.scaleSet('render-farm').instances.map((vm, i) => ({
@@ -90,7 +92,7 @@ stopOnSignals(async () => {
 try {
   say(`Emulated Azure + GitHub on ${emu.url}`);
   say(
-    `One clock for Azure, the agents and the action: real time, with Azure's timings ${speed}-fold shorter (a 30 s eviction notice lasts ${30 / speed} s, a start ${40 / speed} s, Resource Health's annotations come ${90 / speed} s after an eviction).`
+    `One clock for Azure, the agents and the action: real time, with Azure's timings ${speed}-fold shorter (a 30 s eviction notice lasts ${30 / speed} s, a start ${40 / speed} s, Resource Health's annotations come ${90 / speed} s after an eviction, a job waits ${GITHUB_LIMITS.runnerStartLatencyS / speed} s for its runner).`
   );
   say(
     `Fleet in ${fleet.subscriptions.length} subscriptions: ${fleet.vms.length} VMs (${count('eligible')} opted-in Spot VMs, ${fleet.vms.length - count('eligible')} decoys) and the Uniform scale set render-farm (${farm.length} instances, ${evictedFarm} of them to be evicted).`
@@ -286,12 +288,19 @@ try {
 }
 
 /**
- * Azure's timings, `speed`-fold shorter, for an emulator on the real clock (time scale 1). Its
- * throttling keeps Azure's own numbers: the demo is far too small to meet them.
+ * Azure's timings and the wait for GitHub's runner, `speed`-fold shorter, for an emulator on the
+ * real clock (time scale 1). Its throttling keeps Azure's own numbers: the demo is far too small
+ * to meet them.
  */
-function shortened(speed: number, overrides: Partial<Timing> = {}): Partial<Timing> {
+function shortened(
+  speed: number,
+  overrides: Partial<Timing> = {}
+): Pick<EmulatorOptions, 'timing' | 'githubLimits'> {
   const timing = { ...DEFAULT_TIMING, ...overrides };
-  return Object.fromEntries(Object.entries(timing).map(([k, v]) => [k, v / speed])) as Partial<Timing>;
+  return {
+    timing: Object.fromEntries(Object.entries(timing).map(([k, v]) => [k, v / speed])) as Partial<Timing>,
+    githubLimits: { runnerStartLatencyS: GITHUB_LIMITS.runnerStartLatencyS / speed }
+  };
 }
 
 function outcomesOf(run: RunRecord): Map<string, string> {
