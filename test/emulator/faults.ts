@@ -2,6 +2,8 @@
  * Fault injection shared by tests, the demo and the benchmarks: throttling storms, server errors,
  * dropped connections and slow answers, on a chosen kind of request.
  */
+import { seededRandom } from './random.js';
+
 export type FaultTarget =
   | 'arg'
   | 'start'
@@ -32,6 +34,9 @@ export class Faults {
   private rules: (FaultRule & { hits: number })[] = [];
   readonly injected: Record<string, number> = {};
 
+  /** Draws for `probability`: seeded, so the same requests are hit in every run. */
+  constructor(private readonly random: () => number = seededRandom(1)) {}
+
   add(rule: FaultRule): void {
     this.rules.push({ ...rule, hits: 0 });
   }
@@ -41,7 +46,7 @@ export class Faults {
   }
 
   /** The fault to apply to this request, if any (a `slow` rule may combine with another). */
-  pick(target: FaultTarget, random = Math.random): { delayMs: number; fault?: FaultRule } {
+  pick(target: FaultTarget): { delayMs: number; fault?: FaultRule } {
     let delayMs = 0;
     let fault: FaultRule | undefined;
     for (const rule of this.rules) {
@@ -60,7 +65,7 @@ export class Faults {
       if (rule.count !== undefined && rule.hits >= rule.count) continue;
       // One failure per request: once a rule has failed it, the others are not used up by it.
       if (fault && rule.kind !== 'slow') continue;
-      if (random() >= (rule.probability ?? 1)) continue;
+      if (this.random() >= (rule.probability ?? 1)) continue;
       rule.hits++;
       this.injected[`${target}:${rule.kind}`] = (this.injected[`${target}:${rule.kind}`] ?? 0) + 1;
       if (rule.kind === 'slow') delayMs += rule.delayMs ?? 1000;

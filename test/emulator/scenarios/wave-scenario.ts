@@ -14,6 +14,7 @@ import { AgentFleet, type AgentBehaviour } from '../agents/agent-fleet.js';
 import type { FleetSpec, VmSpec } from '../fleets/fleet.js';
 import { subscriptionIds, TAG } from '../fleets/sample-fleet.js';
 import { Emulator } from '../server.js';
+import { seededRandom } from '../random.js';
 
 export const WAVE_REGION = 'eastus';
 export const WAVE_SIZE = 'Standard_D4s_v5';
@@ -98,18 +99,6 @@ export interface WaveResult {
   vms?: { vm: string; events: string[] }[];
 }
 
-/** A small PRNG, so two designs meet the same wave. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export function waveFleet(waveVms: number, elsewhere: number): FleetSpec & { roles: Map<string, string> } {
   const [sub] = subscriptionIds(1) as [string];
   const roles = new Map<string, string>();
@@ -178,7 +167,7 @@ export async function runWave(o: WaveOptions): Promise<WaveResult> {
   const steps = o.capacitySteps ?? 40;
   const scheduleEveryS = o.scheduleEveryS ?? 600;
   const maxS = o.maxS ?? 4 * 3600;
-  const random = mulberry32(o.seed ?? 20);
+  const random = seededRandom(o.seed ?? 20);
   const fleet = waveFleet(o.waveVms, o.elsewhere);
   const workflows = mkdtempSync(join(tmpdir(), 'wave-workflows-'));
   copyFileSync(o.workflow, join(workflows, basename(o.workflow)));
