@@ -476,6 +476,13 @@ var OPTIONS = [
     help: "text or json"
   },
   {
+    key: "logFile",
+    flag: "--log-file",
+    env: "SPOT_AGENT_LOG_FILE",
+    kind: "string",
+    help: "also append the log to this file, kept under 10 MiB (the one before as <file>.1): for Windows, which keeps no output of a scheduled task"
+  },
+  {
     key: "allowNonSpot",
     flag: "--allow-non-spot",
     env: "SPOT_AGENT_ALLOW_NON_SPOT",
@@ -701,6 +708,27 @@ var Logger = class {
     return out;
   }
 };
+
+// agent/src/log-file.ts
+var import_node_fs2 = require("node:fs");
+var LOG_FILE_MAX_BYTES = 10 * 2 ** 20;
+function logFileWriter(path, maxBytes = LOG_FILE_MAX_BYTES) {
+  (0, import_node_fs2.appendFileSync)(path, "");
+  let size = (0, import_node_fs2.statSync)(path).size;
+  return (line) => {
+    const data = Buffer.from(`${line}
+`);
+    try {
+      if (size > 0 && size + data.length > maxBytes) {
+        (0, import_node_fs2.renameSync)(path, `${path}.1`);
+        size = 0;
+      }
+      (0, import_node_fs2.appendFileSync)(path, data);
+      size += data.length;
+    } catch {
+    }
+  };
+}
 
 // src/azure/resource-id.ts
 var RESOURCE_GROUP = String.raw`[\p{L}\p{N}_().-]{0,89}[\p{L}\p{N}_()-]`;
@@ -1196,7 +1224,7 @@ var Monitor = class {
 };
 
 // agent/src/state.ts
-var import_node_fs2 = require("node:fs");
+var import_node_fs3 = require("node:fs");
 var import_node_path = require("node:path");
 var KEEP_MS = 7 * 864e5;
 var EventState = class {
@@ -1204,7 +1232,7 @@ var EventState = class {
     this.path = path;
     this.onWarning = onWarning;
     try {
-      const parsed = JSON.parse((0, import_node_fs2.readFileSync)(path, "utf8"));
+      const parsed = JSON.parse((0, import_node_fs3.readFileSync)(path, "utf8"));
       if (parsed && parsed.version === 1 && typeof parsed.events === "object") this.data = parsed;
     } catch (error) {
       if (error.code !== "ENOENT")
@@ -1244,10 +1272,10 @@ var EventState = class {
       ...attempts ? { attempts } : {}
     };
     try {
-      (0, import_node_fs2.mkdirSync)((0, import_node_path.dirname)(this.path), { recursive: true, mode: 448 });
+      (0, import_node_fs3.mkdirSync)((0, import_node_path.dirname)(this.path), { recursive: true, mode: 448 });
       const temp = `${this.path}.${process.pid}.tmp`;
-      (0, import_node_fs2.writeFileSync)(temp, JSON.stringify(this.data, null, 2), { mode: 384 });
-      (0, import_node_fs2.renameSync)(temp, this.path);
+      (0, import_node_fs3.writeFileSync)(temp, JSON.stringify(this.data, null, 2), { mode: 384 });
+      (0, import_node_fs3.renameSync)(temp, this.path);
     } catch (error) {
       this.onWarning(`could not write the state file ${this.path}: ${error.message}`);
     }
@@ -1278,7 +1306,21 @@ async function main() {
 `);
     return 0;
   }
-  const log = new Logger(config.logFormat);
+  let toFile;
+  try {
+    toFile = config.logFile === void 0 ? void 0 : logFileWriter(config.logFile);
+  } catch (error) {
+    process.stderr.write(
+      `azure-spot-restarter-agent: --log-file (SPOT_AGENT_LOG_FILE) is "${config.logFile}": ${error.message}; expected a file the agent may write, in a folder that exists
+`
+    );
+    return 2;
+  }
+  const log = new Logger(config.logFormat, (line) => {
+    process.stdout.write(`${line}
+`);
+    toFile?.(line);
+  });
   log.secret(config.token);
   const imds = new Imds(config.imdsUrl);
   if (config.check) return check(config, imds, log, (line) => process.stdout.write(`${line}

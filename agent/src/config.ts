@@ -19,6 +19,7 @@ export interface Config {
   installationId?: string;
   privateKeyFile?: string;
   logFormat: 'text' | 'json';
+  logFile?: string;
   /** The opt-in tag, only for --check: the action decides eligibility, the agent only reports. */
   tag: string;
   allowNonSpot: boolean;
@@ -169,6 +170,13 @@ export const OPTIONS: Option[] = [
     kind: 'string',
     default: 'text',
     help: 'text or json'
+  },
+  {
+    key: 'logFile',
+    flag: '--log-file',
+    env: 'SPOT_AGENT_LOG_FILE',
+    kind: 'string',
+    help: 'also append the log to this file, kept under 10 MiB (the one before as <file>.1): for Windows, which keeps no output of a scheduled task'
   },
   {
     key: 'allowNonSpot',

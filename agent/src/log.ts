@@ -1,5 +1,6 @@
 /**
- * Structured logs to stdout (journald keeps them; Windows keeps no output of a scheduled task).
+ * Structured logs to stdout (journald keeps them), and with --log-file to a file too (Windows keeps
+ * no output of a scheduled task: log-file.ts).
  * Secrets registered here never reach a line; an error that repeats is logged once per kind until
  * it clears.
  */

@@ -6,6 +6,7 @@ import { ConfigError, helpText, parseConfig, type Config } from './config.js';
 import { CredentialError, loadCredentials, type Credentials } from './credentials.js';
 import { Imds } from './imds.js';
 import { Logger } from './log.js';
+import { logFileWriter } from './log-file.js';
 import { Monitor } from './monitor.js';
 import { EventState } from './state.js';
 import { AGENT_VERSION } from './version.js';
@@ -29,7 +30,19 @@ async function main(): Promise<number> {
     process.stdout.write(`${AGENT_VERSION}\n`);
     return 0;
   }
-  const log = new Logger(config.logFormat);
+  let toFile: ((line: string) => void) | undefined;
+  try {
+    toFile = config.logFile === undefined ? undefined : logFileWriter(config.logFile);
+  } catch (error) {
+    process.stderr.write(
+      `azure-spot-restarter-agent: --log-file (SPOT_AGENT_LOG_FILE) is "${config.logFile}": ${(error as Error).message}; expected a file the agent may write, in a folder that exists\n`
+    );
+    return 2;
+  }
+  const log = new Logger(config.logFormat, line => {
+    process.stdout.write(`${line}\n`);
+    toFile?.(line);
+  });
   log.secret(config.token);
   const imds = new Imds(config.imdsUrl);
   if (config.check) return check(config, imds, log, line => process.stdout.write(`${line}\n`));

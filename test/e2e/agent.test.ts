@@ -403,6 +403,25 @@ describe('the agent', () => {
     expect(e.dispatches).toEqual([]);
   });
 
+  test('--log-file (as the Windows installer sets it) holds every line the agent logged, as it happened; a path it cannot write is refused at start', async () => {
+    const e = await setup();
+    const file = join(mkdtempSync(join(tmpdir(), 'agent-log-')), 'agent.log');
+    const a = agent(e, 'worker-1', { SPOT_AGENT_LOG_FILE: file });
+    await a.waitFor(msg('watching Scheduled Events'));
+    e.model.evict(e.vm('worker-1'), 'simulated');
+    await a.waitFor(msg('repository_dispatch sent'));
+    // Read while the agent runs: nothing waits in a buffer for an exit that an eviction may not allow.
+    const written = readFileSync(file, 'utf8').trimEnd().split('\n');
+    expect(written).toEqual(a.text.slice(0, written.length));
+    expect(written.some(line => line.includes('repository_dispatch sent'))).toBe(true);
+    expect(written.join('\n')).not.toContain(TOKEN);
+
+    const nowhere = join(tmpdir(), 'no-such-folder-for-the-agent', 'agent.log');
+    const bad = agent(e, 'worker-1', { SPOT_AGENT_LOG_FILE: nowhere });
+    expect(await bad.exited).toBe(2);
+    expect(bad.text.join('\n')).toContain(`--log-file (SPOT_AGENT_LOG_FILE) is "${nowhere}"`);
+  });
+
   test('on a regular VM it says so and exits (78) unless --allow-non-spot', async () => {
     const e = await setup();
     const a = agent(e, 'web-1');

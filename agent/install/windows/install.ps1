@@ -74,7 +74,8 @@ function Protect([string]$Path) {
 }
 Protect $dataDir
 
-$settings = @("SPOT_AGENT_REPOSITORY=$Repository", "SPOT_AGENT_STATE_FILE=$dataDir\state.json")
+# Windows keeps no output of a scheduled task: the agent also writes its log next to its state.
+$settings = @("SPOT_AGENT_REPOSITORY=$Repository", "SPOT_AGENT_STATE_FILE=$dataDir\state.json", "SPOT_AGENT_LOG_FILE=$dataDir\agent.log")
 if ($AppId) {
   Copy-Item -LiteralPath $PrivateKeyFile -Destination (Join-Path $dataDir 'github-app.pem') -Force
   $settings += "SPOT_AGENT_APP_ID=$AppId", "SPOT_AGENT_INSTALLATION_ID=$InstallationId", "SPOT_AGENT_PRIVATE_KEY_FILE=$dataDir\github-app.pem"
