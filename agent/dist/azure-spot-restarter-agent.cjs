@@ -1050,7 +1050,7 @@ var Monitor = class {
           { kind }
         );
       }
-      const interval = failures > 0 ? Math.min(1e4, this.d.config.pollIntervalMs * 2 ** Math.min(failures - 1, 4)) : this.d.config.pollIntervalMs;
+      const interval = nextPollMs(this.d.config.pollIntervalMs, failures);
       await this.pause(Math.max(0, interval - (Date.now() - began)));
     }
     await Promise.all(this.inFlight.values());
@@ -1222,6 +1222,11 @@ var Monitor = class {
     });
   }
 };
+var MAX_BACKOFF_MS = 1e4;
+function nextPollMs(pollIntervalMs, failures) {
+  if (failures <= 0) return pollIntervalMs;
+  return Math.min(MAX_BACKOFF_MS, pollIntervalMs * 2 ** Math.min(failures - 1, 4));
+}
 
 // agent/src/state.ts
 var import_node_fs3 = require("node:fs");

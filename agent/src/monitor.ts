@@ -98,10 +98,7 @@ export class Monitor {
           { kind }
         );
       }
-      const interval =
-        failures > 0
-          ? Math.min(10_000, this.d.config.pollIntervalMs * 2 ** Math.min(failures - 1, 4))
-          : this.d.config.pollIntervalMs;
+      const interval = nextPollMs(this.d.config.pollIntervalMs, failures);
       await this.pause(Math.max(0, interval - (Date.now() - began)));
     }
     await Promise.all(this.inFlight.values());
@@ -289,4 +286,17 @@ export class Monitor {
       };
     });
   }
+}
+
+/** Longest wait between polls while IMDS fails: an eviction's notice is 30 s, so never longer. */
+export const MAX_BACKOFF_MS = 10_000;
+
+/**
+ * The wait before the next poll after `failures` failed polls in a row: the poll interval, doubled
+ * per failure up to MAX_BACKOFF_MS, and never given up — IMDS comes back after maintenance, and an
+ * agent that stopped polling would miss the next Preempt.
+ */
+export function nextPollMs(pollIntervalMs: number, failures: number): number {
+  if (failures <= 0) return pollIntervalMs;
+  return Math.min(MAX_BACKOFF_MS, pollIntervalMs * 2 ** Math.min(failures - 1, 4));
 }
