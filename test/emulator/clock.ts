@@ -6,22 +6,21 @@ export class ScaledClock {
   private readonly realStart = Date.now();
   constructor(
     readonly scale = 1,
-    private readonly emulatedStart = Date.now()
+    private readonly emulatedStart = Date.now(),
+    /**
+     * Azure's clients keep emulated time (the action on the emulated clock: runner.ts
+     * actionOnEmulatedClock). Then the durations Azure's answers carry (Retry-After, Resource Graph's
+     * quota reset) are emulated ones, as Azure's are; otherwise they are the real time an emulated
+     * duration takes, so that a client on the real clock waits as long as Azure asks. (GitHub's
+     * answers go to the agents, which keep real time.)
+     */
+    readonly azureClientsOnEmulatedClock = false
   ) {}
 
   /** Emulated now, in ms since the epoch. */
   now(): number {
     return this.emulatedStart + (Date.now() - this.realStart) * this.scale;
   }
-
-  /**
-   * Azure's clients keep emulated time (the action on the emulated clock: runner.ts
-   * actionOnEmulatedClock). Then the durations Azure's answers carry (Retry-After, Resource Graph's
-   * quota reset) are emulated ones, as Azure's are; otherwise they are the real time an emulated
-   * duration takes, so that a client on the real clock waits as long as Azure asks. (GitHub's
-   * answers go to the agents, which keep real time.)
-   */
-  azureClientsOnEmulatedClock = false;
 
   /** A duration as Azure's clients should read it (see azureClientsOnEmulatedClock). */
   forAzureClients(emulatedMs: number): number {

@@ -100,8 +100,7 @@ export class Emulator {
   private readonly pendingRuns: Promise<RunRecord[]>[] = [];
 
   private constructor(readonly options: EmulatorOptions) {
-    this.clock = new ScaledClock(options.timeScale ?? 1);
-    this.clock.azureClientsOnEmulatedClock = options.actionOnEmulatedClock ?? false;
+    this.clock = new ScaledClock(options.timeScale ?? 1, Date.now(), options.actionOnEmulatedClock ?? false);
     this.model = new SpotModel(options.fleet, this.clock, { ...DEFAULT_TIMING, ...options.timing });
     this.rbac = new Rbac(this.apps, this.options.fleet.subscriptions);
     this.throttles = new Throttles(this.clock, options.throttling ?? true);

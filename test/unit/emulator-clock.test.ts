@@ -63,8 +63,7 @@ describe("Retry-After on the client's clock", () => {
   });
 
   test('a client on the emulated clock is told what Azure tells: the emulated seconds, nothing else', () => {
-    const clock = new ScaledClock(20);
-    clock.azureClientsOnEmulatedClock = true;
+    const clock = new ScaledClock(20, Date.now(), true);
     expect(retryHeaders(30_000, { clock })).toEqual({ 'Retry-After': '30' });
   });
 

@@ -212,8 +212,11 @@ export function computeThrottled(
 }
 
 /**
- * Retry-After is whole seconds on the client's clock; for a client on the real clock with a time
- * scale, the emulator adds x-ms-retry-after-ms (which Azure's SDKs read first) for the real wait.
+ * Retry-After is whole seconds on the client's clock, as Resource Manager sends it ("Understand how
+ * Azure Resource Manager throttles requests": a Retry-After value "specifies the number of seconds
+ * your application should wait (or sleep) before sending the next request"). For a client on the
+ * real clock with a time scale, the emulator adds x-ms-retry-after-ms (which Azure's SDKs read
+ * first) for the real wait.
  */
 export function retryHeaders(emulatedMs: number, o: Pick<ArmOptions, 'clock'>): Record<string, string> {
   const ms = Math.ceil(o.clock.forAzureClients(emulatedMs));

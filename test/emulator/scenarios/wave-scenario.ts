@@ -91,8 +91,6 @@ export interface WaveResult {
   }[];
   /** Seconds each wave VM ran behind the capacity that came back for it, in the order they ran. */
   behind?: number[];
-  /** Azure's and GitHub's answers by request kind and status (with `detail`). */
-  answers?: Record<string, number>;
   /** The logs of the runs that ran (with `detail`). */
   logs?: string[];
   /** Each wave VM's story in the Spot model, in the order they ran (with `detail`). */
@@ -303,7 +301,6 @@ export async function runWave(o: WaveOptions): Promise<WaveResult> {
           }))
         : undefined,
       behind: o.detail ? behindCapacity.map(round) : undefined,
-      answers: o.detail ? { ...emu.answers } : undefined,
       logs: o.detail ? emu.runner.runs.filter(r => r.log).map(r => r.log) : undefined,
       vms: o.detail
         ? wave
