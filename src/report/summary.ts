@@ -391,12 +391,18 @@ function dispatchTimeline(report: RunReport): string | undefined {
     ['running', vm.runningAt],
     ['healthy', vm.healthyAt]
   ];
-  const lines = moments.flatMap(([what, at]) => {
-    const t = at ? Date.parse(at) : NaN;
-    if (!Number.isFinite(t)) return [];
-    const offset = t - origin;
-    return [`    ${offset === 0 ? '0 s' : `${offset > 0 ? '+' : ''}${formatDuration(offset)}`} : ${what}`];
-  });
+  // In the order they happened: Azure may deallocate the VM before the run starts, or even before
+  // a busy agent saw the Preempt.
+  const lines = moments
+    .flatMap(([what, at]) => {
+      const t = at ? Date.parse(at) : NaN;
+      return Number.isFinite(t) ? [{ what, offset: t - origin }] : [];
+    })
+    .sort((a, b) => a.offset - b.offset)
+    .map(
+      ({ what, offset }) =>
+        `    ${offset === 0 ? '0 s' : `${offset > 0 ? '+' : ''}${formatDuration(offset)}`} : ${what}`
+    );
   const name = vm.name.replace(/[^\w.-]/g, '_');
   return `\n\`\`\`mermaid\ntimeline\n    title ${name}, from the Preempt (${utcSecond(origin, true).replace(/:/g, '.')} UTC) to ${vm.healthyAt ? 'healthy' : 'running'}\n${lines.join('\n')}\n\`\`\`\n`;
 }

@@ -257,6 +257,37 @@ describe('the job summary', () => {
     ]);
   });
 
+  test('the timeline is in the order things happened: a deallocation before a busy agent saw the Preempt comes first', () => {
+    const dispatched = vm('vm-late', 'started', {
+      source: 'dispatch',
+      evictedAt: '2026-11-22T10:00:00.000Z',
+      deallocatedAt: '2026-11-22T09:59:59.500Z',
+      startAcceptedAt: '2026-11-22T10:00:04.000Z',
+      runningAt: '2026-11-22T10:00:10.000Z'
+    });
+    const md = buildSummary(
+      report([dispatched], {
+        event: 'repository_dispatch',
+        startedAt: '2026-11-22T10:00:02.000Z',
+        dispatch: { vmResourceId: dispatched.id, detectedAt: '2026-11-22T10:00:00.000Z' }
+      }),
+      STEP_SUMMARY_MAX_BYTES
+    );
+    const block = /```mermaid\n([\s\S]*?)```/.exec(md)?.[1];
+    expect(
+      block
+        ?.split('\n')
+        .map(l => l.trim())
+        .slice(2, 7)
+    ).toEqual([
+      '−500 ms : deallocated',
+      '0 s : Preempt seen by the agent',
+      '+2.0 s : dispatch received, run started',
+      '+4.0 s : start accepted',
+      '+10 s : running'
+    ]);
+  });
+
   test('downtime runs from the eviction to running, or to the start when running was not seen', () => {
     expect(downtimeMs(started('a', '10:00:00', '10:00:10', '10:01:00'))).toBe(60_000);
     expect(
