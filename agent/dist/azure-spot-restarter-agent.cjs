@@ -1322,9 +1322,9 @@ async function main() {
     return 2;
   }
   const log = new Logger(config.logFormat, (line) => {
+    toFile?.(line);
     process.stdout.write(`${line}
 `);
-    toFile?.(line);
   });
   log.secret(config.token);
   const imds = new Imds(config.imdsUrl);

@@ -39,9 +39,10 @@ async function main(): Promise<number> {
     );
     return 2;
   }
+  // The file first: it is the record that lasts, and whoever sees a line on stdout finds it there.
   const log = new Logger(config.logFormat, line => {
-    process.stdout.write(`${line}\n`);
     toFile?.(line);
+    process.stdout.write(`${line}\n`);
   });
   log.secret(config.token);
   const imds = new Imds(config.imdsUrl);

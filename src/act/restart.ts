@@ -108,8 +108,14 @@ export async function restartVm(
       changedAt,
       failedCode
     } = await waitUntilDeallocated(vm, mode, deps, deadline);
-    // After a failed start the time is the failure's, not the deallocation's.
-    if (state === 'PowerState/deallocated' && changedAt && !failedCode)
+    // After a failed start the time is the failure's, not the deallocation's; and an eviction does
+    // not move the provisioning state's time, so one older than the Preempt is an earlier operation's.
+    if (
+      state === 'PowerState/deallocated' &&
+      changedAt &&
+      !failedCode &&
+      !(mode.kind === 'eviction' && changedAt < mode.announcedAt)
+    )
       deallocatedAt = new Date(changedAt).toISOString();
     if (restarted)
       return result('already-running', 'evicted and already started again (by another run, or a person)');
